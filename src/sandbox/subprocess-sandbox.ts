@@ -1,0 +1,75 @@
+import { execa } from 'execa';
+import { CappedOutput } from './capped-output.js';
+import { confinePath } from './confine-path.js';
+import type { Sandbox, SandboxRequest, SandboxResult } from './types.js';
+
+/** Grace period between SIGTERM to the process group and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Runs a command as a child process in its own process group. At the deadline the whole group is
+ * killed, so grandchildren (pytest-xdist workers, a forked server) die with it.
+ */
+export class SubprocessSandbox implements Sandbox {
+  readonly mode = 'subprocess' as const;
+
+  async run(request: SandboxRequest): Promise<SandboxResult> {
+    const cwd = confinePath(request.repoDir, request.cwd ?? '.', 'working directory');
+    const stdout = new CappedOutput(request.maxOutputBytes);
+    const stderr = new CappedOutput(request.maxOutputBytes);
+    const started = performance.now();
+
+    const child = execa(request.command, [...request.args], {
+      cwd,
+      env: request.env,
+      extendEnv: false,
+      detached: true, // own process group, so the deadline can kill every descendant
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      stripFinalNewline: false,
+    });
+
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      request.onOutput?.('stdout', chunk.toString('utf8'));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      request.onOutput?.('stderr', chunk.toString('utf8'));
+    });
+
+    let timedOut = false;
+    const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is already gone
+      }
+    };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    }, request.timeoutMs);
+
+    const outcome = await child;
+    clearTimeout(deadline);
+    // A command that exits on its own may leave descendants behind; they must not outlive the step.
+    killGroup('SIGKILL');
+
+    const spawnFailed = outcome.failed && outcome.exitCode === undefined && !timedOut && outcome.signal === undefined;
+    return {
+      mode: this.mode,
+      exitCode: outcome.exitCode ?? null,
+      signal: outcome.signal ?? null,
+      timedOut,
+      oomKilled: false,
+      durationMs: Math.round(performance.now() - started),
+      stdout: stdout.result(),
+      stderr: stderr.result(),
+      ...(spawnFailed ? { spawnError: outcome.shortMessage ?? outcome.message } : {}),
+    };
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The sandbox contract. Both implementations (subprocess, container) take the same request and
+ * return the same result, so tools never know which one ran them.
+ */
+export interface SandboxRequest {
+  /** Executable and arguments; never passed through a shell. */
+  command: string;
+  args: readonly string[];
+  /** Absolute path of the repository; the command's working directory is `cwd` inside it. */
+  repoDir: string;
+  /** Working directory relative to `repoDir` (default `.`); must stay inside it. */
+  cwd?: string;
+  /** Absolute path of the one folder the command may write its reports to. */
+  outputDir: string;
+  /** Environment already filtered through the allowlist (see `buildSandboxEnv`). */
+  env: Record<string, string>;
+  /** Deadline in milliseconds; at the deadline the whole process group / container is killed. */
+  timeoutMs: number;
+  /** Keep at most this many bytes of stdout and of stderr each (the tail is kept). */
+  maxOutputBytes: number;
+  /** Optional live output, for progress lines. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
+}
+
+export interface CapturedOutput {
+  /** The kept text: the last `maxOutputBytes` bytes of the stream. */
+  text: string;
+  /** Bytes dropped because the cap was reached. */
+  droppedBytes: number;
+}
+
+export interface SandboxResult {
+  mode: 'subprocess' | 'container';
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Container mode only: the kernel's OOM killer ended the command. */
+  oomKilled: boolean;
+  durationMs: number;
+  stdout: CapturedOutput;
+  stderr: CapturedOutput;
+  /** Container mode only: the image's content digest. */
+  imageDigest?: string;
+  /** The command could not be started at all (not installed, not executable): what the OS said. */
+  spawnError?: string;
+  /** Set when the policy allowed a fallback from container to subprocess and it happened. */
+  fallbackReason?: string;
+}
+
+export interface Sandbox {
+  readonly mode: SandboxResult['mode'];
+  run(request: SandboxRequest): Promise<SandboxResult>;
+}
