@@ -25,3 +25,27 @@ export const EvidenceFile = {
 export const DEFAULT_POLICY_PATH = '.github/qualityfoundry.yml';
 export const EVIDENCE_SCHEMA_VERSION = 1;
 export const POLICY_VERSION = 1;
+
+/** The Action's inputs, as named in action.yml (read only by src/action/inputs.ts). */
+export const ActionInput = {
+  policy: 'policy',
+  githubToken: 'github-token',
+  workingDirectory: 'working-directory',
+  artifactName: 'artifact-name',
+  approvalApp: 'approval-app',
+  mode: 'mode',
+  dryRun: 'dry-run',
+} as const;
+
+/** The Action's outputs, as named in action.yml. */
+export const ActionOutput = {
+  verdict: 'verdict',
+  planHash: 'plan-hash',
+  evidencePath: 'evidence-path',
+  checkRunId: 'check-run-id',
+} as const;
+
+export const DEFAULT_ARTIFACT_NAME = 'qualityfoundry-evidence';
+
+/** The version written into evidence; kept equal to package.json's by a test. */
+export const QF_VERSION = '0.1.0';

@@ -75,7 +75,13 @@ export class AuditTrail {
   readonly events: AuditEvent[] = [];
   private readonly listeners: Array<(event: AuditEvent) => void> = [];
 
-  constructor(private readonly clock: () => Date = () => new Date()) {}
+  constructor(
+    private readonly clock: () => Date = () => new Date(),
+    /** Events of an earlier part of the same run (resuming from a checkpoint). */
+    previous: readonly AuditEvent[] = [],
+  ) {
+    this.events.push(...previous);
+  }
 
   record(input: AuditEventInput): AuditEvent {
     const event = chainEvent(this.events.at(-1), input, this.clock());

@@ -19,6 +19,7 @@ export const ContainerSchema = z
     pids_limit: z.number().int().min(8).default(256).describe('Most processes and threads the step may have at once.'),
     tmpfs_mb: z.number().int().min(1).default(64).describe('Size of the writable, noexec /tmp.'),
     user: z.string().default('65534:65534').describe('uid:gid the step runs as; never root.'),
+    nofile: z.number().int().min(64).default(1024).describe('Most open file descriptors per process (ulimit nofile).'),
   })
   .describe('Container sandbox settings; used when sandbox.mode is "container".');
 

@@ -1,0 +1,1 @@
+"""A tiny inventory module the demo suite tests."""

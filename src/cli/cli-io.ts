@@ -1,0 +1,8 @@
+/** Where a command writes; tests pass their own to read what a user would see. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** The environment the sandbox allowlist picks from; only the CLI's entry point reads process.env. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+}

@@ -1,0 +1,8 @@
+import { metricPatterns } from '../../gate/metric-catalog.js';
+import type { CliIo } from '../cli-io.js';
+
+/** `qf metrics`: the metric names gate rules may use. */
+export async function metricsCommand(_argv: string[], io: CliIo): Promise<number> {
+  io.stdout(metricPatterns().join('\n') + '\n');
+  return 0;
+}

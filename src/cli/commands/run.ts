@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
+import { QfError } from '../../errors.js';
+import { orchestrate } from '../../orchestrator/orchestrate.js';
+import type { RunState } from '../../orchestrator/run-state.js';
+import type { ProgressEvent } from '../../orchestrator/types.js';
+import { changedFilesFromGit } from '../../planner/changed-files.js';
+import { loadPolicyFile } from '../../policy/load-policy.js';
+import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
+import type { CliIo } from '../cli-io.js';
+import { formatRunResult } from '../format-run-result.js';
+
+export const RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
+       [--out DIR] [--approve | --approvals FILE] [--resume] [--json]`;
+
+/** How often a long step reports that it is still running. */
+const PROGRESS_INTERVAL_MS = 10_000;
+
+function progressReporter(io: CliIo): (event: ProgressEvent) => void {
+  let lastReport = 0;
+  return (event) => {
+    if (event.kind === 'step-started') {
+      lastReport = performance.now();
+      io.stderr(`▶ ${event.stepId} (${event.tool})${event.attempt > 1 ? `, attempt ${event.attempt}` : ''}\n`);
+    } else if (event.kind === 'step-output' && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+      lastReport = performance.now();
+      io.stderr(`  … ${event.stepId} running, ${Math.round(event.elapsedMs / 1000)} s\n`);
+    } else if (event.kind === 'step-finished') {
+      io.stderr(`${event.status === 'passed' ? '✔' : '✗'} ${event.stepId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s\n`);
+    }
+  };
+}
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      repo: { type: 'string' },
+      policy: { type: 'string' },
+      base: { type: 'string' },
+      head: { type: 'string' },
+      changed: { type: 'string', multiple: true },
+      label: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      approve: { type: 'boolean', default: false },
+      approvals: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.repo) throw new QfError('BAD_INPUT', `--repo DIR is required.\nUsage: ${RUN_USAGE}`);
+  if (values.approve && values.approvals) throw new QfError('BAD_INPUT', 'Use either --approve or --approvals FILE, not both.');
+
+  const repoDir = path.resolve(io.cwd, values.repo);
+  const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
+  const policyFile = path.resolve(repoDir, values.policy ?? DEFAULT_POLICY_PATH);
+  const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : policyFile;
+  const loaded = await loadPolicyFile(policyPath);
+  // Name the policy as the repository knows it, not by this machine's absolute path.
+  const relative = path.relative(repoDir, policyPath);
+  const policy = { ...loaded, path: relative.startsWith('..') ? policyPath : relative };
+  const now = () => new Date();
+
+  const changedFiles = values.changed ?? (await changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null));
+  const approvals = values.approve
+    ? approveFlagSource(os.userInfo().username || 'local-user', now)
+    : values.approvals
+      ? await approvalsFileSource(path.resolve(io.cwd, values.approvals), now)
+      : noApprovals;
+
+  let resume: RunState | undefined;
+  if (values.resume) {
+    const stateFile = path.join(outDir, EvidenceFile.runState);
+    resume = JSON.parse(await readFile(stateFile, 'utf8').catch(() => {
+      throw new QfError('BAD_INPUT', `--resume needs ${stateFile} from an earlier run that waited for approval; none found.`);
+    })) as RunState;
+  }
+
+  const outcome = await orchestrate({
+    repoDir,
+    outDir,
+    policy,
+    change: { base: values.base ?? null, head: values.head ?? null, changedFiles, labels: values.label ?? [] },
+    approvals,
+    env: io.env,
+    clock: now,
+    onProgress: values.json ? undefined : progressReporter(io),
+    ...(resume ? { resume } : {}),
+  });
+
+  if (values.json) {
+    const { evidence } = outcome;
+    io.stdout(JSON.stringify({ verdict: evidence.gate.verdict, exitCode: outcome.exitCode, planHash: evidence.plan.planHash, reasons: evidence.gate.reasons, rules: evidence.gate.rules, metrics: evidence.metrics, evidencePath: outcome.evidencePath, summaryPath: outcome.summaryPath }, null, 2) + '\n');
+  } else {
+    io.stdout(formatRunResult(outcome.evidence, outcome));
+  }
+  return outcome.exitCode;
+}

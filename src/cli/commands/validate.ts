@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { QfError } from '../../errors.js';
+import { loadPolicyFile } from '../../policy/load-policy.js';
+import { PolicyError } from '../../policy/policy-error.js';
+import type { CliIo } from '../cli-io.js';
+
+/** `qf validate FILE...`: every problem of every file, then exit 2 if any file has one. */
+export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
+  if (argv.length === 0) throw new QfError('BAD_INPUT', 'Usage: qf validate FILE...');
+  let failed = 0;
+  for (const file of argv) {
+    try {
+      const loaded = await loadPolicyFile(path.resolve(io.cwd, file));
+      io.stdout(`✔ ${file}: valid (mode ${loaded.policy.mode}, ${loaded.policy.plan.length} plan rules, ${loaded.policy.gate.length} gate rules)\n`);
+    } catch (error) {
+      if (!(error instanceof PolicyError) && !(error instanceof QfError)) throw error;
+      failed++;
+      io.stderr(`✗ ${error.message}\n`);
+    }
+  }
+  return failed === 0 ? 0 : 2;
+}

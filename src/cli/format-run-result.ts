@@ -1,0 +1,43 @@
+import type { Evidence } from '../evidence/schema.js';
+
+const VERDICT_WORD: Record<Evidence['gate']['verdict'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  needs_approval: 'WAITING FOR APPROVAL',
+  blocked: 'BLOCKED',
+};
+
+const MAX_FAILED_TESTS = 20;
+
+/** What a person reads in the terminal: verdict first, then failed rules, then failed tests. */
+export function formatRunResult(evidence: Evidence, paths: { evidencePath: string; summaryPath: string }): string {
+  const lines: string[] = [];
+  const counts = evidence.metrics['pytest.total'] !== undefined
+    ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
+    : '';
+  lines.push(`${VERDICT_WORD[evidence.gate.verdict]}${counts}`);
+  for (const reason of evidence.gate.reasons) lines.push(`  ${reason.split('\n')[0]}`);
+
+  const failedRules = evidence.gate.rules.filter((rule) => rule.status === 'fail');
+  if (failedRules.length > 0) {
+    lines.push('', 'Failed rules:');
+    for (const rule of failedRules) lines.push(`  ✗ ${rule.id}: ${rule.metric} is ${rule.observed ?? 'not measured'}, expected ${rule.op} ${rule.expected}`);
+  }
+
+  const failures = evidence.steps.flatMap((step) => step.tests?.notable ?? []);
+  if (failures.length > 0) {
+    lines.push('', 'Failed tests:');
+    for (const test of failures.slice(0, MAX_FAILED_TESTS)) {
+      const where = test.file ? `${test.file}${test.line ? `:${test.line}` : ''}` : test.id;
+      const message = test.message ? ` ${test.message.split('\n')[0]!.slice(0, 160)}` : '';
+      lines.push(`  ${where}: ${test.outcome} ${test.id}${message ? ' —' + message : ''}`);
+    }
+    if (failures.length > MAX_FAILED_TESTS) lines.push(`  … and ${failures.length - MAX_FAILED_TESTS} more (see ${paths.summaryPath})`);
+  }
+
+  if (evidence.gate.verdict === 'needs_approval') {
+    lines.push('', `Plan ${evidence.plan.planHash}`, `Approve it with: qf run … --approve   (or --approvals FILE listing {"by": "…", "planHash": "${evidence.plan.planHash}"})`);
+  }
+  lines.push('', `Evidence: ${paths.evidencePath}`, `Summary:  ${paths.summaryPath}`);
+  return lines.join('\n') + '\n';
+}

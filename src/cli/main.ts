@@ -1,0 +1,50 @@
+import { ExitCode } from '../constants.js';
+import type { CliIo } from './cli-io.js';
+import { runCommand, RUN_USAGE } from './commands/run.js';
+import { exitCodeForError, formatError } from './exit-code-for-error.js';
+import { metricsCommand } from './commands/metrics.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { verifyCommand } from './commands/verify.js';
+import { goldenCommand } from './commands/golden.js';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  run: { run: runCommand, usage: RUN_USAGE },
+  validate: { run: validateCommand, usage: 'qf validate FILE...' },
+  schema: { run: schemaCommand, usage: 'qf schema [--evidence]' },
+  verify: { run: verifyCommand, usage: 'qf verify DIR|evidence.json' },
+  golden: { run: goldenCommand, usage: 'qf golden [FILE]' },
+  metrics: { run: metricsCommand, usage: 'qf metrics' },
+};
+
+export const HELP = `qf — QualityFoundry, the evidence-first quality gate
+
+Commands:
+${Object.values(COMMANDS).map((command) => `  ${command.usage}`).join('\n')}
+
+Exit codes: 0 pass · 1 gate failed or blocked · 2 bad input or configuration · 3 waiting for a human
+`;
+
+/** The CLI without a process: argv in, exit code out. Tests call this directly. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(HELP);
+    return name ? ExitCode.pass : ExitCode.badInput;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`qf: unknown command "${name}".\n\n${HELP}`);
+    return ExitCode.badInput;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    // Bad flags from parseArgs arrive as TypeErrors with a code; they are input errors too.
+    const flagError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr(flagError ? `qf ${name}: ${(error as Error).message}\nUsage: ${command.usage}\n` : `${formatError(error)}\n`);
+    return exitCodeForError(error);
+  }
+}

@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Evidence } from './schema.js';
+import { sha256Hex } from '../util/canonical-json.js';
+import { digestOf } from '../util/canonical-json.js';
+
+/** Files whose content pins a Python or Node dependency set. */
+const LOCKFILE = /(^|\/)(requirements[^/]*\.txt|poetry\.lock|uv\.lock|Pipfile\.lock|package-lock\.json|pdm\.lock|constraints[^/]*\.txt)$/;
+
+async function gitOutput(repoDir: string, args: string[]): Promise<string | null> {
+  const result = await execa('git', ['-c', 'core.fsmonitor=false', ...args], { cwd: repoDir, reject: false, stdin: 'ignore' });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+
+/** sha256 over the repository's tracked lockfiles: equal fingerprints, equal dependency pins. */
+export async function dependencyFingerprint(repoDir: string): Promise<Evidence['repro']['dependencyFingerprint']> {
+  const listed = (await gitOutput(repoDir, ['ls-files', '-z'])) ?? '';
+  const lockfiles = listed.split('\0').filter((file) => LOCKFILE.test(file)).sort();
+  const files = await Promise.all(lockfiles.map(async (file) => ({ path: file, sha256: sha256Hex(await readFile(path.join(repoDir, file))) })));
+  return { sha256: digestOf(files), files };
+}
+
+export async function gitRepro(repoDir: string): Promise<Pick<Evidence['repro'], 'gitSha' | 'branch' | 'dirty'>> {
+  const [gitSha, branch, status] = await Promise.all([
+    gitOutput(repoDir, ['rev-parse', 'HEAD']),
+    gitOutput(repoDir, ['rev-parse', '--abbrev-ref', 'HEAD']),
+    gitOutput(repoDir, ['status', '--porcelain', '--untracked-files=no', '--', '.']),
+  ]);
+  return { gitSha, branch, dirty: status === null ? null : status.length > 0 };
+}
+
+/** The probe that reads Python's and pytest's versions; `-I` so nothing in the repository is imported. */
+export const VERSION_PROBE_ARGS = ['-I', '-c', 'import sys\nprint(sys.version.split()[0])\ntry:\n import pytest; print(pytest.__version__)\nexcept Exception: print("")'];
+
+export function parseVersionProbe(stdout: string): { python: string | null; pytest: string | null } {
+  const [python, pytest] = stdout.split('\n').map((line) => line.trim());
+  return { python: python || null, pytest: pytest || null };
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+/**
+ * evidence.json, version 1: everything needed to re-check a verdict later. The publish half of the
+ * Action treats it as untrusted input and validates it with this schema before believing any of it.
+ */
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case sha256 hex digest');
+
+export const TestOutcomeSchema = z.enum(['passed', 'failed', 'error', 'skipped', 'xfailed', 'xpassed']);
+
+export const TestCaseSchema = z.object({
+  /** pytest node id when it can be rebuilt (`tests/test_x.py::test_y`), else classname::name. */
+  id: z.string(),
+  file: z.string().optional(),
+  line: z.number().int().optional(),
+  outcome: TestOutcomeSchema,
+  durationSeconds: z.number(),
+  /** Failure / error / skip message, capped. */
+  message: z.string().optional(),
+  /** Traceback text, capped. */
+  details: z.string().optional(),
+});
+
+export const TestCountsSchema = z.object({
+  total: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  errors: z.number().int(),
+  skipped: z.number().int(),
+  xfailed: z.number().int(),
+  xpassed: z.number().int(),
+});
+
+export const StepStatusSchema = z.enum(['passed', 'failed', 'error', 'timed_out', 'refused', 'skipped']);
+
+export const StepResultSchema = z.object({
+  id: z.string(),
+  tool: z.string(),
+  status: StepStatusSchema,
+  /** Why the step has this status, in one sentence (refused, skipped, errored). */
+  reason: z.string().optional(),
+  attempts: z.number().int(),
+  durationMs: z.number(),
+  sandbox: z
+    .object({
+      mode: z.enum(['subprocess', 'container']),
+      exitCode: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      timedOut: z.boolean(),
+      oomKilled: z.boolean(),
+      imageDigest: z.string().optional(),
+      fallbackReason: z.string().optional(),
+      stdoutTail: z.string(),
+      stderrTail: z.string(),
+      droppedBytes: z.number().int(),
+    })
+    .optional(),
+  /** Metrics this step published, e.g. { "pytest.failed": 2 }. */
+  metrics: z.record(z.string(), z.number()),
+  /** pytest steps: counts and every test that did not pass or skip (all tests stay in the raw report). */
+  tests: z.object({ counts: TestCountsSchema, notable: z.array(TestCaseSchema), truncated: z.boolean() }).optional(),
+  /** Artifact paths (relative to the evidence folder) this step produced. */
+  artifacts: z.array(z.string()),
+});
+
+export const ArtifactEntrySchema = z.object({
+  path: z.string().describe('Relative to the folder holding evidence.json.'),
+  size: z.number().int(),
+  sha256,
+});
+
+export const GateRuleResultSchema = z.object({
+  id: z.string(),
+  metric: z.string(),
+  op: z.string(),
+  expected: z.number(),
+  observed: z.number().nullable(),
+  status: z.enum(['pass', 'fail', 'skipped']),
+  reason: z.string(),
+});
+
+export const VerdictSchema = z.enum(['pass', 'fail', 'needs_approval', 'blocked']);
+
+export const ApprovalRecordSchema = z.object({
+  by: z.string(),
+  at: z.string(),
+  planHash: sha256,
+  headSha: z.string().optional(),
+  source: z.string().describe('Where the approval came from: cli, file, check-run, bot.'),
+});
+
+export const AuditEventSchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  prevHash: sha256,
+  hash: sha256,
+});
+
+export const EvidenceSchema = z.object({
+  schemaVersion: z.literal(1),
+  complete: z.boolean(),
+  incompleteReason: z.string().optional(),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  producer: z.object({ name: z.literal('qualityfoundry'), version: z.string() }),
+  repro: z.object({
+    gitSha: z.string().nullable(),
+    branch: z.string().nullable(),
+    dirty: z.boolean().nullable(),
+    dependencyFingerprint: z.object({ sha256, files: z.array(z.object({ path: z.string(), sha256 })) }),
+    versions: z.object({ node: z.string(), python: z.string().nullable(), pytest: z.string().nullable() }),
+  }),
+  policy: z.object({ path: z.string(), sourceRef: z.string().nullable(), sha256, mode: z.enum(['strict', 'adaptive', 'playground']) }),
+  change: z.object({
+    base: z.string().nullable(),
+    head: z.string().nullable(),
+    changedFiles: z.array(z.string()),
+    labels: z.array(z.string()),
+  }),
+  plan: z.object({
+    planHash: sha256,
+    steps: z.array(z.object({ id: z.string(), tool: z.string(), input: z.record(z.string(), z.unknown()), matched: z.array(z.string()), failFast: z.boolean() })),
+  }),
+  approval: z.object({
+    required: z.boolean(),
+    reason: z.string().optional(),
+    needed: z.number().int(),
+    status: z.enum(['not_required', 'approved', 'waiting', 'rejected']),
+    approvals: z.array(ApprovalRecordSchema),
+    rejected: z.array(z.object({ by: z.string(), reason: z.string() })),
+  }),
+  steps: z.array(StepResultSchema),
+  metrics: z.record(z.string(), z.number()),
+  gate: z.object({ verdict: VerdictSchema, rules: z.array(GateRuleResultSchema), reasons: z.array(z.string()) }),
+  artifacts: z.array(ArtifactEntrySchema),
+  governance: z.object({
+    mode: z.enum(['strict', 'adaptive', 'playground']),
+    budget: z.object({ totalSeconds: z.number(), usedSeconds: z.number(), maxRetries: z.number().int(), retries: z.number().int() }),
+    shortCircuit: z.object({ reason: z.string(), atStep: z.string().nullable() }).nullable(),
+    conflicts: z.array(z.record(z.string(), z.unknown())),
+    vetoes: z.array(z.record(z.string(), z.unknown())),
+  }),
+  audit: z.array(AuditEventSchema),
+});
+
+export type Evidence = z.infer<typeof EvidenceSchema>;
+export type StepResult = z.infer<typeof StepResultSchema>;
+export type StepStatus = z.infer<typeof StepStatusSchema>;
+export type TestCase = z.infer<typeof TestCaseSchema>;
+export type TestCounts = z.infer<typeof TestCountsSchema>;
+export type TestOutcome = z.infer<typeof TestOutcomeSchema>;
+export type GateRuleResult = z.infer<typeof GateRuleResultSchema>;
+export type Verdict = z.infer<typeof VerdictSchema>;
+export type ApprovalRecord = z.infer<typeof ApprovalRecordSchema>;
+export type ArtifactEntry = z.infer<typeof ArtifactEntrySchema>;

@@ -1,0 +1,83 @@
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuditTrail } from '../audit/audit-chain.js';
+import { EvidenceFile, QF_VERSION } from '../constants.js';
+import type { Judgement } from '../gate/judge.js';
+import type { RunState } from '../orchestrator/run-state.js';
+import type { Policy } from '../policy/schema.js';
+import { digestOf } from '../util/canonical-json.js';
+import { indexArtifacts } from './artifact-index.js';
+import type { Evidence } from './schema.js';
+
+export interface EvidenceParts {
+  state: RunState;
+  policy: Policy;
+  judgement: Judgement;
+  metrics: Record<string, number>;
+  repro: Evidence['repro'];
+  finishedAt: string;
+  complete: boolean;
+  incompleteReason?: string;
+  governance?: Pick<Evidence['governance'], 'conflicts' | 'vetoes'>;
+}
+
+/** The digest an `evidence.sealed` audit event carries: everything but the seal itself. */
+export function evidenceSealDigest(evidence: Evidence): string {
+  return digestOf({ ...evidence, audit: evidence.audit.filter((event) => event.action !== 'evidence.sealed') });
+}
+
+/** Writes a file whole or not at all: a reader never sees half an evidence.json. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, file);
+}
+
+/**
+ * Assembles evidence.json from the run's state, indexes every artifact in the folder (raw
+ * reports, summary.md) and seals it with a last audit event carrying its digest.
+ */
+export async function writeEvidence(outDir: string, parts: EvidenceParts, audit: AuditTrail): Promise<Evidence> {
+  const { state } = parts;
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState]);
+  const evidence: Evidence = {
+    schemaVersion: 1,
+    complete: parts.complete,
+    ...(parts.incompleteReason !== undefined ? { incompleteReason: parts.incompleteReason } : {}),
+    runId: state.runId,
+    startedAt: state.startedAt,
+    finishedAt: parts.finishedAt,
+    producer: { name: 'qualityfoundry', version: QF_VERSION },
+    repro: parts.repro,
+    policy: { ...state.policy, mode: parts.policy.mode },
+    change: {
+      base: state.change.base,
+      head: state.change.head,
+      changedFiles: state.change.changedFiles,
+      labels: state.change.labels,
+    },
+    plan: { planHash: state.plan?.planHash ?? '0'.repeat(64), steps: state.plan?.steps ?? [] },
+    approval: state.approval,
+    steps: state.steps,
+    metrics: parts.metrics,
+    gate: parts.judgement,
+    artifacts,
+    governance: {
+      mode: parts.policy.mode,
+      budget: {
+        totalSeconds: parts.policy.budget.total_seconds,
+        usedSeconds: Math.round(state.budget.usedMs) / 1000,
+        maxRetries: parts.policy.budget.max_retries,
+        retries: state.budget.retries,
+      },
+      shortCircuit: state.shortCircuit,
+      conflicts: parts.governance?.conflicts ?? [],
+      vetoes: parts.governance?.vetoes ?? [],
+    },
+    audit: audit.events,
+  };
+  audit.record({ actor: 'qf', action: 'evidence.sealed', subject: state.runId, data: { digest: evidenceSealDigest(evidence), complete: parts.complete } });
+  evidence.audit = [...audit.events];
+  await writeFileAtomic(path.join(outDir, EvidenceFile.evidence), JSON.stringify(evidence, null, 2) + '\n');
+  return evidence;
+}

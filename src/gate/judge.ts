@@ -1,0 +1,97 @@
+import type { GateRuleResult, StepResult, Verdict } from '../evidence/schema.js';
+import type { GateOp, GateRule, Policy } from '../policy/schema.js';
+
+const COMPARE: Record<GateOp, (observed: number, expected: number) => boolean> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+export interface JudgeInput {
+  policy: Pick<Policy, 'mode' | 'gate'>;
+  metrics: Record<string, number>;
+  steps: readonly Pick<StepResult, 'id' | 'status' | 'reason'>[];
+  approvalWaiting: boolean;
+  shortCircuit: { reason: string; atStep: string | null } | null;
+  /** Governance findings that block in the policy's mode (conflicts, vetoes). */
+  blockingFindings?: readonly string[];
+}
+
+export interface Judgement {
+  verdict: Verdict;
+  rules: GateRuleResult[];
+  reasons: string[];
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 10_000) / 10_000);
+}
+
+function passReason(rules: readonly GateRuleResult[], steps: number): string {
+  const held = rules.filter((rule) => rule.status === 'pass').length;
+  const unmeasured = rules.length - held;
+  if (rules.length === 0) return steps === 0 ? 'No step matched the change and there are no gate rules.' : 'There are no gate rules and every step finished.';
+  if (unmeasured === 0) return `All ${rules.length} gate rules hold.`;
+  const noSteps = steps === 0 ? ' (no step matched the change)' : '';
+  return `${held} of ${rules.length} gate rules hold; ${unmeasured} not measured${noSteps}.`;
+}
+
+export function evaluateRule(rule: Pick<GateRule, 'id' | 'metric' | 'op' | 'value' | 'if_missing'>, metrics: Record<string, number>): GateRuleResult {
+  const observed = metrics[rule.metric];
+  const base = { id: rule.id, metric: rule.metric, op: rule.op, expected: rule.value };
+  if (observed === undefined) {
+    const status = rule.if_missing === 'fail' ? 'fail' : 'skipped';
+    return { ...base, observed: null, status, reason: `${rule.metric} was not measured by any step (if_missing: ${rule.if_missing})` };
+  }
+  const holds = COMPARE[rule.op](observed, rule.value);
+  return {
+    ...base,
+    observed,
+    status: holds ? 'pass' : 'fail',
+    reason: `${rule.metric} is ${formatNumber(observed)}, expected ${rule.op} ${formatNumber(rule.value)}`,
+  };
+}
+
+/**
+ * Decides the verdict. Order matters: a plan waiting for a human was never run; a run that could
+ * not be completed (budget spent, tool refused, blocking governance finding) is blocked, not
+ * failed; then the policy's rules decide, plus one rule no policy can turn off: every step must
+ * finish (a crashed or timed-out step measured nothing, so no rule could fail it). Playground
+ * mode reports the would-be verdict and passes.
+ */
+export function judge(input: JudgeInput): Judgement {
+  if (input.approvalWaiting) {
+    return { verdict: 'needs_approval', rules: [], reasons: ['The plan needs a human approval before it runs.'] };
+  }
+  const rules = input.policy.gate.map((rule) => evaluateRule(rule, input.metrics));
+  const reasons: string[] = [];
+  let verdict: Verdict = 'pass';
+
+  const blockers = [
+    ...(input.shortCircuit ? [`Run stopped early: ${input.shortCircuit.reason}`] : []),
+    ...input.steps.filter((step) => step.status === 'refused').map((step) => `Step ${step.id} was refused: ${step.reason ?? 'not allowed'}`),
+    ...(input.blockingFindings ?? []),
+  ];
+  const unfinished = input.steps
+    .filter((step) => step.status === 'error' || step.status === 'timed_out')
+    .map((step) => `Step ${step.id} did not finish (${step.status}): ${step.reason ?? 'no reason given'}`);
+  const failedRules = rules.filter((rule) => rule.status === 'fail').map((rule) => `Rule ${rule.id} failed: ${rule.reason}`);
+
+  if (blockers.length > 0) {
+    verdict = 'blocked';
+    reasons.push(...blockers);
+  }
+  if (unfinished.length > 0 || failedRules.length > 0) {
+    if (verdict === 'pass') verdict = 'fail';
+    reasons.push(...unfinished, ...failedRules);
+  }
+  if (input.policy.mode === 'playground' && verdict !== 'pass') {
+    reasons.unshift(`Playground mode: the verdict would have been ${verdict}; reported, not enforced.`);
+    verdict = 'pass';
+  }
+  if (reasons.length === 0) reasons.push(passReason(rules, input.steps.length));
+  return { verdict, rules, reasons };
+}

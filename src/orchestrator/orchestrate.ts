@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AuditTrail } from '../audit/audit-chain.js';
+import { EvidenceFile, ExitCode } from '../constants.js';
+import { errorMessage, QfError } from '../errors.js';
+import { dependencyFingerprint, gitRepro, parseVersionProbe, VERSION_PROBE_ARGS } from '../evidence/repro.js';
+import type { Evidence } from '../evidence/schema.js';
+import { writeEvidence, writeFileAtomic } from '../evidence/write-evidence.js';
+import { judge, type Judgement } from '../gate/judge.js';
+import { approvalRequirement, buildPlan } from '../planner/build-plan.js';
+import { renderSummary, summaryMarkdown } from '../report/render-summary.js';
+import { buildSandboxEnv } from '../sandbox/sandbox-env.js';
+import { defaultCreateSandbox } from '../sandbox/default-create-sandbox.js';
+import type { Sandbox } from '../sandbox/types.js';
+import { acceptApprovals } from './accept-approvals.js';
+import { collectMetrics } from './collect-metrics.js';
+import { initialRunState, TRANSITIONS, type RunState } from './run-state.js';
+import { refusedStep, runStep, skippedStep } from './run-step.js';
+import type { OrchestrateOptions, RunNode, RunOutcome } from './types.js';
+
+export interface OrchestrateRunOptions extends OrchestrateOptions {
+  /** Continue a run saved in run-state.json (after an approval) instead of starting anew. */
+  resume?: RunState;
+  /** Aborting writes evidence marked incomplete, with the reason, and stops. */
+  signal?: AbortSignal;
+}
+
+const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
+  pass: ExitCode.pass,
+  fail: ExitCode.gateFailed,
+  blocked: ExitCode.gateFailed,
+  needs_approval: ExitCode.waitingForHuman,
+};
+
+/**
+ * Runs the state machine load_policy → plan → approve → execute → collect → judge → done for one
+ * change, writing OUT/evidence.json and OUT/summary.md. Every transition is an audit event and
+ * the state is saved after each node, so a run waiting for a human can resume later.
+ */
+export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOutcome> {
+  const clock = options.clock ?? (() => new Date());
+  const { policy } = options.policy;
+  await mkdir(options.outDir, { recursive: true });
+
+  const state: RunState = options.resume
+    ? structuredClone(options.resume)
+    : initialRunState(options.runId ?? randomUUID(), clock().toISOString(), { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 }, options.change);
+  if (options.resume && options.resume.policy.sha256 !== options.policy.sha256) {
+    throw new QfError('BAD_INPUT', `Cannot resume run ${state.runId}: its policy had sha256 ${options.resume.policy.sha256.slice(0, 12)}…, the policy given now has ${options.policy.sha256.slice(0, 12)}…. Start a new run.`);
+  }
+  const audit = options.audit ?? new AuditTrail(clock, state.audit);
+  const subject = state.runId;
+  const statePath = path.join(options.outDir, EvidenceFile.runState);
+
+  const saveState = async () => {
+    state.audit = [...audit.events];
+    await writeFileAtomic(statePath, JSON.stringify(state) + '\n');
+  };
+  const enter = async (to: RunNode, data: Record<string, unknown> = {}) => {
+    if (!TRANSITIONS[state.node].includes(to)) throw new Error(`Illegal transition ${state.node} → ${to}`);
+    audit.record({ actor: 'orchestrator', action: 'transition', subject, data: { from: state.node, to, ...data } });
+    state.node = to;
+    options.onProgress?.({ kind: 'node', node: to });
+    await saveState();
+  };
+  const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]);
+  let sandbox: Sandbox | undefined;
+
+  const finish = async (judgement: Judgement, complete: boolean, incompleteReason?: string): Promise<RunOutcome> => {
+    const [git, fingerprint] = await repro;
+    const metrics = collectMetrics(state.steps, state.budget);
+    const summaryPath = path.join(options.outDir, EvidenceFile.summary);
+    const parts = {
+      state, policy, judgement, metrics, complete,
+      ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+      finishedAt: clock().toISOString(),
+      repro: { ...git, dependencyFingerprint: fingerprint, versions: { node: process.version, ...state.versions } },
+    };
+    // summary.md is an artifact of the evidence, so it is written first from a draft of it.
+    const draft = await writeEvidence(options.outDir, parts, new AuditTrail(clock, audit.events));
+    await writeFile(summaryPath, summaryMarkdown(renderSummary(draft)));
+    const evidence = await writeEvidence(options.outDir, parts, audit);
+    await saveState();
+    return { evidence, evidencePath: path.join(options.outDir, EvidenceFile.evidence), summaryPath, exitCode: complete ? VERDICT_EXIT[judgement.verdict] : ExitCode.badInput };
+  };
+
+  try {
+    if (state.node === 'load_policy') {
+      audit.record({ actor: 'orchestrator', action: 'policy.loaded', subject, data: { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256, mode: policy.mode } });
+      await enter('plan');
+    }
+    if (state.node === 'plan') {
+      state.plan = buildPlan(options.policy, state.change);
+      const requirement = approvalRequirement(options.policy, state.change);
+      state.approval = { ...state.approval, required: requirement.required, needed: requirement.needed, ...(requirement.reason ? { reason: requirement.reason } : {}) };
+      audit.record({ actor: 'orchestrator', action: 'plan.built', subject, data: { planHash: state.plan.planHash, steps: state.plan.steps.map((step) => step.id), approvalRequired: requirement.required } });
+      await enter('approve', { planHash: state.plan.planHash });
+    }
+    const plan = state.plan!;
+
+    if (state.node === 'approve') {
+      if (state.approval.required) {
+        const lookup = await options.approvals.lookup(plan.planHash, state.change.head);
+        const { accepted, notes } = acceptApprovals(lookup, { planHash: plan.planHash, headSha: state.change.head, ...(state.change.author ? { author: state.change.author } : {}), policy });
+        for (const note of notes) audit.record({ actor: 'orchestrator', action: 'approval.ignored', subject, data: { note } });
+        for (const approval of accepted) audit.record({ actor: approval.by, action: 'approval.accepted', subject, data: { planHash: approval.planHash, source: approval.source, headSha: approval.headSha ?? null } });
+        state.approval = { ...state.approval, approvals: accepted, rejected: lookup.rejected };
+        if (lookup.rejected.length > 0) {
+          state.approval.status = 'rejected';
+          for (const rejection of lookup.rejected) audit.record({ actor: rejection.by, action: 'approval.rejected', subject, data: { reason: rejection.reason, planHash: plan.planHash } });
+          await enter('done', { outcome: 'rejected' });
+          const reasons = lookup.rejected.map((rejection) => `Plan rejected by ${rejection.by}: ${rejection.reason}`);
+          return await finish({ verdict: 'blocked', rules: [], reasons }, true);
+        }
+        if (accepted.length < state.approval.needed) {
+          state.approval.status = 'waiting';
+          audit.record({ actor: 'orchestrator', action: 'approval.waiting', subject, data: { planHash: plan.planHash, have: accepted.length, needed: state.approval.needed } });
+          await saveState();
+          const judgement = judge({ policy, metrics: {}, steps: [], approvalWaiting: true, shortCircuit: null });
+          judgement.reasons.push(`Needs ${state.approval.needed} approval(s), has ${accepted.length}. Why: ${state.approval.reason}.`, ...notes);
+          // The run stays resumable at `approve`: its state is saved, the node is not left.
+          return await finish(judgement, true);
+        }
+        state.approval.status = 'approved';
+      }
+      await enter('execute');
+    }
+
+    if (state.node === 'execute') {
+      const env = buildSandboxEnv(options.env, policy.sandbox.env_allowlist);
+      const totalMs = policy.budget.total_seconds * 1000;
+      if (plan.steps.some((step) => policy.tools.allowlist.includes(step.tool))) {
+        sandbox = await (options.createSandbox ?? defaultCreateSandbox)(policy.sandbox, audit);
+      }
+      const versionProbe = sandbox ? probeVersions(sandbox, options.repoDir, options.outDir, env, plan) : Promise.resolve(state.versions);
+      for (const step of plan.steps.slice(state.steps.length)) {
+        if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) before step ${step.id}.`);
+        if (state.shortCircuit) {
+          state.steps.push(skippedStep(step, `skipped: ${state.shortCircuit.reason}`));
+          continue;
+        }
+        const remaining = totalMs - state.budget.usedMs;
+        if (remaining <= 0) {
+          state.shortCircuit = { reason: `the run's budget of ${policy.budget.total_seconds} s is spent`, atStep: step.id };
+          audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: state.shortCircuit });
+          state.steps.push(skippedStep(step, `skipped: ${state.shortCircuit.reason}`));
+          continue;
+        }
+        if (!sandbox) {
+          state.steps.push(refusedStep(step, `tool "${step.tool}" is not in the policy's tools.allowlist`));
+          audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool } });
+          continue;
+        }
+        const stepStarted = performance.now();
+        options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt: 1 });
+        const { result, retries, budgetCut } = await runStep(step, {
+          policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
+          onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
+          onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
+        });
+        state.steps.push(result);
+        state.budget.usedMs += result.durationMs;
+        state.budget.retries += retries;
+        options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
+        if (budgetCut) {
+          state.shortCircuit = { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id };
+          audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: state.shortCircuit });
+        } else if (step.failFast && result.status !== 'passed') {
+          state.shortCircuit = { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id };
+          audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: state.shortCircuit });
+        }
+        await saveState();
+      }
+      state.versions = await versionProbe;
+      await enter('collect');
+    }
+
+    if (state.node === 'collect') await enter('judge');
+    const metrics = collectMetrics(state.steps, state.budget);
+    const judgement = judge({ policy, metrics, steps: state.steps, approvalWaiting: false, shortCircuit: state.shortCircuit });
+    audit.record({ actor: 'gate', action: 'gate.decided', subject, data: { verdict: judgement.verdict, failedRules: judgement.rules.filter((rule) => rule.status === 'fail').map((rule) => rule.id) } });
+    await enter('done', { verdict: judgement.verdict });
+    return await finish(judgement, true);
+  } catch (error) {
+    // Never leave a partial evidence.json that looks complete: write it marked incomplete, then fail.
+    const reason = errorMessage(error);
+    audit.record({ actor: 'orchestrator', action: 'run.aborted', subject, data: { node: state.node, reason } });
+    await finish({ verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] }, false, reason).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, env: Record<string, string>, plan: RunState['plan']): Promise<RunState['versions']> {
+  const pytestStep = plan?.steps.find((step) => step.tool === 'run_pytest');
+  if (!pytestStep) return { python: null, pytest: null };
+  const python = typeof pytestStep.input.python === 'string' ? pytestStep.input.python : 'python3';
+  const probeDir = path.join(outDir, '.probe');
+  await mkdir(probeDir, { recursive: true });
+  const result = await sandbox.run({ command: python, args: VERSION_PROBE_ARGS, repoDir, outputDir: probeDir, env, timeoutMs: 30_000, maxOutputBytes: 4_096 }).catch(() => undefined);
+  return result?.exitCode === 0 ? parseVersionProbe(result.stdout.text) : { python: null, pytest: null };
+}

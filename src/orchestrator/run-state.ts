@@ -1,0 +1,53 @@
+import type { AuditEvent } from '../audit/audit-chain.js';
+import type { Evidence, StepResult } from '../evidence/schema.js';
+import type { Plan } from '../planner/build-plan.js';
+import type { ChangeSet, RunNode } from './types.js';
+
+/**
+ * Everything a run knows, as plain JSON. It is written to OUT/run-state.json after every node so a
+ * run waiting for a human (or interrupted) can resume where it stopped.
+ */
+export interface RunState {
+  stateVersion: 1;
+  runId: string;
+  startedAt: string;
+  node: RunNode;
+  policy: { path: string; sourceRef: string | null; sha256: string };
+  change: ChangeSet;
+  plan: Plan | null;
+  approval: Evidence['approval'];
+  steps: StepResult[];
+  budget: { usedMs: number; retries: number };
+  shortCircuit: { reason: string; atStep: string | null } | null;
+  versions: { python: string | null; pytest: string | null };
+  audit: AuditEvent[];
+}
+
+/** Which node may follow which: the state machine, written down once. */
+export const TRANSITIONS: Readonly<Record<RunNode, readonly RunNode[]>> = {
+  load_policy: ['plan'],
+  plan: ['approve'],
+  approve: ['execute', 'done'], // done: waiting for a human, or rejected
+  execute: ['collect'],
+  collect: ['judge'],
+  judge: ['done'],
+  done: [],
+};
+
+export function initialRunState(runId: string, startedAt: string, policy: RunState['policy'], change: ChangeSet): RunState {
+  return {
+    stateVersion: 1,
+    runId,
+    startedAt,
+    node: 'load_policy',
+    policy,
+    change,
+    plan: null,
+    approval: { required: false, needed: 0, status: 'not_required', approvals: [], rejected: [] },
+    steps: [],
+    budget: { usedMs: 0, retries: 0 },
+    shortCircuit: null,
+    versions: { python: null, pytest: null },
+    audit: [],
+  };
+}

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import type { AuditTrail } from '../audit/audit-chain.js';
+import type { StepResult } from '../evidence/schema.js';
+import type { PlanStep } from '../planner/build-plan.js';
+import type { Policy } from '../policy/schema.js';
+import type { Sandbox } from '../sandbox/types.js';
+import type { ToolRun } from '../tools/tool-definition.js';
+import { findTool } from '../tools/tool-registry.js';
+
+export interface StepEnvironment {
+  policy: Policy;
+  repoDir: string;
+  outDir: string;
+  sandbox: Sandbox;
+  env: Record<string, string>;
+  audit: AuditTrail;
+  subject: string;
+  /** Milliseconds left in the run's budget when the step starts. */
+  remainingBudgetMs: number;
+  onAttempt?: (attempt: number) => void;
+  onOutput?: () => void;
+}
+
+function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs: number, outDir: string): StepResult {
+  const sandbox = run.sandbox;
+  return {
+    id: step.id,
+    tool: step.tool,
+    status: run.status,
+    ...(run.reason !== undefined ? { reason: run.reason } : {}),
+    attempts,
+    durationMs,
+    ...(sandbox
+      ? {
+          sandbox: {
+            mode: sandbox.mode,
+            exitCode: sandbox.exitCode,
+            signal: sandbox.signal,
+            timedOut: sandbox.timedOut,
+            oomKilled: sandbox.oomKilled,
+            ...(sandbox.imageDigest !== undefined ? { imageDigest: sandbox.imageDigest } : {}),
+            ...(sandbox.fallbackReason !== undefined ? { fallbackReason: sandbox.fallbackReason } : {}),
+            stdoutTail: sandbox.stdout.text.slice(-4_096),
+            stderrTail: sandbox.stderr.text.slice(-4_096),
+            droppedBytes: sandbox.stdout.droppedBytes + sandbox.stderr.droppedBytes,
+          },
+        }
+      : {}),
+    metrics: run.metrics,
+    ...(run.tests ? { tests: run.tests } : {}),
+    artifacts: run.artifacts.map((file) => path.relative(outDir, file).split(path.sep).join('/')),
+  };
+}
+
+export function refusedStep(step: PlanStep, reason: string): StepResult {
+  return { id: step.id, tool: step.tool, status: 'refused', reason, attempts: 0, durationMs: 0, metrics: {}, artifacts: [] };
+}
+
+export function skippedStep(step: PlanStep, reason: string): StepResult {
+  return { id: step.id, tool: step.tool, status: 'skipped', reason, attempts: 0, durationMs: 0, metrics: {}, artifacts: [] };
+}
+
+/**
+ * Runs one plan step: allowlist check, input contract, then attempts until the step finishes or
+ * the retries are spent. Only errors and timeouts are retried: failing tests are an answer.
+ */
+export async function runStep(step: PlanStep, environment: StepEnvironment): Promise<{ result: StepResult; retries: number; budgetCut: boolean }> {
+  const { policy, audit, subject } = environment;
+  const tool = findTool(step.tool);
+  if (!tool || !policy.tools.allowlist.includes(step.tool)) {
+    const reason = !tool ? `tool "${step.tool}" does not exist` : `tool "${step.tool}" is not in the policy's tools.allowlist (${policy.tools.allowlist.join(', ') || 'empty'})`;
+    audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool, reason } });
+    return { result: refusedStep(step, reason), retries: 0, budgetCut: false };
+  }
+  const input = tool.input.safeParse(step.input);
+  if (!input.success) {
+    const reason = `input for ${step.tool} does not fit its contract: ${input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
+    audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool, reason } });
+    return { result: refusedStep(step, reason), retries: 0, budgetCut: false };
+  }
+
+  const stepTimeoutMs = policy.sandbox.timeout_seconds * 1000;
+  const started = performance.now();
+  let attempt = 0;
+  let run: ToolRun;
+  let budgetCut = false;
+  for (;;) {
+    attempt++;
+    const remaining = environment.remainingBudgetMs - (performance.now() - started);
+    const timeoutMs = Math.max(1, Math.min(stepTimeoutMs, remaining));
+    budgetCut = timeoutMs < stepTimeoutMs;
+    environment.onAttempt?.(attempt);
+    audit.record({ actor: 'orchestrator', action: 'step.started', subject, data: { step: step.id, tool: step.tool, attempt, timeoutMs: Math.round(timeoutMs) } });
+    run = await tool.run(input.data, {
+      repoDir: environment.repoDir,
+      stepDir: path.join(environment.outDir, 'reports', step.id),
+      sandbox: environment.sandbox,
+      env: environment.env,
+      timeoutMs,
+      maxOutputBytes: policy.sandbox.max_output_bytes,
+      commands: policy.tools.commands,
+      ...(environment.onOutput ? { onOutput: environment.onOutput } : {}),
+    });
+    audit.record({ actor: 'orchestrator', action: 'step.finished', subject, data: { step: step.id, attempt, status: run.status, ...(run.reason ? { reason: run.reason.slice(0, 500) } : {}) } });
+    const retryable = run.status === 'error' || run.status === 'timed_out';
+    const budgetLeft = environment.remainingBudgetMs - (performance.now() - started) > 0;
+    if (!retryable || attempt > policy.budget.max_retries || !budgetLeft) break;
+  }
+  const durationMs = Math.round(performance.now() - started);
+  return { result: toStepResult(step, run, attempt, durationMs, environment.outDir), retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out' };
+}

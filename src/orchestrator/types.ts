@@ -1,0 +1,72 @@
+import type { AuditTrail } from '../audit/audit-chain.js';
+import type { ExitCode } from '../constants.js';
+import type { ApprovalRecord, Evidence } from '../evidence/schema.js';
+import type { Policy, SandboxPolicy } from '../policy/schema.js';
+import type { Sandbox } from '../sandbox/types.js';
+
+/** A policy after loading and validation, with where it came from. */
+export interface LoadedPolicy {
+  policy: Policy;
+  /** Path as the user named it (repository-relative for the Action). */
+  path: string;
+  /** The commit or ref it was read at (the base SHA for pull requests); null for a local file. */
+  sourceRef: string | null;
+  /** sha256 of the file's bytes. */
+  sha256: string;
+}
+
+/** What changed: the planner's only input besides the policy. */
+export interface ChangeSet {
+  base: string | null;
+  head: string | null;
+  changedFiles: string[];
+  labels: string[];
+  /** Login of the pull request's author, when there is one (they may not approve by default). */
+  author?: string;
+}
+
+export interface ApprovalLookup {
+  approvals: ApprovalRecord[];
+  rejected: Array<{ by: string; reason: string }>;
+  /** Why candidate approvals were not accepted (wrong app, old plan, other commit), for the summary. */
+  notes: string[];
+}
+
+/** Where approvals come from: `--approve`/`--approvals FILE` for the CLI, check runs for the Action. */
+export interface ApprovalSource {
+  lookup(planHash: string, headSha: string | null): Promise<ApprovalLookup>;
+}
+
+export type ProgressEvent =
+  | { kind: 'node'; node: RunNode }
+  | { kind: 'step-started'; stepId: string; tool: string; attempt: number }
+  | { kind: 'step-output'; stepId: string; elapsedMs: number }
+  | { kind: 'step-finished'; stepId: string; status: string; durationMs: number };
+
+export type RunNode = 'load_policy' | 'plan' | 'approve' | 'execute' | 'collect' | 'judge' | 'done';
+
+export interface OrchestrateOptions {
+  /** Absolute path of the repository under test. */
+  repoDir: string;
+  /** Absolute path of the evidence folder; created when missing. */
+  outDir: string;
+  policy: LoadedPolicy;
+  change: ChangeSet;
+  approvals: ApprovalSource;
+  /** The environment the sandbox allowlist picks from (adapters pass process.env; the core never reads it). */
+  env: Record<string, string | undefined>;
+  clock?: () => Date;
+  runId?: string;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Builds the sandbox for the policy; defaults to the subprocess/container factory. */
+  createSandbox?: (policy: SandboxPolicy, audit: AuditTrail) => Promise<Sandbox>;
+  /** Mirror of every audit event (e.g. a durable ComplianceAuditor). */
+  audit?: AuditTrail;
+}
+
+export interface RunOutcome {
+  evidence: Evidence;
+  evidencePath: string;
+  summaryPath: string;
+  exitCode: ExitCode;
+}

@@ -1,0 +1,80 @@
+import picomatch from 'picomatch';
+import { isKnownMetric, metricPatterns } from '../gate/metric-catalog.js';
+import { findTool, toolRegistry } from '../tools/tool-registry.js';
+import { didYouMean } from './did-you-mean.js';
+import type { ChangedMatch, Policy } from './schema.js';
+
+export interface SemanticProblem {
+  path: PropertyKey[];
+  message: string;
+}
+
+function checkGlobs(match: ChangedMatch | undefined, at: PropertyKey[], problems: SemanticProblem[]): void {
+  match?.changed?.forEach((glob, index) => {
+    try {
+      picomatch.makeRe(glob, { strictBrackets: true, dot: true });
+      if (glob.startsWith('/') || glob.split('/').includes('..')) throw new Error('globs are repository-relative; no leading / or ..');
+    } catch (error) {
+      problems.push({ path: [...at, 'changed', index], message: `invalid glob "${glob}": ${(error as Error).message}` });
+    }
+  });
+}
+
+/**
+ * Checks that need more than one field's schema: tools exist and their inputs fit, named commands
+ * exist, gate metrics are published by some tool, globs compile, ids are unique.
+ */
+export function validatePolicySemantics(policy: Policy): SemanticProblem[] {
+  const problems: SemanticProblem[] = [];
+  const toolNames = [...toolRegistry.keys()];
+
+  policy.tools.allowlist.forEach((name, index) => {
+    if (!findTool(name)) {
+      const hint = didYouMean(name, toolNames);
+      problems.push({ path: ['tools', 'allowlist', index], message: `unknown tool "${name}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
+    }
+  });
+
+  const stepIds = new Set<string>();
+  policy.plan.forEach((rule, index) => {
+    checkGlobs(rule.when, ['plan', index, 'when'], problems);
+    const tool = findTool(rule.run);
+    if (!tool) {
+      const hint = didYouMean(rule.run, toolNames);
+      problems.push({ path: ['plan', index, 'run'], message: `unknown tool "${rule.run}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
+      return;
+    }
+    const input = tool.input.safeParse(rule.with);
+    if (!input.success) {
+      for (const issue of input.error.issues) {
+        const detail = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} for ${rule.run}` : issue.message;
+        problems.push({ path: ['plan', index, 'with', ...issue.path], message: detail });
+      }
+    }
+    if (rule.run === 'run_command' && typeof rule.with.command === 'string' && !(rule.with.command in policy.tools.commands)) {
+      const names = Object.keys(policy.tools.commands);
+      problems.push({ path: ['plan', index, 'with', 'command'], message: `command "${rule.with.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` });
+    }
+    const id = rule.id ?? `${rule.run}-${index + 1}`;
+    if (stepIds.has(id)) problems.push({ path: ['plan', index, 'id'], message: `duplicate step id "${id}"` });
+    stepIds.add(id);
+  });
+
+  checkGlobs(policy.approval.required_when, ['approval', 'required_when'], problems);
+  policy.gateway.classify.forEach((rule, index) => checkGlobs(rule.when, ['gateway', 'classify', index, 'when'], problems));
+
+  const ruleIds = new Set<string>();
+  policy.gate.forEach((rule, index) => {
+    if (!isKnownMetric(rule.metric)) {
+      const hint = didYouMean(rule.metric, metricPatterns());
+      problems.push({ path: ['gate', index, 'metric'], message: `unknown metric "${rule.metric}"${hint ? `; did you mean "${hint}"?` : '; run `qf metrics` for the list'}` });
+    }
+    if (ruleIds.has(rule.id)) problems.push({ path: ['gate', index, 'id'], message: `duplicate gate rule id "${rule.id}"` });
+    ruleIds.add(rule.id);
+  });
+
+  if (policy.sandbox.mode === 'container' && !policy.sandbox.container) {
+    problems.push({ path: ['sandbox', 'mode'], message: 'sandbox.mode is "container" but sandbox.container (with an image) is missing' });
+  }
+  return problems;
+}

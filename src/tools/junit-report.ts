@@ -1,0 +1,133 @@
+import { createReadStream } from 'node:fs';
+import { SaxesParser, type SaxesTag } from 'saxes';
+import { QfError } from '../errors.js';
+import type { TestCase, TestCounts, TestOutcome } from '../evidence/schema.js';
+
+export interface JUnitParseOptions {
+  /** Most non-passing tests kept with their details; the rest are only counted. */
+  maxNotable?: number;
+  /** Bytes kept of each failure message and of each traceback. */
+  maxTextBytes?: number;
+  /** Called for every test case, in document order (the streaming view of all outcomes). */
+  onTestCase?: (test: TestCase) => void;
+}
+
+export interface JUnitSummary {
+  counts: TestCounts;
+  durationSeconds: number;
+  /** Tests that failed, errored or xpassed(strict), in document order, capped at maxNotable. */
+  notable: TestCase[];
+  /** True when more notable tests existed than were kept. */
+  truncated: boolean;
+}
+
+/** `path/to/test_x.py:12: AssertionError` — the line pytest ends a traceback with. */
+const TRACEBACK_LOCATION = /^([^\s:][^:\n]*\.py):(\d+): [\w.]+/gm;
+
+function cap(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  return Buffer.from(text).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '') + '\n… (truncated)';
+}
+
+/** Where a failure happened: the last traceback line inside the test's own file, else its definition. */
+function failureLocation(test: { file?: string; line?: number }, details: string): { file?: string; line?: number } {
+  let fallback: { file: string; line: number } | undefined;
+  for (const match of details.matchAll(TRACEBACK_LOCATION)) {
+    const location = { file: match[1]!, line: Number(match[2]) };
+    if (location.file === test.file) fallback = location;
+    else if (!fallback && !location.file.startsWith('/')) fallback = location;
+  }
+  return fallback ?? test;
+}
+
+function testId(classname: string, name: string, file: string | undefined): string {
+  if (file && classname) {
+    // pytest's classname is the module path (dots) plus any class names; rebuild the node id.
+    const modulePath = file.replace(/\.py$/, '').replaceAll('/', '.');
+    const classes = classname.startsWith(modulePath) ? classname.slice(modulePath.length).replace(/^\./, '') : '';
+    return [file, ...(classes ? classes.split('.') : []), name].join('::');
+  }
+  return classname ? `${classname}::${name}` : name;
+}
+
+/**
+ * Streams a pytest JUnit XML report. Memory is constant in the number of test cases: only counts
+ * and the capped list of notable failures are kept. Counts come from the <testcase> elements, never
+ * from the <testsuite tests=…> attribute (pytest 9 counts subtests there).
+ */
+export async function parseJUnitReport(file: string, options: JUnitParseOptions = {}): Promise<JUnitSummary> {
+  const maxNotable = options.maxNotable ?? 1_000;
+  const maxTextBytes = options.maxTextBytes ?? 8_192;
+  const counts: TestCounts = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, xfailed: 0, xpassed: 0 };
+  const notable: TestCase[] = [];
+  let truncated = false;
+  let durationSeconds = 0;
+  let sawRoot = false;
+
+  let current: { attrs: Record<string, string>; outcome: TestOutcome; message?: string; text: string; collecting: boolean } | undefined;
+
+  const parser = new SaxesParser({ position: false });
+  parser.on('opentag', (tag: SaxesTag) => {
+    const attrs = tag.attributes as Record<string, string>;
+    if (tag.name === 'testsuites' || tag.name === 'testsuite') sawRoot = true;
+    if (tag.name === 'testcase') {
+      current = { attrs, outcome: 'passed', text: '', collecting: false };
+      return;
+    }
+    if (!current) return;
+    const message = attrs.message;
+    if (tag.name === 'failure') {
+      current.outcome = message?.startsWith('[XPASS(strict)]') ? 'xpassed' : 'failed';
+    } else if (tag.name === 'error') {
+      if (current.outcome !== 'failed') current.outcome = 'error';
+    } else if (tag.name === 'skipped') {
+      current.outcome = attrs.type === 'pytest.xfail' ? 'xfailed' : 'skipped';
+    } else return;
+    if (current.message === undefined && message !== undefined) current.message = cap(message, maxTextBytes);
+    current.collecting = true;
+  });
+  parser.on('text', (text) => {
+    if (current?.collecting && current.text.length < maxTextBytes * 4) current.text += text;
+  });
+  parser.on('closetag', (tag) => {
+    if (!current) return;
+    if (tag.name === 'failure' || tag.name === 'error' || tag.name === 'skipped') current.collecting = false;
+    if (tag.name !== 'testcase') return;
+    const { attrs, outcome } = current;
+    const file = attrs.file || undefined;
+    const definitionLine = attrs.line !== undefined && attrs.line !== '' ? Number(attrs.line) + 1 : undefined; // pytest's line is 0-based
+    const duration = Number(attrs.time ?? 0) || 0;
+    durationSeconds += duration;
+    counts.total += 1;
+    // A strict XPASS is a failure to pytest, and to the gate.
+    const counted = outcome === 'xpassed' ? 'failed' : outcome;
+    if (counted === 'error') counts.errors += 1;
+    else counts[counted] += 1;
+
+    const test: TestCase = { id: testId(attrs.classname ?? '', attrs.name ?? '', file), outcome, durationSeconds: duration };
+    if (file !== undefined) test.file = file;
+    if (definitionLine !== undefined) test.line = definitionLine;
+    if (current.message !== undefined) test.message = current.message;
+    if (outcome === 'failed' || outcome === 'error' || outcome === 'xpassed') {
+      const details = cap(current.text, maxTextBytes);
+      Object.assign(test, failureLocation(test, details));
+      if (details) test.details = details;
+      if (notable.length < maxNotable) notable.push(test);
+      else truncated = true;
+    }
+    options.onTestCase?.(test);
+    current = undefined;
+  });
+
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  try {
+    for await (const chunk of stream) parser.write(chunk as string);
+    parser.close();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new QfError('TOOL_FAILED', `The JUnit report ${file} does not exist.`, { cause: error });
+    throw new QfError('TOOL_FAILED', `The JUnit report ${file} is truncated or not valid XML (${(error as Error).message.split('\n')[0]}); counted ${counts.total} test cases before the break.`, { cause: error });
+  }
+  if (!sawRoot) throw new QfError('TOOL_FAILED', `The JUnit report ${file} has no <testsuite> element; expected a pytest --junitxml report.`);
+  return { counts, durationSeconds, notable, truncated };
+}

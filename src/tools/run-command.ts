@@ -1,0 +1,51 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
+
+const RunCommandInput = z.strictObject({
+  command: z.string().min(1).describe('Name of a command under tools.commands in the policy.'),
+  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
+});
+type RunCommandInput = z.infer<typeof RunCommandInput>;
+
+const OUTPUT_TAIL_LINES = 40;
+
+async function runCommand(input: RunCommandInput, context: ToolContext): Promise<ToolRun> {
+  const argv = context.commands[input.command];
+  if (!argv || argv.length === 0) {
+    return { status: 'refused', reason: `Command "${input.command}" is not listed under tools.commands in the policy.`, metrics: {}, artifacts: [] };
+  }
+  const [command, ...args] = argv as [string, ...string[]];
+  await mkdir(context.stepDir, { recursive: true });
+  const result = await context.sandbox.run({
+    command,
+    args,
+    repoDir: context.repoDir,
+    ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
+    outputDir: context.stepDir,
+    env: context.env,
+    timeoutMs: context.timeoutMs,
+    maxOutputBytes: context.maxOutputBytes,
+    ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+  });
+  const logPath = path.join(context.stepDir, 'output.log');
+  await writeFile(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);
+
+  const exitCode = result.exitCode ?? -1;
+  const metrics = { [`command.${input.command}.exit_code`]: exitCode, 'command.failed': exitCode === 0 ? 0 : 1 };
+  const base = { sandbox: result, metrics, artifacts: [logPath] };
+  if (result.timedOut) return { ...base, status: 'timed_out', reason: `"${input.command}" ran past the deadline and was killed.` };
+  if (result.spawnError) return { ...base, status: 'error', reason: `"${input.command}" could not be started: ${result.spawnError}` };
+  if (exitCode === 0) return { ...base, status: 'passed' };
+  const tail = (result.stderr.text || result.stdout.text).trim().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n');
+  return { ...base, status: 'failed', reason: `"${input.command}" exited with code ${result.exitCode ?? result.signal}.${tail ? `\n${tail}` : ''}` };
+}
+
+export const runCommandTool: ToolDefinition<RunCommandInput> = {
+  name: 'run_command',
+  description: 'Runs a command the policy names under tools.commands (lint, build) and reports its exit code and output tail.',
+  input: RunCommandInput as z.ZodType<RunCommandInput>,
+  metrics: ['command.<name>.exit_code', 'command.failed'],
+  run: runCommand,
+};

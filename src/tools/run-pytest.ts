@@ -1,0 +1,112 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { isQfError } from '../errors.js';
+import type { TestCounts } from '../evidence/schema.js';
+import type { SandboxResult } from '../sandbox/types.js';
+import { parseJUnitReport } from './junit-report.js';
+import { parsePytestSummaryLine } from './pytest-summary-line.js';
+import type { ToolDefinition, ToolRun } from './tool-definition.js';
+
+const RunPytestInput = z.strictObject({
+  paths: z.array(z.string().min(1)).default([]).describe('Test paths relative to the working directory; empty runs pytest\'s own discovery.'),
+  args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
+  python: z.string().min(1).default('python3').describe('Python interpreter to run pytest with.'),
+  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
+});
+type RunPytestInput = z.infer<typeof RunPytestInput>;
+
+/** pytest's documented exit codes. */
+const PYTEST_EXIT = { ok: 0, testsFailed: 1, interrupted: 2, internalError: 3, usageError: 4, noTests: 5 } as const;
+
+export function pytestMetrics(counts: TestCounts, durationSeconds: number): Record<string, number> {
+  const ran = counts.passed + counts.failed + counts.errors + counts.xpassed;
+  return {
+    'pytest.total': counts.total,
+    'pytest.passed': counts.passed,
+    'pytest.failed': counts.failed,
+    'pytest.errors': counts.errors,
+    'pytest.skipped': counts.skipped,
+    'pytest.xfailed': counts.xfailed,
+    'pytest.xpassed': counts.xpassed,
+    // Skips and expected failures are not runs; a suite that ran nothing has no pass rate to fail.
+    'pytest.pass_rate': ran === 0 ? 1 : (counts.passed + counts.xpassed) / ran,
+    'pytest.duration_seconds': Math.round(durationSeconds * 1000) / 1000,
+  };
+}
+
+function explainNoReport(result: SandboxResult): string {
+  if (result.spawnError) return `pytest could not be started: ${result.spawnError}`;
+  const output = `${result.stderr.text}\n${result.stdout.text}`;
+  if (/No module named pytest/.test(output)) return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
+  const tail = output.trim().split('\n').slice(-5).join('\n');
+  return `pytest exited with code ${result.exitCode ?? result.signal} and wrote no JUnit report. Its last output:\n${tail}`;
+}
+
+async function runPytest(input: RunPytestInput, context: import('./tool-definition.js').ToolContext): Promise<ToolRun> {
+  await mkdir(context.stepDir, { recursive: true });
+  const reportPath = path.join(context.stepDir, 'junit.xml');
+  const args = [
+    '-m', 'pytest',
+    ...input.paths,
+    ...input.args,
+    `--junitxml=${reportPath}`,
+    '-o', 'junit_family=xunit1', // xunit2 (pytest's default) drops file and line, which annotations need
+    '-p', 'no:cacheprovider', // never write .pytest_cache into the repository under test
+    '-rN', // keep the terminal report short; the JUnit report has the details
+  ];
+  const result = await context.sandbox.run({
+    command: input.python,
+    args,
+    repoDir: context.repoDir,
+    ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
+    outputDir: context.stepDir,
+    env: { ...context.env, PYTHONDONTWRITEBYTECODE: '1' },
+    timeoutMs: context.timeoutMs,
+    maxOutputBytes: context.maxOutputBytes,
+    ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+  });
+
+  const base = { sandbox: result, artifacts: [] as string[] };
+  if (result.timedOut) {
+    return { ...base, status: 'timed_out', reason: `pytest ran past the ${Math.round(context.timeoutMs / 1000)} s deadline and was killed.`, metrics: {}, artifacts: [] };
+  }
+
+  let summary;
+  try {
+    summary = await parseJUnitReport(reportPath);
+  } catch (error) {
+    if (!isQfError(error, 'TOOL_FAILED')) throw error;
+    const missing = /does not exist/.test(error.message);
+    return { ...base, status: 'error', reason: missing ? explainNoReport(result) : error.message, metrics: {}, artifacts: missing ? [] : [reportPath] };
+  }
+
+  // JUnit shows a non-strict XPASS as a pass; pytest's closing line has the real count.
+  const closing = parsePytestSummaryLine(result.stdout.text);
+  const xpassed = Math.min(closing?.xpassed ?? 0, summary.counts.passed);
+  const counts = { ...summary.counts, passed: summary.counts.passed - xpassed, xpassed: summary.counts.xpassed + xpassed };
+  const metrics = pytestMetrics(counts, summary.durationSeconds);
+  const tests = { counts, notable: summary.notable, truncated: summary.truncated };
+  const withReport = { ...base, metrics, tests, artifacts: [reportPath] };
+
+  switch (result.exitCode) {
+    case PYTEST_EXIT.ok:
+      return { ...withReport, status: 'passed' };
+    case PYTEST_EXIT.noTests:
+      return { ...withReport, status: 'passed', reason: 'pytest collected no tests.' };
+    case PYTEST_EXIT.testsFailed:
+      return { ...withReport, status: 'failed', reason: `${counts.failed} failed, ${counts.errors} errors out of ${counts.total} tests.` };
+    case PYTEST_EXIT.interrupted:
+      return { ...withReport, status: 'error', reason: counts.errors > 0 ? `pytest stopped: ${counts.errors} errors during collection.` : 'pytest was interrupted.' };
+    default:
+      return { ...withReport, status: 'error', reason: `pytest exited with code ${result.exitCode ?? result.signal} (usage or internal error): ${result.stderr.text.trim().split('\n').slice(-3).join(' ')}` };
+  }
+}
+
+export const runPytestTool: ToolDefinition<RunPytestInput> = {
+  name: 'run_pytest',
+  description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
+  input: RunPytestInput as z.ZodType<RunPytestInput>,
+  metrics: ['pytest.total', 'pytest.passed', 'pytest.failed', 'pytest.errors', 'pytest.skipped', 'pytest.xfailed', 'pytest.xpassed', 'pytest.pass_rate', 'pytest.duration_seconds'],
+  run: runPytest,
+};
