@@ -5,4 +5,6 @@ export interface CliIo {
   /** The environment the sandbox allowlist picks from; only the CLI's entry point reads process.env. */
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Aborted on SIGINT/SIGTERM: the run stops and writes evidence marked incomplete. */
+  signal?: AbortSignal;
 }

@@ -1,10 +1,20 @@
 import { main } from './main.js';
 
-// The entry point: the only place the CLI reads the process.
+// The entry point: the only place the CLI reads the process. A first Ctrl-C stops the run and
+// still writes its evidence (marked incomplete); a second one exits at once.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(signal);
+  });
+}
+
 const exitCode = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  signal: interrupt.signal,
 });
 process.exitCode = exitCode;

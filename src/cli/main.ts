@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   verify: { run: verifyCommand, usage: 'qf verify DIR|evidence.json' },
   golden: { run: goldenCommand, usage: 'qf golden [FILE]' },
   metrics: { run: metricsCommand, usage: 'qf metrics' },
+  // The store's commands load its drivers (sqlite3, pg) only when they are used.
+  audit: { run: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io), usage: 'qf audit verify|list [--db PATH | --database-url URL]' },
+  report: { run: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io), usage: 'qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]' },
+  checkpoint: { run: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io), usage: 'qf checkpoint list|create|restore … [--db PATH | --database-url URL]' },
 };
 
 export const HELP = `qf — QualityFoundry, the evidence-first quality gate

@@ -14,6 +14,9 @@ import { buildSandboxEnv } from '../sandbox/sandbox-env.js';
 import { defaultCreateSandbox } from '../sandbox/default-create-sandbox.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { acceptApprovals } from './accept-approvals.js';
+import { inRunLedger, type ArtifactLedger } from './artifact-ledger.js';
+import { blockingFindings, declareStepArtifacts } from './govern-run.js';
+import { indexArtifacts } from '../evidence/artifact-index.js';
 import { collectMetrics } from './collect-metrics.js';
 import { initialRunState, TRANSITIONS, type RunState } from './run-state.js';
 import { refusedStep, runStep, skippedStep } from './run-step.js';
@@ -24,6 +27,10 @@ export interface OrchestrateRunOptions extends OrchestrateOptions {
   resume?: RunState;
   /** Aborting writes evidence marked incomplete, with the reason, and stops. */
   signal?: AbortSignal;
+  /** Where step results are declared as PSMP artifacts; default: checked within this run only. */
+  ledger?: ArtifactLedger;
+  /** The project the run belongs to (`owner/name`); default: the repository folder's name. */
+  projectId?: string;
 }
 
 const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
@@ -67,12 +74,15 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]);
   let sandbox: Sandbox | undefined;
 
+  let judgedMetrics: Record<string, number> | undefined;
+  let governance: { conflicts: Array<Record<string, unknown>>; vetoes: Array<Record<string, unknown>> } = { conflicts: [], vetoes: [] };
+
   const finish = async (judgement: Judgement, complete: boolean, incompleteReason?: string): Promise<RunOutcome> => {
     const [git, fingerprint] = await repro;
-    const metrics = collectMetrics(state.steps, state.budget);
+    const metrics = judgedMetrics ?? { ...collectMetrics(state.steps, state.budget), ...governanceMetrics(governance) };
     const summaryPath = path.join(options.outDir, EvidenceFile.summary);
     const parts = {
-      state, policy, judgement, metrics, complete,
+      state, policy, judgement, metrics, complete, governance,
       ...(incompleteReason !== undefined ? { incompleteReason } : {}),
       finishedAt: clock().toISOString(),
       repro: { ...git, dependencyFingerprint: fingerprint, versions: { node: process.version, ...state.versions } },
@@ -158,7 +168,9 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
           policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
           onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
           onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
+          ...(options.signal ? { signal: options.signal } : {}),
         });
+        if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) during step ${step.id}; its result is not used.`);
         state.steps.push(result);
         state.budget.usedMs += result.durationMs;
         state.budget.retries += retries;
@@ -176,9 +188,14 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
       await enter('collect');
     }
 
+    const ledger = options.ledger ?? inRunLedger(policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock);
+    const digests = new Map((await indexArtifacts(options.outDir, [])).map((entry) => [entry.path, entry.sha256]));
+    const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: 1, artifactDigests: digests, audit, subject });
+    governance = { conflicts: report.unresolved.map((conflict) => ({ ...conflict })), vetoes: [] };
     if (state.node === 'collect') await enter('judge');
-    const metrics = collectMetrics(state.steps, state.budget);
-    const judgement = judge({ policy, metrics, steps: state.steps, approvalWaiting: false, shortCircuit: state.shortCircuit });
+    const metrics = { ...collectMetrics(state.steps, state.budget), ...governanceMetrics(governance), 'governance.blocking_conflicts': report.blocked ? report.unresolved.length : 0 };
+    judgedMetrics = metrics;
+    const judgement = judge({ policy, metrics, steps: state.steps, approvalWaiting: false, shortCircuit: state.shortCircuit, blockingFindings: blockingFindings(report) });
     audit.record({ actor: 'gate', action: 'gate.decided', subject, data: { verdict: judgement.verdict, failedRules: judgement.rules.filter((rule) => rule.status === 'fail').map((rule) => rule.id) } });
     await enter('done', { verdict: judgement.verdict });
     return await finish(judgement, true);
@@ -189,6 +206,10 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     await finish({ verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] }, false, reason).catch(() => undefined);
     throw error;
   }
+}
+
+function governanceMetrics(governance: { conflicts: unknown[]; vetoes: unknown[] }): Record<string, number> {
+  return { 'governance.conflicts': governance.conflicts.length, 'governance.vetoes': governance.vetoes.length };
 }
 
 async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, env: Record<string, string>, plan: RunState['plan']): Promise<RunState['versions']> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AuditTrail } from '../audit/audit-chain.js';
-import type { StepResult } from '../evidence/schema.js';
+import { StepResultSchema, type StepResult } from '../evidence/schema.js';
 import type { PlanStep } from '../planner/build-plan.js';
 import type { Policy } from '../policy/schema.js';
 import type { Sandbox } from '../sandbox/types.js';
@@ -19,6 +19,7 @@ export interface StepEnvironment {
   remainingBudgetMs: number;
   onAttempt?: (attempt: number) => void;
   onOutput?: () => void;
+  signal?: AbortSignal;
 }
 
 function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs: number, outDir: string): StepResult {
@@ -100,12 +101,21 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
       maxOutputBytes: policy.sandbox.max_output_bytes,
       commands: policy.tools.commands,
       ...(environment.onOutput ? { onOutput: environment.onOutput } : {}),
+      ...(environment.signal ? { signal: environment.signal } : {}),
     });
     audit.record({ actor: 'orchestrator', action: 'step.finished', subject, data: { step: step.id, attempt, status: run.status, ...(run.reason ? { reason: run.reason.slice(0, 500) } : {}) } });
     const retryable = run.status === 'error' || run.status === 'timed_out';
     const budgetLeft = environment.remainingBudgetMs - (performance.now() - started) > 0;
-    if (!retryable || attempt > policy.budget.max_retries || !budgetLeft) break;
+    if (!retryable || attempt > policy.budget.max_retries || !budgetLeft || environment.signal?.aborted) break;
   }
   const durationMs = Math.round(performance.now() - started);
-  return { result: toStepResult(step, run, attempt, durationMs, environment.outDir), retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out' };
+  const result = toStepResult(step, run, attempt, durationMs, environment.outDir);
+  // The node's output contract: a tool that returns something else is a bug, reported as an error.
+  const checked = StepResultSchema.safeParse(result);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const reason = `tool ${step.tool} returned a result outside its contract (${issue.path.join('.')}: ${issue.message})`;
+    return { result: { ...refusedStep(step, reason), status: 'error', attempts: attempt, durationMs }, retries: attempt - 1, budgetCut: false };
+  }
+  return { result: checked.data, retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out' };
 }

@@ -4,11 +4,11 @@ import { PolicySchema } from './schema.js';
 
 /** JSON Schemas generated from the zod schemas; committed under policies/ for editors. */
 export function policyJsonSchema(): unknown {
-  return { $id: 'https://qualityfoundry.dev/schema/policy-v1.json', ...z.toJSONSchema(PolicySchema, { io: 'input', target: 'draft-2020-12' }) };
+  return z.toJSONSchema(PolicySchema, { io: 'input', target: 'draft-2020-12' });
 }
 
 export function evidenceJsonSchema(): unknown {
-  return { $id: 'https://qualityfoundry.dev/schema/evidence-v1.json', ...z.toJSONSchema(EvidenceSchema, { io: 'output', target: 'draft-2020-12' }) };
+  return z.toJSONSchema(EvidenceSchema, { io: 'output', target: 'draft-2020-12' });
 }
 
 export const GENERATED_SCHEMAS = {

@@ -29,7 +29,9 @@ export function parsePolicy(text: string, source: PolicySource): LoadedPolicy {
   if (document.errors.length > 0) {
     throw new PolicyError(
       document.errors.map((error) => {
-        const [line, column] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
+        // With prettyErrors off, `linePos` is never filled in: locate the error from its offset.
+        const position = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+        const [line, column] = [position.line, position.col];
         return problemAt(line, column, '', `not valid YAML: ${error.message.split('\n')[0]}`);
       }),
     );

@@ -1,12 +1,12 @@
 import type { AuditTrail } from '../audit/audit-chain.js';
-import { QfError } from '../errors.js';
 import type { SandboxPolicy } from '../policy/schema.js';
-import { SubprocessSandbox } from './subprocess-sandbox.js';
 import type { Sandbox } from './types.js';
 
-/** Picks the sandbox the policy asks for. */
+/**
+ * The orchestrator's default sandbox factory. The container sandbox (and dockerode with it) is
+ * loaded only when a policy asks for it, so subprocess runs do not pay for its start-up.
+ */
 export async function defaultCreateSandbox(policy: SandboxPolicy, audit: AuditTrail): Promise<Sandbox> {
-  if (policy.mode === 'subprocess') return new SubprocessSandbox();
-  audit.record({ actor: 'orchestrator', action: 'sandbox.refused', subject: 'sandbox', data: { mode: policy.mode } });
-  throw new QfError('SANDBOX_UNAVAILABLE', 'The container sandbox is not wired in yet.');
+  const { createSandbox } = await import('./create-sandbox.js');
+  return createSandbox(policy, { audit });
 }

@@ -54,8 +54,13 @@ export class SubprocessSandbox implements Sandbox {
       setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
     }, request.timeoutMs);
 
+    const abort = () => killGroup('SIGKILL');
+    request.signal?.addEventListener('abort', abort, { once: true });
+    if (request.signal?.aborted) abort();
+
     const outcome = await child;
     clearTimeout(deadline);
+    request.signal?.removeEventListener('abort', abort);
     // A command that exits on its own may leave descendants behind; they must not outlive the step.
     killGroup('SIGKILL');
 

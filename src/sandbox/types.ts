@@ -18,6 +18,8 @@ export interface SandboxRequest {
   timeoutMs: number;
   /** Keep at most this many bytes of stdout and of stderr each (the tail is kept). */
   maxOutputBytes: number;
+  /** Aborting kills the command (the whole process group / the container) at once. */
+  signal?: AbortSignal;
   /** Optional live output, for progress lines. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
 }

@@ -110,7 +110,8 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
     if (current.message !== undefined) test.message = current.message;
     if (outcome === 'failed' || outcome === 'error' || outcome === 'xpassed') {
       const details = cap(current.text, maxTextBytes);
-      Object.assign(test, failureLocation(test, details));
+      // Locate from the uncapped text: the `path:line: Exc` line ends the traceback, past any cap.
+      Object.assign(test, failureLocation(test, current.text));
       if (details) test.details = details;
       if (notable.length < maxNotable) notable.push(test);
       else truncated = true;

@@ -28,6 +28,7 @@ async function runCommand(input: RunCommandInput, context: ToolContext): Promise
     timeoutMs: context.timeoutMs,
     maxOutputBytes: context.maxOutputBytes,
     ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
   });
   const logPath = path.join(context.stepDir, 'output.log');
   await writeFile(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);

@@ -65,6 +65,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     timeoutMs: context.timeoutMs,
     maxOutputBytes: context.maxOutputBytes,
     ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
   });
 
   const base = { sandbox: result, artifacts: [] as string[] };
@@ -85,7 +86,8 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   const closing = parsePytestSummaryLine(result.stdout.text);
   const xpassed = Math.min(closing?.xpassed ?? 0, summary.counts.passed);
   const counts = { ...summary.counts, passed: summary.counts.passed - xpassed, xpassed: summary.counts.xpassed + xpassed };
-  const metrics = pytestMetrics(counts, summary.durationSeconds);
+  // Wall-clock time of the pytest process: per-test times leave out collection and fixtures.
+  const metrics = pytestMetrics(counts, result.durationMs / 1000);
   const tests = { counts, notable: summary.notable, truncated: summary.truncated };
   const withReport = { ...base, metrics, tests, artifacts: [reportPath] };
 

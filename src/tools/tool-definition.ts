@@ -15,6 +15,7 @@ export interface ToolContext {
   /** Named argv arrays the policy allows run_command to run. */
   commands: Record<string, string[]>;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
+  signal?: AbortSignal;
 }
 
 /** A tool's result: the output contract every tool meets (checked by the orchestrator). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,14 +8,16 @@ import { QfError } from '../../errors.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
 import type { ProgressEvent } from '../../orchestrator/types.js';
-import { changedFilesFromGit } from '../../planner/changed-files.js';
+import { assertGitRepository, changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
+import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
+import { resolveStoreConnection } from '../../store/resolve-store-connection.js';
 
 export const RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
-       [--out DIR] [--approve | --approvals FILE] [--resume] [--json]`;
+       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`;
 
 /** How often a long step reports that it is still running. */
 const PROGRESS_INTERVAL_MS = 10_000;
@@ -49,6 +52,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       approvals: { type: 'string' },
       resume: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      db: { type: 'string' },
+      'database-url': { type: 'string' },
     },
     strict: true,
   });
@@ -59,6 +64,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
   const policyFile = path.resolve(repoDir, values.policy ?? DEFAULT_POLICY_PATH);
   const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : policyFile;
+  // A missing or non-git repository is named as such, not as a missing policy file inside it.
+  if (!values.changed) await assertGitRepository(repoDir);
   const loaded = await loadPolicyFile(policyPath);
   // Name the policy as the repository knows it, not by this machine's absolute path.
   const relative = path.relative(repoDir, policyPath);
@@ -80,7 +87,18 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     })) as RunState;
   }
 
-  const outcome = await orchestrate({
+  const runId = resume?.runId ?? randomUUID();
+  let recorder: RunRecorder | undefined;
+  if (values.db || values['database-url']) {
+    const connection = resolveStoreConnection({ ...(values.db ? { db: path.resolve(io.cwd, values.db) } : {}), ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+    recorder = await openRunRecorder({ connection, repoDir, runId, policy: policy.policy, headSha: values.head ?? null, previousAudit: resume?.audit ?? [], clock: now });
+  }
+
+  let outcome;
+  try {
+    outcome = await orchestrate({
+      runId,
+      ...(recorder ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId } : {}),
     repoDir,
     outDir,
     policy,
@@ -90,7 +108,11 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     clock: now,
     onProgress: values.json ? undefined : progressReporter(io),
     ...(resume ? { resume } : {}),
-  });
+    ...(io.signal ? { signal: io.signal } : {}),
+    });
+  } finally {
+    await recorder?.finish(outcome?.evidence);
+  }
 
   if (values.json) {
     const { evidence } = outcome;

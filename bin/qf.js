@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The `qf` command: the bundled CLI in dist/ (built by scripts/build-dist.mjs, committed).
+import '../dist/cli.js';

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { ExitCode } from '../../constants.js';
+import { QfError, errorMessage } from '../../errors.js';
+import { buildComplianceReport, renderComplianceReport, type ReportFormat } from '../../governance/index.js';
+import { openStore, resolveStoreConnection } from '../../store/index.js';
+
+type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
+
+const USAGE = 'usage: qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]';
+const FORMATS: readonly ReportFormat[] = ['json', 'md', 'csv'];
+
+/** `qf report`: the compliance report of one repository over a period, on stdout. */
+export async function reportCommand(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        db: { type: 'string' },
+        'database-url': { type: 'string' },
+        repo: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        format: { type: 'string', default: 'md' },
+      },
+    });
+    if (!values.repo || !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) throw new QfError('BAD_INPUT', `--repo is '${values.repo ?? ''}'; expected OWNER/NAME\n${USAGE}`);
+    if (!values.since) throw new QfError('BAD_INPUT', `--since is required\n${USAGE}`);
+    const format = values.format as ReportFormat;
+    if (!FORMATS.includes(format)) throw new QfError('BAD_INPUT', `--format is '${values.format}'; expected json, md or csv`);
+    const since = parseDate(values.since, '--since');
+    const until = values.until ? parseDate(values.until, '--until') : now().toISOString();
+    if (until <= since) throw new QfError('BAD_INPUT', `--until (${until}) is not after --since (${since})`);
+    const store = await openStore(resolveStoreConnection({ db: values.db, databaseUrl: values['database-url'] }, { mustExist: true }));
+    try {
+      const report = await buildComplianceReport(store, { repo: values.repo, since, until, now: now() });
+      io.stdout(renderComplianceReport(report, format));
+      return ExitCode.pass;
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    io.stderr(`qf report: ${errorMessage(error)}\n`);
+    return ExitCode.badInput;
+  }
+}
+
+/** `2025-01-31` is midnight UTC; anything else must be a full ISO-8601 time. */
+function parseDate(value: string, flag: string): string {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value;
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) throw new QfError('BAD_INPUT', `${flag} is '${value}'; expected a date like 2025-01-31 or 2025-01-31T12:00:00Z`);
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { AuditTrail, type AuditEvent } from '../audit/audit-chain.js';
+import type { Evidence } from '../evidence/schema.js';
+import { storeLedger, type ArtifactLedger } from '../orchestrator/artifact-ledger.js';
+import type { Policy } from '../policy/schema.js';
+import { git } from '../planner/changed-files.js';
+
+/** What `qf run --db|--database-url` adds to a run: a durable record in the store. */
+export interface RunRecorder {
+  audit: AuditTrail;
+  ledger: ArtifactLedger;
+  projectId: string;
+  finish(evidence: Evidence | undefined): Promise<void>;
+}
+
+/** `owner/name` from the origin remote when there is one, else `local/<folder name>`. */
+export async function projectIdOf(repoDir: string): Promise<string> {
+  const remote = await git(repoDir, ['remote', 'get-url', 'origin']).catch(() => '');
+  const match = /[:/]([^/:]+\/[^/]+?)(\.git)?$/.exec(remote.trim());
+  // Reports select by OWNER/NAME; a repository without a remote is filed under local/.
+  return match?.[1] ?? `local/${path.basename(repoDir)}`;
+}
+
+/**
+ * Opens the store and wires a run to it: the run's audit trail mirrored into the project's
+ * durable log, its artifacts declared through the PsmpEngine, the run row kept up to date.
+ * The store modules are loaded only here, so runs without a database never load a driver.
+ */
+export async function openRunRecorder(options: {
+  connection: { dbPath: string } | { databaseUrl: string };
+  repoDir: string;
+  runId: string;
+  policy: Policy;
+  headSha: string | null;
+  previousAudit: readonly AuditEvent[];
+  clock: () => Date;
+}): Promise<RunRecorder> {
+  const { openStore } = await import('../store/open-store.js');
+  const { ComplianceAuditor, PsmpEngine, runChain } = await import('../governance/index.js');
+  const store = await openStore(options.connection);
+  const projectId = await projectIdOf(options.repoDir);
+  const startedAt = options.clock().toISOString();
+  const audit = new AuditTrail(options.clock, options.previousAudit);
+  const auditor = new ComplianceAuditor(store, { chain: runChain(options.runId), projectId, clock: options.clock });
+  const mirror = auditor.mirror(audit, runChain(options.runId));
+  const engine = new PsmpEngine(store, { mode: options.policy.mode, audit: (event) => audit.record(event), clock: options.clock });
+  await store.upsertProject({ id: projectId, createdAt: startedAt });
+  const run = { id: options.runId, projectId, startedAt, finishedAt: null, mode: options.policy.mode, verdict: null, headSha: options.headSha, data: {} };
+  await store.upsertRun(run);
+
+  return {
+    audit,
+    projectId,
+    ledger: storeLedger(engine, projectId, options.runId),
+    async finish(evidence) {
+      try {
+        await mirror.flush();
+        await store.upsertRun({ ...run, finishedAt: options.clock().toISOString(), verdict: evidence?.gate.verdict ?? null, data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {} });
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}

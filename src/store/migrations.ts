@@ -1,0 +1,50 @@
+import type { SqlDialect } from './sql-driver.js';
+
+/**
+ * Versioned schema. Append new migrations, never edit old ones: a database records the highest
+ * version applied and refuses to open with a qf that knows fewer. `{{blob}}` is the one type the
+ * dialects spell differently.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }> = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE projects (id TEXT PRIMARY KEY, created_at TEXT NOT NULL)`,
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id), started_at TEXT NOT NULL,
+        finished_at TEXT, mode TEXT NOT NULL, verdict TEXT, head_sha TEXT, data TEXT NOT NULL)`,
+      `CREATE INDEX runs_project ON runs(project_id, started_at)`,
+      `CREATE TABLE artifacts (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id), run_id TEXT, type TEXT NOT NULL,
+        producer TEXT NOT NULL, iteration INTEGER NOT NULL, version INTEGER NOT NULL, depends_on TEXT NOT NULL,
+        digest TEXT NOT NULL, ref TEXT, created_at TEXT NOT NULL, UNIQUE (project_id, type, version))`,
+      `CREATE TABLE conflicts (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id), run_id TEXT, kind TEXT NOT NULL,
+        artifact_ids TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, low_risk INTEGER NOT NULL,
+        status TEXT NOT NULL, created_at TEXT NOT NULL, escalated_at TEXT, resolved_at TEXT, resolutions TEXT NOT NULL)`,
+      `CREATE INDEX conflicts_project ON conflicts(project_id, status)`,
+      `CREATE TABLE tasks (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id), run_id TEXT, kind TEXT NOT NULL,
+        status TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE TABLE approvals (
+        project_id TEXT NOT NULL REFERENCES projects(id), run_id TEXT, plan_hash TEXT NOT NULL, by_login TEXT NOT NULL,
+        permission TEXT NOT NULL, at TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (project_id, plan_hash, by_login))`,
+      `CREATE TABLE deliveries (id TEXT PRIMARY KEY, event TEXT NOT NULL, received_at TEXT NOT NULL)`,
+      `CREATE TABLE checkpoints (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL,
+        size INTEGER NOT NULL, sha256 TEXT NOT NULL, artifact_count INTEGER NOT NULL, snapshot {{blob}} NOT NULL)`,
+      `CREATE INDEX checkpoints_project ON checkpoints(project_id, created_at)`,
+      `CREATE TABLE audit_heads (chain TEXT PRIMARY KEY, project_id TEXT, seq INTEGER NOT NULL, hash TEXT NOT NULL)`,
+      `CREATE TABLE audit_events (
+        chain TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        subject TEXT NOT NULL, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (chain, seq))`,
+      `CREATE INDEX audit_events_at ON audit_events(at)`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+export function dialectSql(sql: string, dialect: SqlDialect): string {
+  return sql.replaceAll('{{blob}}', dialect === 'postgres' ? 'BYTEA' : 'BLOB');
+}

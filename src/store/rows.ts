@@ -1,0 +1,95 @@
+import type { ApprovalRow, ArtifactRecord, ConflictRecord, RunRecord, TaskRecord } from './types.js';
+
+/** Column lists and row mappers shared by both dialects (they return the same shapes here). */
+type Row = Record<string, unknown>;
+
+const text = (value: unknown): string => String(value);
+const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+
+export const RUN_COLUMNS = 'id, project_id, started_at, finished_at, mode, verdict, head_sha, data';
+export const runParams = (r: RunRecord): unknown[] => [r.id, r.projectId, r.startedAt, r.finishedAt, r.mode, r.verdict, r.headSha, JSON.stringify(r.data)];
+export const toRun = (row: Row): RunRecord => ({
+  id: text(row.id),
+  projectId: text(row.project_id),
+  startedAt: text(row.started_at),
+  finishedAt: textOrNull(row.finished_at),
+  mode: text(row.mode),
+  verdict: textOrNull(row.verdict),
+  headSha: textOrNull(row.head_sha),
+  data: json(row.data),
+});
+
+export const ARTIFACT_COLUMNS = 'id, project_id, run_id, type, producer, iteration, version, depends_on, digest, ref, created_at';
+export const artifactParams = (a: ArtifactRecord): unknown[] => [
+  a.id, a.projectId, a.runId, a.type, a.producer, a.iteration, a.version, JSON.stringify(a.dependsOn), a.digest, a.ref, a.createdAt,
+];
+export const toArtifact = (row: Row): ArtifactRecord => ({
+  id: text(row.id),
+  projectId: text(row.project_id),
+  runId: textOrNull(row.run_id),
+  type: text(row.type),
+  producer: text(row.producer),
+  iteration: Number(row.iteration),
+  version: Number(row.version),
+  dependsOn: json(row.depends_on),
+  digest: text(row.digest),
+  ref: textOrNull(row.ref),
+  createdAt: text(row.created_at),
+});
+
+export const CONFLICT_COLUMNS =
+  'id, project_id, run_id, kind, artifact_ids, message, details, low_risk, status, created_at, escalated_at, resolved_at, resolutions';
+export const conflictParams = (c: ConflictRecord): unknown[] => [
+  c.id, c.projectId, c.runId, c.kind, JSON.stringify(c.artifactIds), c.message, JSON.stringify(c.details), c.lowRisk ? 1 : 0,
+  c.status, c.createdAt, c.escalatedAt, c.resolvedAt, JSON.stringify(c.resolutions),
+];
+export const toConflict = (row: Row): ConflictRecord => ({
+  id: text(row.id),
+  projectId: text(row.project_id),
+  runId: textOrNull(row.run_id),
+  kind: text(row.kind) as ConflictRecord['kind'],
+  artifactIds: json(row.artifact_ids),
+  message: text(row.message),
+  details: json(row.details),
+  lowRisk: Number(row.low_risk) === 1,
+  status: text(row.status) as ConflictRecord['status'],
+  createdAt: text(row.created_at),
+  escalatedAt: textOrNull(row.escalated_at),
+  resolvedAt: textOrNull(row.resolved_at),
+  resolutions: json(row.resolutions),
+});
+
+export const TASK_COLUMNS = 'id, project_id, run_id, kind, status, data, created_at, updated_at';
+export const taskParams = (t: TaskRecord): unknown[] => [t.id, t.projectId, t.runId, t.kind, t.status, JSON.stringify(t.data), t.createdAt, t.updatedAt];
+export const toTask = (row: Row): TaskRecord => ({
+  id: text(row.id),
+  projectId: text(row.project_id),
+  runId: textOrNull(row.run_id),
+  kind: text(row.kind),
+  status: text(row.status),
+  data: json(row.data),
+  createdAt: text(row.created_at),
+  updatedAt: text(row.updated_at),
+});
+
+export const APPROVAL_COLUMNS = 'project_id, run_id, plan_hash, by_login, permission, at, source';
+export const approvalParams = (a: ApprovalRow): unknown[] => [a.projectId, a.runId, a.planHash, a.by, a.permission, a.at, a.source];
+export const toApproval = (row: Row): ApprovalRow => ({
+  projectId: text(row.project_id),
+  runId: textOrNull(row.run_id),
+  planHash: text(row.plan_hash),
+  by: text(row.by_login),
+  permission: text(row.permission),
+  at: text(row.at),
+  source: text(row.source),
+});
+
+export const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
+
+/** `INSERT … ON CONFLICT (key) DO UPDATE` of every other column: the same text on both dialects. */
+export function upsertSql(table: string, columns: string, key: string[]): string {
+  const names = columns.split(',').map((c) => c.trim());
+  const updates = names.filter((n) => !key.includes(n)).map((n) => `${n} = excluded.${n}`);
+  return `INSERT INTO ${table} (${columns}) VALUES (${placeholders(names.length)}) ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
+}

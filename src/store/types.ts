@@ -1,0 +1,207 @@
+import type { AuditEvent, AuditEventInput } from '../audit/audit-chain.js';
+
+/**
+ * Records the store keeps. Times are ISO-8601 UTC strings (they sort as text on both backends);
+ * free-form parts are JSON objects. Ids are chosen by the caller so a replayed write is idempotent.
+ */
+
+export interface ProjectRecord {
+  /** `owner/name` for a repository. */
+  id: string;
+  createdAt: string;
+}
+
+export interface RunRecord {
+  id: string;
+  projectId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  mode: string;
+  verdict: string | null;
+  headSha: string | null;
+  data: Record<string, unknown>;
+}
+
+/** A PSMP artifact: one declared result of one producer. */
+export interface ArtifactRecord {
+  id: string;
+  projectId: string;
+  runId: string | null;
+  type: string;
+  producer: string;
+  iteration: number;
+  /** Per project and type, 1, 2, 3, … allocated by the store. */
+  version: number;
+  /** Artifact types this one was built from; `type@version` pins a version. */
+  dependsOn: string[];
+  digest: string;
+  ref: string | null;
+  createdAt: string;
+}
+
+export type ConflictKind = 'duplicate_producer' | 'circular_dependency' | 'missing_dependency' | 'version_conflict';
+export type ConflictStatus = 'open' | 'retrying' | 'escalated' | 'resolved' | 'satisfied';
+export type Strategy = 'RETRY' | 'OVERRIDE' | 'MERGE' | 'ESCALATE';
+
+export interface ConflictResolution {
+  strategy: Strategy;
+  by: string;
+  reason: string;
+  at: string;
+  winner?: string;
+  mergedArtifactId?: string;
+  retriedAs?: string;
+}
+
+export interface ConflictRecord {
+  id: string;
+  projectId: string;
+  runId: string | null;
+  kind: ConflictKind;
+  artifactIds: string[];
+  message: string;
+  /** Kind-specific facts: the cycle's path, the missing type, the versions. */
+  details: Record<string, unknown>;
+  /** Re-declarations by the same producer and newer iterations; ADAPTIVE auto-overrides these. */
+  lowRisk: boolean;
+  status: ConflictStatus;
+  createdAt: string;
+  escalatedAt: string | null;
+  resolvedAt: string | null;
+  /** Every strategy applied, oldest first (an ESCALATE is usually followed by another). */
+  resolutions: ConflictResolution[];
+}
+
+export interface TaskRecord {
+  id: string;
+  projectId: string;
+  runId: string | null;
+  kind: string;
+  status: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApprovalRow {
+  projectId: string;
+  runId: string | null;
+  planHash: string;
+  by: string;
+  /** The approver's repository permission when they approved. */
+  permission: string;
+  at: string;
+  source: string;
+}
+
+export interface CheckpointMeta {
+  id: string;
+  projectId: string;
+  label: string;
+  createdAt: string;
+  /** Bytes of the gzip snapshot. */
+  size: number;
+  /** sha256 of the gzip snapshot. */
+  sha256: string;
+  artifactCount: number;
+}
+
+export interface CheckpointRecord extends CheckpointMeta {
+  snapshot: Buffer;
+}
+
+/** Everything a checkpoint holds for one project; the audit log is never part of it (append-only). */
+export interface ProjectState {
+  project: ProjectRecord;
+  runs: RunRecord[];
+  artifacts: ArtifactRecord[];
+  conflicts: ConflictRecord[];
+  tasks: TaskRecord[];
+  approvals: ApprovalRow[];
+}
+
+export interface AuditFilter {
+  chain?: string;
+  projectId?: string;
+  actor?: string;
+  action?: string;
+  /** Matches actions starting with this prefix, e.g. `psmp.`. */
+  actionPrefix?: string;
+  subject?: string;
+  /** Inclusive lower bound on `at`. */
+  since?: string;
+  /** Exclusive upper bound on `at`. */
+  until?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  chain: string;
+}
+
+export interface AuditChainHead {
+  chain: string;
+  projectId: string | null;
+  seq: number;
+  hash: string;
+}
+
+export interface NewArtifact extends Omit<ArtifactRecord, 'version'> {}
+
+/**
+ * The durable record behind QualityFoundry. SQLite and PostgreSQL implement it; one contract test
+ * suite (test/store/storage-backend.contract.ts) holds both to the same behaviour.
+ */
+export interface StorageBackend {
+  /** `sqlite:/path` or `postgres://host:port/db` (no password), for messages. */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction: all its writes land or none do. `lockKey` serialises writers of
+   * the same key across processes (PostgreSQL advisory lock; SQLite locks the whole file anyway).
+   */
+  transaction<T>(fn: (tx: StorageBackend) => Promise<T>, lockKey?: string): Promise<T>;
+  close(): Promise<void>;
+
+  upsertProject(project: ProjectRecord): Promise<void>;
+  getProject(id: string): Promise<ProjectRecord | undefined>;
+  upsertRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(projectId: string): Promise<RunRecord[]>;
+
+  /** Inserts with the next version of (project, type); returns the stored record. */
+  insertArtifact(artifact: NewArtifact): Promise<ArtifactRecord>;
+  listArtifacts(projectId: string): Promise<ArtifactRecord[]>;
+  getArtifact(id: string): Promise<ArtifactRecord | undefined>;
+
+  /** Inserts or replaces by id. */
+  saveConflict(conflict: ConflictRecord): Promise<void>;
+  getConflict(id: string): Promise<ConflictRecord | undefined>;
+  listConflicts(projectId: string, statuses?: ConflictStatus[]): Promise<ConflictRecord[]>;
+
+  upsertTask(task: TaskRecord): Promise<void>;
+  listTasks(projectId: string): Promise<TaskRecord[]>;
+
+  /** One approval per (project, planHash, by); a repeat returns false and changes nothing. */
+  recordApproval(approval: ApprovalRow): Promise<boolean>;
+  listApprovals(filter: { projectId: string; since?: string; until?: string }): Promise<ApprovalRow[]>;
+
+  /** True the first time a webhook delivery id is seen, false for every redelivery. */
+  markDeliveryProcessed(deliveryId: string, event: string, at: string): Promise<boolean>;
+
+  saveCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+  listCheckpoints(projectId: string): Promise<CheckpointMeta[]>;
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined>;
+  deleteCheckpoint(id: string): Promise<void>;
+
+  exportProjectState(projectId: string): Promise<ProjectState | undefined>;
+  /** Replaces the project's runs, artifacts, conflicts, tasks and approvals by `state`'s. */
+  importProjectState(state: ProjectState): Promise<void>;
+
+  /** Chains and seals `inputs` after the chain's head, atomically; `at` must be set on each. */
+  appendAudit(chain: string, projectId: string | null, inputs: AuditEventInput[]): Promise<AuditEvent[]>;
+  /** Stores events sealed elsewhere (an AuditTrail) after checking they continue the stored chain. */
+  appendSealedAudit(chain: string, projectId: string | null, events: AuditEvent[]): Promise<void>;
+  listAudit(filter: AuditFilter): Promise<StoredAuditEvent[]>;
+  listAuditHeads(projectId?: string): Promise<AuditChainHead[]>;
+}
