@@ -5,6 +5,9 @@ import { storeLedger, type ArtifactLedger } from '../orchestrator/artifact-ledge
 import type { Policy } from '../policy/schema.js';
 import { git } from '../planner/changed-files.js';
 
+/** Checkpoints kept per project; older ones are deleted as new runs finish. */
+export const CHECKPOINTS_KEPT = 20;
+
 /** What `qf run --db|--database-url` adds to a run: a durable record in the store. */
 export interface RunRecorder {
   audit: AuditTrail;
@@ -36,7 +39,7 @@ export async function openRunRecorder(options: {
   clock: () => Date;
 }): Promise<RunRecorder> {
   const { openStore } = await import('../store/open-store.js');
-  const { ComplianceAuditor, PsmpEngine, runChain } = await import('../governance/index.js');
+  const { ComplianceAuditor, PsmpEngine, runChain, createCheckpoint } = await import('../governance/index.js');
   const store = await openStore(options.connection);
   const projectId = await projectIdOf(options.repoDir);
   const startedAt = options.clock().toISOString();
@@ -56,6 +59,8 @@ export async function openRunRecorder(options: {
       try {
         await mirror.flush();
         await store.upsertRun({ ...run, finishedAt: options.clock().toISOString(), verdict: evidence?.gate.verdict ?? null, data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {} });
+        // A snapshot of the project's state after every run, so a bad run can be rolled back.
+        await createCheckpoint(store, projectId, { label: `after run ${options.runId}`, keepLast: CHECKPOINTS_KEPT, clock: options.clock });
       } finally {
         await store.close();
       }

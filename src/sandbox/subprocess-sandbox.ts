@@ -58,6 +58,10 @@ export class SubprocessSandbox implements Sandbox {
     request.signal?.addEventListener('abort', abort, { once: true });
     if (request.signal?.aborted) abort();
 
+    // A descendant that inherited stdout/stderr would keep the pipes open (and the step waiting until
+    // the deadline) after the command itself exited: end the group as soon as the command exits.
+    child.once('exit', () => killGroup('SIGKILL'));
+
     const outcome = await child;
     clearTimeout(deadline);
     request.signal?.removeEventListener('abort', abort);

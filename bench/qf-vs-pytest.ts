@@ -1,0 +1,111 @@
+/**
+ * Wall time of `qf run` against plain `python3 -m pytest -q` on the same generated suite of real
+ * pytest tests (each doing a few ms of arithmetic; some modules parametrized), in a temp git repo.
+ *
+ *   node --import tsx bench/qf-vs-pytest.ts [--tests 1000] [--reps 5]
+ *
+ * qf is run as `node dist/cli.js` when dist/cli.js exists, else `node --import tsx src/cli/index.ts`
+ * (the figure then includes tsx's TypeScript loading). Runs alternate; medians are reported.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? Number(args[index + 1]) : fallback;
+};
+const TESTS = option('--tests', 1_000);
+const REPS = option('--reps', 5);
+const PER_MODULE = 50;
+
+const WORK = `def work(seed, rounds=15_000):
+    total = 0
+    for i in range(rounds):
+        total = (total + i * seed) % 1_000_003
+    return total
+`;
+
+async function generateSuite(dir: string): Promise<void> {
+  await mkdir(path.join(dir, 'tests'), { recursive: true });
+  await mkdir(path.join(dir, '.github'), { recursive: true });
+  await writeFile(path.join(dir, 'pytest.ini'), '[pytest]\ntestpaths = tests\n');
+  await writeFile(path.join(dir, 'tests/helpers.py'), WORK);
+  await writeFile(path.join(dir, 'tests/conftest.py'), 'import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n');
+  const modules = Math.ceil(TESTS / PER_MODULE);
+  for (let m = 0; m < modules; m++) {
+    const count = Math.min(PER_MODULE, TESTS - m * PER_MODULE);
+    let body = 'import pytest\n\nfrom helpers import work\n\n';
+    if (m % 4 === 0) {
+      body += `\n@pytest.mark.parametrize("seed", range(${count}))\ndef test_parametrized(seed):\n    assert work(seed + 1) >= 0\n`;
+    } else {
+      for (let t = 0; t < count; t++) body += `\ndef test_case_${t}():\n    assert work(${m * PER_MODULE + t + 1}) >= 0\n`;
+    }
+    await writeFile(path.join(dir, `tests/test_module_${String(m).padStart(3, '0')}.py`), body);
+  }
+  await writeFile(
+    path.join(dir, '.github/qualityfoundry.yml'),
+    `version: 1\nsandbox: { timeout_seconds: 600 }\ntools: { allowlist: [run_pytest] }\nplan:\n  - { id: unit, when: { always: true }, run: run_pytest }\ngate:\n  - { id: no-failures, metric: pytest.failed, op: "==", value: 0 }\n`,
+  );
+  await writeFile(path.join(dir, '.gitignore'), '.pytest_cache/\n__pycache__/\n');
+  const git = (...gitArgs: string[]) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'init.defaultBranch=main', ...gitArgs], { cwd: dir });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'suite');
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function timed(command: string, commandArgs: string[], cwd: string): Promise<{ ms: number; stdout: string }> {
+  const started = performance.now();
+  const result = await run(command, commandArgs, { cwd, maxBuffer: 64 << 20, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }).catch((error: { stdout?: string; code?: number }) => {
+    throw new Error(`${command} ${commandArgs.join(' ')} failed (${error.code}): ${error.stdout?.slice(-500)}`);
+  });
+  return { ms: performance.now() - started, stdout: result.stdout };
+}
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-bench-suite-'));
+try {
+  const repo = path.join(dir, 'repo');
+  await mkdir(repo);
+  await generateSuite(repo);
+  const dist = path.join(ROOT, 'dist/cli.js');
+  const qfArgv = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
+  const how = existsSync(dist) ? 'node dist/cli.js' : 'node --import tsx src/cli/index.ts';
+  console.log(`suite: ${TESTS} tests in ${Math.ceil(TESTS / PER_MODULE)} modules (every 4th parametrized), ${repo}`);
+  console.log(`qf as: ${how}; ${REPS} repetitions each, alternating (plus one warm-up of each)`);
+
+  const pytestMs: number[] = [];
+  const qfMs: number[] = [];
+  for (let rep = -1; rep < REPS; rep++) {
+    const pytest = await timed('python3', ['-m', 'pytest', '-q'], repo);
+    if (!pytest.stdout.includes(`${TESTS} passed`)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
+    const out = path.join(dir, `out-${rep}`);
+    const qf = await timed(process.execPath, [...qfArgv, 'run', '--repo', repo, '--out', out], ROOT);
+    if (!qf.stdout.startsWith(`PASS · ${TESTS} passed`)) throw new Error(`qf run did not pass: ${qf.stdout.slice(0, 300)}`);
+    if (rep >= 0) {
+      pytestMs.push(pytest.ms);
+      qfMs.push(qf.ms);
+    }
+  }
+  const p = median(pytestMs);
+  const q = median(qfMs);
+  console.log('\n| command | median wall time | all runs (ms) |');
+  console.log('|---|---|---|');
+  console.log(`| python3 -m pytest -q | ${p.toFixed(0)} ms | ${pytestMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+  console.log(`| qf run (${how}) | ${q.toFixed(0)} ms | ${qfMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+  console.log(`\nratio qf / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

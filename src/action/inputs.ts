@@ -1,0 +1,76 @@
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { ActionInput, DEFAULT_ARTIFACT_NAME, DEFAULT_POLICY_PATH } from '../constants.js';
+import { QfError } from '../errors.js';
+
+/** A repository-relative path: read through the contents API, so it may not leave the repository. */
+const repoPath = z
+  .string()
+  .refine((value) => !value.startsWith('/') && !value.split(/[\\/]/).includes('..'), 'a path relative to the repository root, without ".."');
+
+const booleanText = z
+  .enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'true or false' })
+  .transform((value) => value.toLowerCase() === 'true');
+
+/** Every input of action.yml, parsed once. Empty strings arrive as undefined, so defaults apply. */
+const InputsSchema = z.object({
+  [ActionInput.policy]: repoPath.default(DEFAULT_POLICY_PATH),
+  [ActionInput.githubToken]: z.string({ error: 'a token (the default is the workflow token, `github.token`)' }),
+  [ActionInput.workingDirectory]: repoPath.default('.'),
+  [ActionInput.artifactName]: z
+    .string()
+    .regex(/^[^":<>|*?\r\n\\/]+$/, 'an artifact name without any of " : < > | * ? \\ / or line breaks')
+    .max(256, 'at most 256 characters')
+    .default(DEFAULT_ARTIFACT_NAME),
+  [ActionInput.approvalApp]: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry"')
+    .optional(),
+  [ActionInput.mode]: z.enum(['gate', 'publish'], { error: 'one of "gate", "publish"' }).default('gate'),
+  [ActionInput.dryRun]: booleanText.default(false),
+});
+
+export interface ActionInputs {
+  /** Policy file, repository-relative. */
+  policy: string;
+  githubToken: string;
+  /** Where the tested project lives, repository-relative. */
+  workingDirectory: string;
+  artifactName: string;
+  /** Slug of the app whose approval check runs count; none: no approval counts. */
+  approvalApp: string | undefined;
+  mode: 'gate' | 'publish';
+  /** Compute and report (job summary, outputs) but write nothing to GitHub: no check runs, no artifact. */
+  dryRun: boolean;
+}
+
+/** Reads and validates every input; throws one BAD_INPUT error naming each bad input and what was expected. */
+export function readInputs(getInput: (name: string) => string = (name) => core.getInput(name)): ActionInputs {
+  const raw: Record<string, string | undefined> = {};
+  for (const name of Object.values(ActionInput)) {
+    const value = getInput(name).trim();
+    raw[name] = value === '' ? undefined : value;
+  }
+  const parsed = InputsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const got = raw[name];
+      const message = issue.message.replace(/^Invalid input: /, '');
+      // Tokens never appear in messages, even a malformed one.
+      const shown = name === ActionInput.githubToken || got === undefined ? 'nothing' : JSON.stringify(got);
+      return `input "${name}": expected ${message}, got ${shown}`;
+    });
+    throw new QfError('BAD_INPUT', problems.join('\n'));
+  }
+  const data = parsed.data;
+  return {
+    policy: data[ActionInput.policy],
+    githubToken: data[ActionInput.githubToken],
+    workingDirectory: data[ActionInput.workingDirectory],
+    artifactName: data[ActionInput.artifactName],
+    approvalApp: data[ActionInput.approvalApp],
+    mode: data[ActionInput.mode],
+    dryRun: data[ActionInput.dryRun],
+  };
+}

@@ -1,0 +1,177 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join, posix, relative, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { CheckRunName, ExitCode } from '../constants.js';
+import { errorMessage, QfError } from '../errors.js';
+import { GitHubApiError } from '../github/call-github.js';
+import { CheckRunApprovalSource } from '../github/check-run-approval-source.js';
+import { CheckRunPublisher } from '../github/check-run-publisher.js';
+import type { GitHubClient } from '../github/create-github-client.js';
+import { truncateBytes, PlatformLimit } from '../github/limits.js';
+import { listPullRequestFiles } from '../github/list-pull-request-files.js';
+import { loadBasePolicy } from '../github/load-base-policy.js';
+import { publishGateResult } from '../github/publish-gate-result.js';
+import { orchestrate } from '../orchestrator/orchestrate.js';
+import type { ChangeSet, LoadedPolicy, ProgressEvent } from '../orchestrator/types.js';
+import { changedFilesFromGit } from '../planner/changed-files.js';
+import { parsePolicy } from '../policy/load-policy.js';
+import type { ActionContext, Target } from './context.js';
+import { uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
+import type { ActionInputs } from './inputs.js';
+import { finishStep } from './finish-step.js';
+
+export interface GateRun {
+  inputs: ActionInputs;
+  context: ActionContext;
+  octokit: GitHubClient;
+}
+
+const READ_ONLY_NOTICE =
+  'The token cannot write check runs (HTTP 403: a read-only token, as on a pull request from a fork). The result is in this job summary and the evidence artifact; the two-workflow pattern (`mode: publish`) turns it into a check run.';
+
+/** `mode: gate`: plan, run and judge the change in this job, then publish the verdict. */
+export async function runGate({ inputs, context, octokit }: GateRun): Promise<ExitCode> {
+  const { target } = context;
+  if (target.kind === 'workflow_run') {
+    throw new QfError('BAD_INPUT', 'input "mode": "gate" does not run on workflow_run events; expected "publish" there (the trusted half of the two-workflow pattern).');
+  }
+  const repoDir = resolve(context.workspace, inputs.workingDirectory);
+  const pathPrefix = relative(context.workspace, repoDir).split('\\').join('/');
+  const outDir = join(context.runnerTemp, 'qualityfoundry-evidence');
+  await rm(outDir, { recursive: true, force: true });
+  const notices: string[] = [];
+
+  let gate: CheckRunPublisher | null = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: context.runUrl });
+  if (gate) {
+    try {
+      await gate.start({ title: 'Quality gate running', summary: 'Loading the policy and planning the checks…' });
+    } catch (error) {
+      if (!(error instanceof GitHubApiError)) throw error;
+      core.warning(error.message);
+      // 403 will not get better; anything else (5xx after retries) gets one more try at the end.
+      if (error.status === 403) {
+        gate = null;
+        notices.push(READ_ONLY_NOTICE);
+      }
+    }
+  }
+
+  try {
+    const { policy, change } = await core.group('Load the policy and the change', async () => {
+      const loaded = await loadPolicyAndChange({ inputs, context, octokit, target, repoDir, pathPrefix });
+      if (loaded.notice) notices.push(loaded.notice);
+      core.info(`Policy ${loaded.policy.path} at ${loaded.policy.sourceRef ?? 'the work tree'} (sha256 ${loaded.policy.sha256.slice(0, 12)}); ${loaded.change.changedFiles.length} changed files`);
+      return loaded;
+    });
+
+    const approvals = new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp });
+    const progress = progressReporter(gate);
+    const outcome = await orchestrate({ repoDir, outDir, policy, change, approvals, env: process.env, runId: `${context.runId}`, onProgress: progress.onProgress });
+    progress.close();
+    await progress.flushed();
+    const { evidence } = outcome;
+    if (evidence.gate.verdict !== 'needs_approval') notices.push(...approvals.lastNotes);
+
+    let artifact: UploadedArtifact | undefined;
+    if (!inputs.dryRun) {
+      artifact = await core.group('Upload the evidence artifact', async () => {
+        try {
+          return await uploadEvidence({ dir: outDir, name: inputs.artifactName, runUrl: context.runUrl });
+        } catch (error) {
+          core.warning(`Evidence artifact not uploaded: ${errorMessage(error)}`);
+          notices.push(`The evidence artifact could not be uploaded (${errorMessage(error)}); evidence.json stays on the runner at ${outDir}.`);
+          return undefined;
+        }
+      });
+    }
+
+    const published = await core.group('Publish the result', () =>
+      publishGateResult({
+        octokit,
+        repo: context.repo,
+        headSha: target.headSha,
+        detailsUrl: context.runUrl,
+        evidence,
+        gate,
+        artifact: artifact && { name: artifact.name, ...(artifact.id !== undefined ? { id: artifact.id } : {}), ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}), ...(artifact.url ? { url: artifact.url } : {}) },
+        notices,
+        pathPrefix,
+      }),
+    );
+    return await finishStep({
+      evidence,
+      exitCode: outcome.exitCode,
+      jobSummary: published.output.jobSummary,
+      outputs: { verdict: evidence.gate.verdict, planHash: evidence.plan.planHash, evidencePath: outcome.evidencePath, checkRunId: published.checkRunId },
+    });
+  } catch (error) {
+    // The check run must not stay in_progress forever: close it with what went wrong.
+    if (gate) {
+      const summary = truncateBytes(`QualityFoundry could not finish:\n\n\`\`\`text\n${errorMessage(error)}\n\`\`\``, PlatformLimit.checkRunOutputBytes);
+      await gate.complete({ conclusion: 'failure', output: { title: 'QualityFoundry could not run', summary } }).catch((publishError: unknown) => core.warning(errorMessage(publishError)));
+    }
+    throw error;
+  }
+}
+
+async function loadPolicyAndChange(options: {
+  inputs: ActionInputs;
+  context: ActionContext;
+  octokit: GitHubClient;
+  target: Exclude<Target, { kind: 'workflow_run' }>;
+  repoDir: string;
+  pathPrefix: string;
+}): Promise<{ policy: LoadedPolicy; change: ChangeSet; notice: string | null }> {
+  const { inputs, context, octokit, target, repoDir, pathPrefix } = options;
+  if (target.kind === 'pull_request') {
+    const repoFiles = await listPullRequestFiles(octokit, context.repo, target.number);
+    const { policy, notice } = await loadBasePolicy({ octokit, repo: context.repo, path: inputs.policy, baseSha: target.baseSha, headSha: target.headSha, changedFiles: repoFiles });
+    const change: ChangeSet = { base: target.baseSha, head: target.headSha, changedFiles: relativeTo(repoFiles, pathPrefix), labels: target.labels, author: target.author };
+    return { policy, change, notice };
+  }
+  // Pushes, merge groups and dispatches run code already in the repository: its policy is trusted.
+  const file = join(context.workspace, inputs.policy);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new QfError('BAD_INPUT', `input "policy": cannot read ${inputs.policy} in the checkout (${error.code ?? error.message}); expected a policy file (check out the repository first).`, { cause: error });
+  });
+  const policy = parsePolicy(text, { path: inputs.policy, sourceRef: target.headSha });
+  const changedFiles = await changedFilesFromGit(repoDir, target.baseSha, target.headSha);
+  return { policy, change: { base: target.baseSha, head: target.headSha, changedFiles, labels: [] }, notice: null };
+}
+
+/** Repository paths → paths inside the working directory (the planner matches those). */
+function relativeTo(files: readonly string[], prefix: string): string[] {
+  if (prefix === '' || prefix === '.') return [...files];
+  const start = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return files.filter((file) => file.startsWith(start)).map((file) => posix.relative(prefix, file));
+}
+
+/** One log group per step, and a check run update as each step finishes (sent in order, never awaited by the run). */
+function progressReporter(gate: CheckRunPublisher | null) {
+  let open = false;
+  let finished = 0;
+  let queue: Promise<void> = Promise.resolve();
+  const lines: string[] = [];
+  return {
+    onProgress(event: ProgressEvent): void {
+      if (event.kind === 'step-started') {
+        if (open) core.endGroup();
+        core.startGroup(`Step ${event.stepId} (${event.tool})${event.attempt > 1 ? `, attempt ${event.attempt}` : ''}`);
+        open = true;
+      } else if (event.kind === 'step-finished') {
+        if (open) core.endGroup();
+        open = false;
+        finished += 1;
+        lines.push(`- \`${event.stepId}\`: ${event.status} (${(event.durationMs / 1000).toFixed(1)} s)`);
+        core.info(`Step ${event.stepId}: ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s`);
+        const summary = truncateBytes(`${finished} step${finished === 1 ? '' : 's'} finished:\n\n${lines.join('\n')}`, PlatformLimit.checkRunOutputBytes);
+        if (gate) queue = queue.then(() => gate.update({ title: 'Quality gate running', summary }).catch((error: unknown) => core.warning(errorMessage(error))));
+      }
+    },
+    close(): void {
+      if (open) core.endGroup();
+      open = false;
+    },
+    flushed: () => queue,
+  };
+}

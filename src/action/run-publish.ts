@@ -1,0 +1,93 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
+import { QfError } from '../errors.js';
+import { GitHubApiError } from '../github/call-github.js';
+import { CheckRunPublisher } from '../github/check-run-publisher.js';
+import type { GitHubClient } from '../github/create-github-client.js';
+import { findPullRequestByHead } from '../github/find-pull-request.js';
+import { fitSections, PlatformLimit } from '../github/limits.js';
+import { publishGateResult } from '../github/publish-gate-result.js';
+import { readFileAtRef } from '../github/read-file-at-ref.js';
+import { validateEvidenceBundle } from '../github/validate-evidence-bundle.js';
+import { sha256Hex } from '../util/canonical-json.js';
+import type { ActionContext } from './context.js';
+import { downloadEvidence } from './evidence-artifact.js';
+import { finishStep } from './finish-step.js';
+import type { ActionInputs } from './inputs.js';
+
+/**
+ * `mode: publish`, the trusted half of the two-workflow pattern: a `workflow_run` job with a write
+ * token takes the evidence artifact of the pull request's run (untrusted: it may come from a fork),
+ * validates it, finds the pull request by head SHA and publishes the check runs. It runs no code of
+ * the pull request.
+ */
+export async function runPublish({ inputs, context, octokit }: { inputs: ActionInputs; context: ActionContext; octokit: GitHubClient }): Promise<ExitCode> {
+  const { target } = context;
+  if (target.kind !== 'workflow_run') {
+    throw new QfError('BAD_INPUT', `input "mode": "publish" runs on workflow_run events, this is ${context.eventName}; expected "gate" here.`);
+  }
+  const dir = join(context.runnerTemp, 'qualityfoundry-published-evidence');
+  await rm(dir, { recursive: true, force: true });
+  const artifact = await core.group('Download the evidence artifact', () =>
+    downloadEvidence({ name: inputs.artifactName, runId: target.runId, repo: context.repo, token: inputs.githubToken, dir }),
+  );
+
+  const notices: string[] = [`Reported by workflow run ${target.runId} (\`${target.event}\`) and checked here before publishing.`];
+  const pull = await findPullRequestByHead(octokit, context.repo, { sha: target.headSha, owner: target.headOwner, branch: target.headBranch });
+  if (!pull) notices.push(`No open pull request has head ${target.headSha.slice(0, 12)}; the result is published on the commit only.`);
+  // The policy the evidence claims must be the base commit's: a fork cannot pick its own rules.
+  const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
+  const check = await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}) });
+
+  const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
+  const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });
+
+  if (!check.ok) {
+    const summary = fitSections(
+      [{ priority: 0, markdown: ['## ⛔ Evidence rejected — QualityFoundry', '', `The evidence artifact \`${artifact.name}\` of workflow run ${target.runId} failed validation, so none of it is reported:`, '', ...check.problems.map((problem) => `- ${problem}`)].join('\n') }],
+      PlatformLimit.checkRunOutputBytes,
+      'The artifact itself is attached to the workflow run.',
+    ).text;
+    let checkRunId: number | null = null;
+    if (gate) {
+      checkRunId = await gate.complete({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation', summary } }).catch((error: unknown) => {
+        if (!(error instanceof GitHubApiError)) throw error;
+        core.warning(error.message);
+        return null;
+      });
+    }
+    return finishStep({
+      evidence: null,
+      exitCode: ExitCode.badInput,
+      jobSummary: summary,
+      outputs: { verdict: 'blocked', planHash: undefined, evidencePath: undefined, checkRunId },
+      failure: `Evidence rejected: ${check.problems.join('; ')}`,
+    });
+  }
+
+  const { evidence } = check;
+  const published = await core.group('Publish the result', () =>
+    publishGateResult({
+      octokit,
+      repo: context.repo,
+      headSha: target.headSha,
+      detailsUrl: runUrl,
+      evidence,
+      gate,
+      artifact: { name: artifact.name, ...(artifact.id !== undefined ? { id: artifact.id, url: `${runUrl}/artifacts/${artifact.id}` } : {}), ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}) },
+      notices,
+      pathPrefix: inputs.workingDirectory === '.' ? '' : inputs.workingDirectory,
+    }),
+  );
+  const notPublished = gate !== null && published.checkRunId === null;
+  return finishStep({
+    evidence,
+    // This job's outcome is the publishing; the verdict is on the check run (and on the reporting run).
+    exitCode: notPublished ? ExitCode.gateFailed : ExitCode.pass,
+    jobSummary: published.output.jobSummary,
+    outputs: { verdict: evidence.gate.verdict, planHash: evidence.plan.planHash, evidencePath: join(dir, EvidenceFile.evidence), checkRunId: published.checkRunId },
+    ...(notPublished ? { failure: 'The check run could not be published; see the warnings above and the job summary.' } : {}),
+  });
+}

@@ -1,0 +1,36 @@
+import * as core from '@actions/core';
+import { ExitCode } from '../constants.js';
+import { errorMessage, isQfError } from '../errors.js';
+import { type ClientTuning, createGitHubClient } from '../github/create-github-client.js';
+import { actionLog } from './action-log.js';
+import { readContext } from './context.js';
+import { readInputs } from './inputs.js';
+import { runGate } from './run-gate.js';
+import { runPublish } from './run-publish.js';
+
+/** Only tests pass these: shorter retry waits against the local fake. */
+export interface RunOverrides {
+  tuning?: ClientTuning;
+}
+
+const USER_AGENT = 'qualityfoundry-action';
+
+/**
+ * The Action: inputs and runner context in, one of two modes, an exit code out (0 pass, 1 gate failed,
+ * 2 bad input or configuration, 3 waiting for approval). It never throws; errors fail the step.
+ */
+export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
+  let exitCode: ExitCode;
+  try {
+    const inputs = readInputs();
+    core.setSecret(inputs.githubToken);
+    const context = readContext(process.env);
+    const octokit = createGitHubClient({ token: inputs.githubToken, baseUrl: context.apiUrl, userAgent: USER_AGENT, log: actionLog, ...(overrides.tuning ? { tuning: overrides.tuning } : {}) });
+    exitCode = inputs.mode === 'publish' ? await runPublish({ inputs, context, octokit }) : await runGate({ inputs, context, octokit });
+  } catch (error) {
+    core.setFailed(isQfError(error) ? error.message : `Unexpected error: ${errorMessage(error)}`);
+    exitCode = isQfError(error) && error.code !== 'GITHUB_API' ? ExitCode.badInput : ExitCode.gateFailed;
+  }
+  process.exitCode = exitCode;
+  return exitCode;
+}

@@ -1,0 +1,72 @@
+import { CheckRunName } from '../constants.js';
+import type { ApprovalRecord } from '../evidence/schema.js';
+import type { ApprovalLookup, ApprovalSource } from '../orchestrator/types.js';
+import { callGitHub } from './call-github.js';
+import type { CheckRunSummary, RepoRef } from './check-run-types.js';
+import type { GitHubClient } from './create-github-client.js';
+
+export interface CheckRunApprovalSourceOptions {
+  octokit: GitHubClient;
+  repo: RepoRef;
+  /** Slug of the GitHub App whose approval check runs count (the `approval-app` input); none: nothing counts. */
+  approvalApp: string | undefined;
+}
+
+/**
+ * Approvals recorded by the bot as `qualityfoundry/approval` check runs. One counts only when it was
+ * created by the configured app, on the head SHA, concluded success, for the current planHash. Every
+ * other candidate is listed with the reason it was not taken, so the summary can say why.
+ */
+export class CheckRunApprovalSource implements ApprovalSource {
+  /** The notes of the last lookup, for the summary. */
+  lastNotes: string[] = [];
+
+  constructor(private readonly options: CheckRunApprovalSourceOptions) {}
+
+  async lookup(planHash: string, headSha: string | null): Promise<ApprovalLookup> {
+    const { octokit, repo, approvalApp } = this.options;
+    if (headSha === null) return this.#remember({ approvals: [], rejected: [], notes: ['No head commit: approvals from check runs cannot apply.'] });
+    // filter=all: a re-run approval creates a new check run; older ones still explain a rejection.
+    const runs = await callGitHub('list approval check runs', () =>
+      octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.approval, filter: 'all', per_page: 100 }),
+    );
+    const approvals: ApprovalRecord[] = [];
+    const notes: string[] = [];
+    if (!approvalApp && runs.length > 0) {
+      notes.push(`Approval check runs were found but the \`approval-app\` input is not set, so none counts.`);
+    }
+    for (const run of runs) {
+      const reason = whyNot(run, { planHash, headSha, approvalApp });
+      if (reason) {
+        notes.push(`Check run ${run.id} (${describeApp(run)}) is not an approval: ${reason}.`);
+        continue;
+      }
+      approvals.push({ by: approverOf(run), at: run.completed_at ?? run.started_at ?? '', planHash, headSha, source: 'check-run' });
+    }
+    return this.#remember({ approvals, rejected: [], notes });
+  }
+
+  #remember(lookup: ApprovalLookup): ApprovalLookup {
+    this.lastNotes = lookup.notes;
+    return lookup;
+  }
+}
+
+function whyNot(run: CheckRunSummary, expected: { planHash: string; headSha: string; approvalApp: string | undefined }): string | null {
+  if (!expected.approvalApp) return 'no approval app is configured';
+  if (run.app?.slug !== expected.approvalApp) return `created by ${describeApp(run)}, only app "${expected.approvalApp}" may approve`;
+  if (run.head_sha !== expected.headSha) return `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${expected.headSha.slice(0, 12)}`;
+  if (run.status !== 'completed' || run.conclusion !== 'success') return `its conclusion is ${run.conclusion ?? run.status}, not success`;
+  if (run.external_id !== expected.planHash) return `it approves plan ${(run.external_id ?? 'none').slice(0, 12)}, the current plan is ${expected.planHash.slice(0, 12)}`;
+  return null;
+}
+
+function describeApp(run: CheckRunSummary): string {
+  return run.app?.slug ? `app "${run.app.slug}"` : 'no app';
+}
+
+/** The bot names the approver in the output title ("Approved by @login"); fall back to the app. */
+function approverOf(run: CheckRunSummary): string {
+  const match = /@([A-Za-z0-9-]+(?:\[bot\])?)/.exec(run.output?.title ?? '');
+  return match?.[1] ?? run.app?.slug ?? 'unknown';
+}

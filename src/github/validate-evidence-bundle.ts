@@ -1,0 +1,36 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EvidenceFile } from '../constants.js';
+import type { Evidence } from '../evidence/schema.js';
+import { verifyEvidence } from '../evidence/verify-evidence.js';
+
+/** evidence.json larger than this is refused before parsing: the bundle is untrusted input. */
+const MAX_EVIDENCE_BYTES = 32 * 1024 * 1024;
+
+export type BundleCheck = { ok: true; evidence: Evidence } | { ok: false; problems: string[] };
+
+/**
+ * Checks an evidence bundle from an untrusted run (a fork's pull request) before anything of it is
+ * believed: its size, then the core's verification (schema, every file's size and sha256, the audit
+ * chain and its seal), then that it is about the commit the workflow run was for and was judged with
+ * the base commit's policy. The seal only proves the file was not edited after sealing by someone who
+ * could not recompute it; the binding to the head SHA and the base policy is what we can check here.
+ */
+export async function validateEvidenceBundle(dir: string, expected: { headSha: string; policySha256?: string }): Promise<BundleCheck> {
+  const file = join(dir, EvidenceFile.evidence);
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) return { ok: false, problems: [`${EvidenceFile.evidence} is missing from the artifact`] };
+  if (info.size > MAX_EVIDENCE_BYTES) return { ok: false, problems: [`${EvidenceFile.evidence} is ${info.size} bytes, more than the ${MAX_EVIDENCE_BYTES} accepted`] };
+
+  const check = await verifyEvidence(dir);
+  if (!check.ok) return { ok: false, problems: [check.problem] };
+  const { evidence } = check;
+  const problems: string[] = [];
+  if (evidence.change.head !== expected.headSha) {
+    problems.push(`the evidence is about commit ${evidence.change.head ?? 'none'}, the workflow run was for ${expected.headSha}`);
+  }
+  if (expected.policySha256 && evidence.policy.sha256 !== expected.policySha256) {
+    problems.push(`the evidence was judged with policy ${evidence.policy.sha256.slice(0, 12)}…, the base commit's policy is ${expected.policySha256.slice(0, 12)}…`);
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, evidence };
+}

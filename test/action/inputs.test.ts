@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { readInputs } from '../../src/action/inputs.js';
+
+const TOKEN = { 'github-token': 'ghs_secret' };
+const from = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+
+describe('readInputs', () => {
+  it('applies the defaults of action.yml, empty strings counting as unset', () => {
+    expect(readInputs(from({ ...TOKEN, policy: '', mode: '  ', 'approval-app': '' }))).toEqual({
+      policy: '.github/qualityfoundry.yml',
+      githubToken: 'ghs_secret',
+      workingDirectory: '.',
+      artifactName: 'qualityfoundry-evidence',
+      approvalApp: undefined,
+      mode: 'gate',
+      dryRun: false,
+    });
+  });
+
+  it.each([
+    [{ mode: 'publish' }, { mode: 'publish' }],
+    [{ 'dry-run': 'TRUE' }, { dryRun: true }],
+    [{ 'approval-app': 'qualityfoundry-bot' }, { approvalApp: 'qualityfoundry-bot' }],
+    [{ 'working-directory': 'services/api' }, { workingDirectory: 'services/api' }],
+  ])('accepts %j', (values, expected) => {
+    expect(readInputs(from({ ...TOKEN, ...values }))).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ mode: 'gatekeeper' }, 'input "mode": expected one of "gate", "publish", got "gatekeeper"'],
+    [{ 'dry-run': 'yes' }, 'input "dry-run": expected true or false, got "yes"'],
+    [{ policy: '../other/policy.yml' }, 'input "policy": expected a path relative to the repository root, without "..", got "../other/policy.yml"'],
+    [{ 'working-directory': '/etc' }, 'input "working-directory": expected a path relative to the repository root, without "..", got "/etc"'],
+    [{ 'artifact-name': 'a/b' }, 'input "artifact-name": expected an artifact name without any of " : < > | * ? \\ / or line breaks, got "a/b"'],
+    [{ 'approval-app': 'My App' }, 'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"'],
+  ])('refuses %j naming the input and what was expected', (values, message) => {
+    expect(() => readInputs(from({ ...TOKEN, ...values }))).toThrow(message);
+  });
+
+  it('refuses a missing token without echoing any token', () => {
+    expect(() => readInputs(from({}))).toThrow('input "github-token": expected a token (the default is the workflow token, `github.token`), got nothing');
+  });
+});

@@ -1,0 +1,109 @@
+import { access } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/action/run.js';
+import { readZip } from '../../src/github/extract-zip.js';
+import { FAST_TUNING, type Harness, loadFixture, prepareRun, readOutputs, resetHarness, runOnPullRequest, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
+import { denyNetwork } from '../support/deny-network.js';
+import { createFixtureRepo, FAILING_CHANGE, type FixtureRepo } from '../support/python-project.js';
+import { writeZip } from '../support/zip-writer.js';
+
+let harness: Harness;
+let repo: FixtureRepo;
+let evidenceZip: Buffer;
+
+beforeAll(async () => {
+  denyNetwork();
+  harness = await startHarness();
+  // The untrusted half: a fork's pull request runs the gate with a read-only token and uploads its evidence.
+  repo = await createFixtureRepo(FAILING_CHANGE);
+  harness.github.readOnly = true;
+  const prRun = await runOnPullRequest(harness, repo, { fork: true });
+  expect(prRun.exitCode).toBe(1);
+  evidenceZip = harness.artifacts.artifacts[0]!.blob!;
+});
+afterAll(() => harness.close());
+
+/** The trusted half: a workflow_run job with a write token, fed the artifact of run `runId`. */
+async function publish(runId: number) {
+  resetHarnessKeepingArtifacts();
+  seedPullRequest(harness.github, repo, { headOwner: 'forker' });
+  const payload = await loadFixture('workflow_run.completed.json');
+  Object.assign(payload.workflow_run, { id: runId, event: 'pull_request', head_sha: repo.headSha, head_branch: 'changes', pull_requests: [], conclusion: 'failure' });
+  payload.workflow_run.head_repository.owner.login = 'forker';
+  const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish' } });
+  const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
+  return { exitCode, outputs: await readOutputs(prepared.outputFile), runnerTemp: prepared.runnerTemp };
+}
+
+function resetHarnessKeepingArtifacts(): void {
+  const kept = [...harness.artifacts.artifacts];
+  resetHarness(harness);
+  harness.artifacts.artifacts.push(...kept);
+}
+
+function tamper(zip: Buffer, edit: (evidence: Record<string, any>) => void): Buffer {
+  const entries = readZip(zip);
+  const file = entries.find((entry) => entry.name === 'evidence.json')!;
+  const evidence = JSON.parse(file.data.toString('utf8'));
+  edit(evidence);
+  file.data = Buffer.from(JSON.stringify(evidence, null, 2));
+  return writeZip(entries);
+}
+
+describe('run() in publish mode (workflow_run)', () => {
+  it('downloads the evidence of the pull request run, validates it, finds the PR by head SHA and publishes', async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 201, zip: evidenceZip });
+    const result = await publish(201);
+
+    expect(result.exitCode).toBe(0);
+    expect(harness.github.requests.map((request) => `${request.method} ${request.path}${request.query.head ? `?head=${request.query.head}` : ''}${request.query.name ? `?name=${request.query.name}` : ''}`)).toEqual([
+      'GET /repos/Codertocat/Hello-World/actions/runs/201/artifacts?name=qualityfoundry-evidence',
+      'GET /repos/Codertocat/Hello-World/actions/artifacts/9001/zip',
+      'GET /repos/Codertocat/Hello-World/pulls?head=forker:changes',
+      'GET /repos/Codertocat/Hello-World/contents/.github%2Fqualityfoundry.yml',
+      'POST /repos/Codertocat/Hello-World/check-runs',
+      'PATCH /repos/Codertocat/Hello-World/check-runs/1000',
+      'PATCH /repos/Codertocat/Hello-World/check-runs/1000',
+    ]);
+    const gate = harness.github.checkRuns[0]!;
+    expect(gate).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, conclusion: 'failure', details_url: 'https://github.com/Codertocat/Hello-World/actions/runs/201' });
+    expect(gate.annotations).toHaveLength(120);
+    expect(gate.output.summary).toContain('Reported by workflow run 201');
+    expect(result.outputs.verdict).toBe('fail');
+  });
+
+  it('rejects a tampered artifact (verdict edited after sealing): failure check run, nothing of it reported, exit 2', async () => {
+    const forged = tamper(evidenceZip, (evidence) => {
+      evidence.gate.verdict = 'pass';
+      evidence.gate.rules = [];
+    });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 202, zip: forged });
+    const result = await publish(202);
+
+    expect(result.exitCode).toBe(2);
+    const gate = harness.github.checkRuns[0]!;
+    expect(gate).toMatchObject({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
+    expect(gate.output.summary).toContain('evidence.json was changed after it was sealed');
+    expect(gate.annotations).toEqual([]);
+    expect(result.outputs.verdict).toBe('blocked');
+  });
+
+  it('rejects evidence that does not match the schema', async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 203, zip: tamper(evidenceZip, (evidence) => void (evidence.gate.verdict = 'approved-by-me')) });
+    const result = await publish(203);
+    expect(result.exitCode).toBe(2);
+    expect(harness.github.checkRuns[0]!.output.summary).toMatch(/gate\.verdict/);
+  });
+
+  it('refuses a zip whose entries climb out of the download folder, writing nothing outside it', async () => {
+    const entries = readZip(evidenceZip);
+    const escape = `../../qf-escape-${process.pid}.txt`;
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 204, zip: writeZip([...entries, { name: escape, data: Buffer.from('pwned') }]) });
+    const result = await publish(204);
+    expect(result.exitCode).toBe(2);
+    const target = join(result.runnerTemp, 'qualityfoundry-published-evidence', escape);
+    await expect(access(target)).rejects.toThrow();
+    await expect(access(join(dirname(result.runnerTemp), `qf-escape-${process.pid}.txt`))).rejects.toThrow();
+  });
+});

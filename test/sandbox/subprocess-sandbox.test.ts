@@ -1,0 +1,133 @@
+import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isQfError } from '../../src/errors.js';
+import { CappedOutput } from '../../src/sandbox/capped-output.js';
+import { confinePath } from '../../src/sandbox/confine-path.js';
+import { SubprocessSandbox } from '../../src/sandbox/subprocess-sandbox.js';
+import type { SandboxRequest } from '../../src/sandbox/types.js';
+import { tempDir } from '../support/temp-git-repo.js';
+
+let work: { dir: string; cleanup: () => Promise<void> };
+const sandbox = new SubprocessSandbox();
+
+beforeAll(async () => {
+  work = await tempDir();
+  await mkdir(path.join(work.dir, 'repo/sub'), { recursive: true });
+  await mkdir(path.join(work.dir, 'out'), { recursive: true });
+});
+afterAll(async () => {
+  await work.cleanup();
+});
+
+function request(script: string, overrides: Partial<SandboxRequest> = {}): SandboxRequest {
+  return {
+    command: 'python3',
+    args: ['-c', script],
+    repoDir: path.join(work.dir, 'repo'),
+    outputDir: path.join(work.dir, 'out'),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeoutMs: 30_000,
+    maxOutputBytes: 1_024,
+    ...overrides,
+  };
+}
+
+describe('SubprocessSandbox', () => {
+  it('returns exit code, output and no timeout for a command that finishes', async () => {
+    const result = await sandbox.run(request('import os, sys; print(os.getcwd()); print("oops", file=sys.stderr); sys.exit(4)', { cwd: 'sub' }));
+    expect(result).toMatchObject({
+      mode: 'subprocess',
+      exitCode: 4,
+      signal: null,
+      timedOut: false,
+      oomKilled: false,
+      stdout: { text: `${path.join(work.dir, 'repo/sub')}\n`, droppedBytes: 0 },
+      stderr: { text: 'oops\n', droppedBytes: 0 },
+    });
+    expect(result.spawnError).toBeUndefined();
+    expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it('passes exactly the environment it is given', async () => {
+    const result = await sandbox.run(request('', { command: 'env', args: [], env: { PATH: '/usr/bin:/bin', ONLY_THIS: '1' } }));
+    expect(result.stdout.text.split('\n').filter(Boolean).sort()).toEqual(['ONLY_THIS=1', 'PATH=/usr/bin:/bin']);
+  });
+
+  it('kills the whole process group at the deadline', async () => {
+    const marker = `3600.${randomInt(10_000_000, 99_999_999)}`;
+    const result = await sandbox.run(request(`import subprocess, time; subprocess.Popen(["sleep", "${marker}"]); print("started", flush=True); time.sleep(60)`, { timeoutMs: 500 }));
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGTERM', stdout: { text: 'started\n' } });
+    let leftovers: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      leftovers = (await execa('ps', ['-eo', 'stat,args'])).stdout.split('\n').filter((line) => line.includes(`sleep ${marker}`) && !line.startsWith('Z'));
+      if (leftovers.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(leftovers).toEqual([]);
+  });
+
+  it('kills descendants left behind by a command that exits on its own', async () => {
+    const marker = `3600.${randomInt(10_000_000, 99_999_999)}`;
+    // The grandchild inherits stdout: the sandbox must not wait for it until the deadline.
+    const result = await sandbox.run(request(`import subprocess; subprocess.Popen(["sleep", "${marker}"]); print("bye")`, { timeoutMs: 20_000 }));
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: { text: 'bye\n' } });
+    expect(result.durationMs).toBeLessThan(20_000);
+    let leftovers: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      leftovers = (await execa('ps', ['-eo', 'stat,args'])).stdout.split('\n').filter((line) => line.includes(`sleep ${marker}`) && !line.startsWith('Z'));
+      if (leftovers.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(leftovers).toEqual([]);
+  });
+
+  it('keeps the tail of a flood of output and counts what it dropped', async () => {
+    const result = await sandbox.run(request('import sys\nfor i in range(100000): sys.stdout.write(f"line {i:06d}\\n")', { maxOutputBytes: 24 }));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toEqual({ text: 'line 099998\nline 099999\n', droppedBytes: 100_000 * 12 - 24 });
+  });
+
+  it('reports a command that cannot be started', async () => {
+    const result = await sandbox.run(request('', { command: 'qf-no-such-program' }));
+    expect(result.exitCode).toBeNull();
+    expect(result.timedOut).toBe(false);
+    expect(result.spawnError).toMatch(/qf-no-such-program.*ENOENT/);
+  });
+
+  it('refuses a working directory outside the repository', async () => {
+    const error = await sandbox.run(request('', { cwd: '../out' })).catch((caught: unknown) => caught);
+    expect(isQfError(error, 'BAD_INPUT')).toBe(true);
+    expect((error as Error).message).toBe(`working directory "../out" is outside the repository ${path.join(work.dir, 'repo')}; expected a path inside it.`);
+  });
+});
+
+describe('confinePath', () => {
+  it.each([
+    ['.', '/repo'],
+    ['sub/dir', '/repo/sub/dir'],
+    ['sub/../other', '/repo/other'],
+  ])('resolves %s inside the root', (relative, expected) => {
+    expect(confinePath('/repo', relative, 'cwd')).toBe(expected);
+  });
+
+  it.each(['..', '../x', '/etc', 'sub/../../x'])('refuses %s', (relative) => {
+    expect(() => confinePath('/repo', relative, 'cwd')).toThrow(/is outside the repository \/repo/);
+  });
+});
+
+describe('CappedOutput', () => {
+  it('keeps the last bytes across chunk boundaries', () => {
+    const output = new CappedOutput(5);
+    for (const chunk of ['abc', 'defg', 'hi']) output.push(Buffer.from(chunk));
+    expect(output.result()).toEqual({ text: 'efghi', droppedBytes: 4 });
+  });
+
+  it('drops nothing under the cap', () => {
+    const output = new CappedOutput(10);
+    output.push(Buffer.from('hello'));
+    expect(output.result()).toEqual({ text: 'hello', droppedBytes: 0 });
+  });
+});
