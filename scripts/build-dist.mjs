@@ -1,45 +1,34 @@
-// Bundles each entry point into one ESM file under dist/. CI rebuilds and fails on any difference.
+// Bundles each entry point into ESM under dist/. CI rebuilds and fails on any difference.
 import { build } from 'esbuild';
 
-/** One bundle per entry point; add entries here (e.g. src/cli/main.ts → dist/cli.js). */
-const ENTRIES = [{ in: 'src/action/index.ts', out: 'index' }];
-
-await build({
-  entryPoints: ENTRIES,
+const COMMON = {
   outdir: 'dist',
   bundle: true,
-  // Code reached only through a dynamic import (the container sandbox with dockerode, the artifact
-  // client) goes to separate chunks that load when first used, so a run starts by parsing only
-  // what every run needs.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',
   minify: true,
   legalComments: 'eof',
   logLevel: 'warning',
-  // Native addons cannot be bundled. The only ones reachable (ssh2's, via dockerode) are optional and
-  // loaded inside try/catch, so leaving them out only drops ssh2's faster ciphers (unused: Docker is
-  // reached over its local socket).
-  external: ['*.node'],
+  // Code reached only through a dynamic import (the container sandbox with dockerode, the artifact
+  // client, the store) goes to separate chunks that load when first used, so a run starts by
+  // parsing only what every run needs.
+  splitting: true,
   // Some bundled CommonJS dependencies call require() for Node built-ins; ESM has none, so give it one.
   banner: { js: "import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);" },
-});
+};
+
+// The Action: self-contained, it runs without node_modules. Native addons cannot be bundled; the
+// only ones reachable (ssh2's, via dockerode) are optional and loaded inside try/catch, so leaving
+// them out only drops ssh2's faster ciphers (unused: Docker is reached over its local socket).
+await build({ ...COMMON, entryPoints: [{ in: 'src/action/index.ts', out: 'index' }], chunkNames: 'chunks/[name]-[hash]', external: ['*.node'] });
 
 // The `qf` CLI (bin/qf.js). It runs from an installed package, so the store's drivers stay in
 // node_modules (sqlite3 is a native addon, pg loads optional modules at run time, dockerode pulls in
 // gRPC and ssh2): the bundle stays small and a subprocess run never loads them.
 await build({
+  ...COMMON,
   entryPoints: [{ in: 'src/cli/index.ts', out: 'cli' }],
-  outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  minify: true,
-  legalComments: 'eof',
-  logLevel: 'warning',
+  chunkNames: 'chunks/cli-[name]-[hash]',
   external: ['*.node', 'sqlite3', 'pg', 'pg-native', 'dockerode'],
-  banner: { js: "import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);" },
 });

@@ -11,11 +11,20 @@ import { fitSections, PlatformLimit } from '../github/limits.js';
 import { publishGateResult } from '../github/publish-gate-result.js';
 import { readFileAtRef } from '../github/read-file-at-ref.js';
 import { validateEvidenceBundle } from '../github/validate-evidence-bundle.js';
+import { CheckRunApprovalSource } from '../github/check-run-approval-source.js';
+import { checkPolicyText } from '../policy/load-policy.js';
 import { sha256Hex } from '../util/canonical-json.js';
 import type { ActionContext } from './context.js';
 import { downloadEvidence } from './evidence-artifact.js';
 import { finishStep } from './finish-step.js';
 import type { ActionInputs } from './inputs.js';
+
+/** The base policy (parsed) and the check-run approval source publish mode re-judges with. */
+function rejudgeWith(policyText: string, inputs: ActionInputs, context: ActionContext, octokit: GitHubClient) {
+  const checked = checkPolicyText(policyText, { path: inputs.policy, sourceRef: null });
+  if (!checked.ok) return undefined; // an invalid base policy cannot judge; the digest check still binds the evidence to it
+  return { policy: checked.policy, approvals: new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp }) };
+}
 
 /**
  * `mode: publish`, the trusted half of the two-workflow pattern: a `workflow_run` job with a write
@@ -39,7 +48,9 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   if (!pull) notices.push(`No open pull request has head ${target.headSha.slice(0, 12)}; the result is published on the commit only.`);
   // The policy the evidence claims must be the base commit's: a fork cannot pick its own rules.
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
-  const check = await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}) });
+  // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
+  const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
+  const check = await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
   const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });

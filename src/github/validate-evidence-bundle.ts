@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { EvidenceFile } from '../constants.js';
 import type { Evidence } from '../evidence/schema.js';
 import { verifyEvidence } from '../evidence/verify-evidence.js';
+import type { ApprovalSource, LoadedPolicy } from '../orchestrator/types.js';
+import { rejudgeEvidence } from './rejudge-evidence.js';
 
 /** evidence.json larger than this is refused before parsing: the bundle is untrusted input. */
 const MAX_EVIDENCE_BYTES = 32 * 1024 * 1024;
@@ -16,7 +18,10 @@ export type BundleCheck = { ok: true; evidence: Evidence } | { ok: false; proble
  * the base commit's policy. The seal only proves the file was not edited after sealing by someone who
  * could not recompute it; the binding to the head SHA and the base policy is what we can check here.
  */
-export async function validateEvidenceBundle(dir: string, expected: { headSha: string; policySha256?: string }): Promise<BundleCheck> {
+export async function validateEvidenceBundle(
+  dir: string,
+  expected: { headSha: string; policySha256?: string; rejudge?: { policy: LoadedPolicy; approvals: ApprovalSource } },
+): Promise<BundleCheck> {
   const file = join(dir, EvidenceFile.evidence);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return { ok: false, problems: [`${EvidenceFile.evidence} is missing from the artifact`] };
@@ -32,5 +37,6 @@ export async function validateEvidenceBundle(dir: string, expected: { headSha: s
   if (expected.policySha256 && evidence.policy.sha256 !== expected.policySha256) {
     problems.push(`the evidence was judged with policy ${evidence.policy.sha256.slice(0, 12)}…, the base commit's policy is ${expected.policySha256.slice(0, 12)}…`);
   }
+  if (problems.length === 0 && expected.rejudge) problems.push(...(await rejudgeEvidence(evidence, expected.rejudge.policy, expected.rejudge.approvals)));
   return problems.length ? { ok: false, problems } : { ok: true, evidence };
 }

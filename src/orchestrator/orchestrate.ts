@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile, ExitCode } from '../constants.js';
@@ -143,7 +143,6 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
       if (plan.steps.some((step) => policy.tools.allowlist.includes(step.tool))) {
         sandbox = await (options.createSandbox ?? defaultCreateSandbox)(policy.sandbox, audit);
       }
-      const versionProbe = sandbox ? probeVersions(sandbox, options.repoDir, options.outDir, env, plan) : Promise.resolve(state.versions);
       for (const step of plan.steps.slice(state.steps.length)) {
         if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) before step ${step.id}.`);
         if (state.shortCircuit) {
@@ -164,7 +163,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         }
         const stepStarted = performance.now();
         options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt: 1 });
-        const { result, retries, budgetCut } = await runStep(step, {
+        const { result, retries, budgetCut, versions } = await runStep(step, {
           policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
           onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
           onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
@@ -172,6 +171,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         });
         if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) during step ${step.id}; its result is not used.`);
         state.steps.push(result);
+        if (versions && !state.versions.python) state.versions = versions;
         state.budget.usedMs += result.durationMs;
         state.budget.retries += retries;
         options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
@@ -184,7 +184,8 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         }
         await saveState();
       }
-      state.versions = await versionProbe;
+      // pytest's header names its versions; probe only when no step printed it (e.g. `-q`).
+      if (sandbox && !state.versions.python) state.versions = await probeVersions(sandbox, options.repoDir, options.outDir, env, plan);
       await enter('collect');
     }
 
@@ -219,5 +220,6 @@ async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, 
   const probeDir = path.join(outDir, '.probe');
   await mkdir(probeDir, { recursive: true });
   const result = await sandbox.run({ command: python, args: VERSION_PROBE_ARGS, repoDir, outputDir: probeDir, env, timeoutMs: 30_000, maxOutputBytes: 4_096 }).catch(() => undefined);
+  await rm(probeDir, { recursive: true, force: true });
   return result?.exitCode === 0 ? parseVersionProbe(result.stdout.text) : { python: null, pytest: null };
 }

@@ -65,7 +65,14 @@ export function skippedStep(step: PlanStep, reason: string): StepResult {
  * Runs one plan step: allowlist check, input contract, then attempts until the step finishes or
  * the retries are spent. Only errors and timeouts are retried: failing tests are an answer.
  */
-export async function runStep(step: PlanStep, environment: StepEnvironment): Promise<{ result: StepResult; retries: number; budgetCut: boolean }> {
+export interface StepRun {
+  result: StepResult;
+  retries: number;
+  budgetCut: boolean;
+  versions?: ToolRun['versions'];
+}
+
+export async function runStep(step: PlanStep, environment: StepEnvironment): Promise<StepRun> {
   const { policy, audit, subject } = environment;
   const tool = findTool(step.tool);
   if (!tool || !policy.tools.allowlist.includes(step.tool)) {
@@ -117,5 +124,5 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     const reason = `tool ${step.tool} returned a result outside its contract (${issue.path.join('.')}: ${issue.message})`;
     return { result: { ...refusedStep(step, reason), status: 'error', attempts: attempt, durationMs }, retries: attempt - 1, budgetCut: false };
   }
-  return { result: checked.data, retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out' };
+  return { result: checked.data, retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out', ...(run.versions ? { versions: run.versions } : {}) };
 }

@@ -43,6 +43,17 @@ function explainNoReport(result: SandboxResult): string {
   return `pytest exited with code ${result.exitCode ?? result.signal} and wrote no JUnit report. Its last output:\n${tail}`;
 }
 
+/** pytest's session header: `platform linux -- Python 3.11.7, pytest-9.0.3, pluggy-1.6.0`. */
+const SESSION_HEADER = /^platform \S+ -- Python (\S+?),? pytest-([^\s,]+)/m;
+
+export function versionsFromHeader(stdoutHead: string): { python: string | null; pytest: string | null } | undefined {
+  const match = SESSION_HEADER.exec(stdoutHead);
+  return match ? { python: match[1]!, pytest: match[2]! } : undefined;
+}
+
+/** How much of stdout's beginning is kept to read the session header (the capped output keeps the tail). */
+const HEADER_BYTES = 4_096;
+
 async function runPytest(input: RunPytestInput, context: import('./tool-definition.js').ToolContext): Promise<ToolRun> {
   await mkdir(context.stepDir, { recursive: true });
   const reportPath = path.join(context.stepDir, 'junit.xml');
@@ -55,6 +66,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     '-p', 'no:cacheprovider', // never write .pytest_cache into the repository under test
     '-rN', // keep the terminal report short; the JUnit report has the details
   ];
+  let stdoutHead = '';
   const result = await context.sandbox.run({
     command: input.python,
     args,
@@ -64,11 +76,15 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     env: { ...context.env, PYTHONDONTWRITEBYTECODE: '1' },
     timeoutMs: context.timeoutMs,
     maxOutputBytes: context.maxOutputBytes,
-    ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+    onOutput: (stream, chunk) => {
+      if (stream === 'stdout' && stdoutHead.length < HEADER_BYTES) stdoutHead += chunk;
+      context.onOutput?.(stream, chunk);
+    },
     ...(context.signal ? { signal: context.signal } : {}),
   });
 
-  const base = { sandbox: result, artifacts: [] as string[] };
+  const versions = versionsFromHeader(stdoutHead) ?? versionsFromHeader(result.stdout.text);
+  const base = { sandbox: result, artifacts: [] as string[], ...(versions ? { versions } : {}) };
   if (result.timedOut) {
     return { ...base, status: 'timed_out', reason: `pytest ran past the ${Math.round(context.timeoutMs / 1000)} s deadline and was killed.`, metrics: {}, artifacts: [] };
   }

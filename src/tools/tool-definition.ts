@@ -27,6 +27,8 @@ export interface ToolRun {
   tests?: { counts: TestCounts; notable: TestCase[]; truncated: boolean };
   /** Absolute paths of files the tool produced; they become evidence artifacts. */
   artifacts: string[];
+  /** Interpreter and framework versions the tool saw, for evidence's repro block. */
+  versions?: { python: string | null; pytest: string | null };
 }
 
 export interface ToolDefinition<Input = unknown> {

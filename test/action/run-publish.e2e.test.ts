@@ -7,6 +7,9 @@ import { FAST_TUNING, type Harness, loadFixture, prepareRun, readOutputs, resetH
 import { denyNetwork } from '../support/deny-network.js';
 import { createFixtureRepo, FAILING_CHANGE, type FixtureRepo } from '../support/python-project.js';
 import { writeZip } from '../support/zip-writer.js';
+import { hashAuditEvent } from '../../src/audit/audit-chain.js';
+import type { Evidence } from '../../src/evidence/schema.js';
+import { evidenceSealDigest } from '../../src/evidence/write-evidence.js';
 
 let harness: Harness;
 let repo: FixtureRepo;
@@ -86,6 +89,27 @@ describe('run() in publish mode (workflow_run)', () => {
     expect(gate).toMatchObject({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
     expect(gate.output.summary).toContain('evidence.json was changed after it was sealed');
     expect(gate.annotations).toEqual([]);
+    expect(result.outputs.verdict).toBe('blocked');
+  });
+
+  it('re-judges with the base policy: a forger who edits the verdict and re-seals the file is still caught', async () => {
+    const forged = tamper(evidenceZip, (evidence) => {
+      evidence.gate.verdict = 'pass';
+      evidence.gate.rules = [];
+      evidence.gate.reasons = ['All rules hold.'];
+      // Anyone can recompute the seal: rebuild the last audit event exactly as qf would.
+      const seal = evidence.audit.pop();
+      seal.data.digest = evidenceSealDigest(evidence as Evidence);
+      const { hash: _hash, ...unsealed } = seal;
+      evidence.audit.push({ ...unsealed, hash: hashAuditEvent(unsealed) });
+    });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 204, zip: forged });
+    const result = await publish(204);
+
+    expect(result.exitCode).toBe(2);
+    const summary = harness.github.checkRuns[0]!.output.summary;
+    expect(summary).not.toContain('changed after it was sealed');
+    expect(summary).toContain("the evidence claims pass, the base policy's rules give fail");
     expect(result.outputs.verdict).toBe('blocked');
   });
 

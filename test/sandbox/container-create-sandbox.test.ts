@@ -1,3 +1,4 @@
+import { requireDockerEngine } from '../support/require-docker-engine.js';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,6 @@ import { AuditTrail } from '../../src/audit/audit-chain.js';
 import { QfError } from '../../src/errors.js';
 import { SandboxSchema, type SandboxPolicy } from '../../src/policy/schema.js';
 import { DEFAULT_SANDBOX_IMAGE, createSandbox } from '../../src/sandbox/create-sandbox.js';
-import { probeDockerEngine } from '../../src/sandbox/docker-engine.js';
 import type { Sandbox, SandboxResult } from '../../src/sandbox/types.js';
 
 // createSandbox against a real engine, a real missing image and a socket nobody listens on.
@@ -19,12 +19,7 @@ const FIXED_NOW = new Date('2026-01-02T03:04:05.000Z');
 let scratch = '';
 
 beforeAll(async () => {
-  const probe = await probeDockerEngine(docker, DEFAULT_SANDBOX_IMAGE);
-  if (!probe.ok) {
-    const message = `${probe.message}\nThe container sandbox tests need a running Docker engine and the sandbox image: run scripts/install-docker-engine.sh, then scripts/build-sandbox-image.sh.`;
-    console.error(message); // printed even when the reporter cannot format the failure (vitest 5 on Node 20)
-    throw new Error(message);
-  }
+  await requireDockerEngine(docker);
   scratch = await mkdtemp(path.join(tmpdir(), 'qf-create-sandbox-'));
   // The "repository" must be readable by the container's non-root user, as a checkout is; mkdtemp makes 0700.
   await chmod(scratch, 0o755);

@@ -1,3 +1,4 @@
+import { requireDockerEngine } from '../support/require-docker-engine.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,6 @@ import type { TestOutcome } from '../../src/evidence/schema.js';
 import { ContainerSchema, SandboxSchema } from '../../src/policy/schema.js';
 import { ContainerSandbox } from '../../src/sandbox/container-sandbox.js';
 import { DEFAULT_SANDBOX_IMAGE } from '../../src/sandbox/create-sandbox.js';
-import { probeDockerEngine } from '../../src/sandbox/docker-engine.js';
 import { buildSandboxEnv } from '../../src/sandbox/sandbox-env.js';
 import { SubprocessSandbox } from '../../src/sandbox/subprocess-sandbox.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
@@ -24,12 +24,7 @@ const scratch: string[] = [];
 let container: Sandbox;
 
 beforeAll(async () => {
-  const probe = await probeDockerEngine(docker, DEFAULT_SANDBOX_IMAGE);
-  if (!probe.ok) {
-    const message = `${probe.message}\nThe container sandbox tests need a running Docker engine and the sandbox image: run scripts/install-docker-engine.sh, then scripts/build-sandbox-image.sh.`;
-    console.error(message); // printed even when the reporter cannot format the failure (vitest 5 on Node 20)
-    throw new Error(message);
-  }
+  await requireDockerEngine(docker);
   container = new ContainerSandbox({ docker, settings: ContainerSchema.parse({ image: DEFAULT_SANDBOX_IMAGE }) });
 });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerSchema, SandboxSchema, type ContainerPolicy } from '../../src/policy/schema.js';
 import { ContainerSandbox } from '../../src/sandbox/container-sandbox.js';
 import { DEFAULT_SANDBOX_IMAGE } from '../../src/sandbox/create-sandbox.js';
-import { probeDockerEngine } from '../../src/sandbox/docker-engine.js';
+import { requireDockerEngine } from '../support/require-docker-engine.js';
 import { buildSandboxEnv } from '../../src/sandbox/sandbox-env.js';
 import type { SandboxResult } from '../../src/sandbox/types.js';
 import { parseJUnitReport } from '../../src/tools/junit-report.js';
@@ -28,13 +28,7 @@ const scratch: string[] = [];
 const HOST_SECRETS = { GITHUB_TOKEN: 'qf-test-secret-gh', AWS_SECRET_ACCESS_KEY: 'qf-test-secret-aws', DEPLOY_PASSWORD: 'qf-test-secret-pw' };
 
 beforeAll(async () => {
-  const probe = await probeDockerEngine(docker, image);
-  if (!probe.ok) {
-    const message = `${probe.message}\nThe container sandbox tests need a running Docker engine and the sandbox image: run scripts/install-docker-engine.sh, then scripts/build-sandbox-image.sh.`;
-    console.error(message); // printed even when the reporter cannot format the failure (vitest 5 on Node 20)
-    throw new Error(message);
-  }
-  imageId = probe.imageId;
+  imageId = await requireDockerEngine(docker, image);
   Object.assign(process.env, HOST_SECRETS);
 });
 

@@ -8,7 +8,7 @@ import { QfError } from '../../errors.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
 import type { ProgressEvent } from '../../orchestrator/types.js';
-import { assertGitRepository, changedFilesFromGit } from '../../planner/changed-files.js';
+import { changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
@@ -64,15 +64,16 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
   const policyFile = path.resolve(repoDir, values.policy ?? DEFAULT_POLICY_PATH);
   const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : policyFile;
-  // A missing or non-git repository is named as such, not as a missing policy file inside it.
-  if (!values.changed) await assertGitRepository(repoDir);
+  // Changed files first: a missing or non-git repository is named as such, not as a missing policy
+  // file inside it. The evidence folder of an earlier run is not part of the change.
+  const outInRepo = path.relative(repoDir, outDir);
+  const changedFiles = values.changed ?? (await changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null)).filter((file) => outInRepo.startsWith('..') || !(file === outInRepo || file.startsWith(`${outInRepo}/`)));
   const loaded = await loadPolicyFile(policyPath);
   // Name the policy as the repository knows it, not by this machine's absolute path.
   const relative = path.relative(repoDir, policyPath);
   const policy = { ...loaded, path: relative.startsWith('..') ? policyPath : relative };
   const now = () => new Date();
 
-  const changedFiles = values.changed ?? (await changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null));
   const approvals = values.approve
     ? approveFlagSource(os.userInfo().username || 'local-user', now)
     : values.approvals

@@ -1,0 +1,10 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+import"./cli-chunk-X25CRNQL.js";import{a as n,e as $}from"./cli-chunk-CR2WP2SK.js";import{b,d as m,g,h,i as k,j as y}from"./cli-chunk-QM2WJDEN.js";import"./cli-chunk-UJUTPAP7.js";import{h as f}from"./cli-chunk-E6GQGCA5.js";import{e as d,g as u}from"./cli-chunk-WGWSW77X.js";import{parseArgs as I}from"node:util";var A=`usage: qf checkpoint list --repo OWNER/NAME [--json] [--db PATH | --database-url URL]
+       qf checkpoint create --repo OWNER/NAME [--label TEXT] [--keep-last N] [--db PATH | --database-url URL]
+       qf checkpoint restore ID [--db PATH | --database-url URL]`;async function R(w,a){try{let{values:t,positionals:C}=I({args:w,allowPositionals:!0,options:{db:{type:"string"},"database-url":{type:"string"},repo:{type:"string"},label:{type:"string"},"keep-last":{type:"string"},json:{type:"boolean",default:!1},actor:{type:"string",default:"qf"}}}),[e,i]=C;if(e!=="list"&&e!=="create"&&e!=="restore")throw new d("BAD_INPUT",`expected 'list', 'create' or 'restore'
+${A}`);if(e==="restore"?!i:!t.repo)throw new d("BAD_INPUT",`${e==="restore"?"a checkpoint ID":"--repo OWNER/NAME"} is required
+${A}`);let E=t["keep-last"]===void 0?void 0:Number(t["keep-last"]),r=await f($({db:t.db,databaseUrl:t["database-url"]},{mustExist:!0}));try{if(e==="list"){let s=await h(r,t.repo);if(t.json)a.stdout(`${JSON.stringify(s,null,2)}
+`);else for(let o of s)a.stdout(`${o.id}  ${o.createdAt}  ${o.artifactCount} artifacts  ${o.size} bytes  ${o.label}
+`);return n.pass}let c=e==="restore"?(await k(r,i)).meta.projectId:t.repo,N=new m(r,{chain:b(c),projectId:c}),l=s=>N.append(s),p=e==="create"?await g(r,c,{label:t.label,keepLast:E,audit:l,actor:t.actor}):await y(r,i,{audit:l,actor:t.actor});return a.stdout(`${e==="create"?"created":"restored"} ${p.id} (${p.projectId}, ${p.artifactCount} artifacts)
+`),n.pass}finally{await r.close()}}catch(t){return a.stderr(`qf checkpoint: ${u(t)}
+`),n.badInput}}export{R as checkpointCommand};
