@@ -1,5 +1,9 @@
 // Bundles each entry point into ESM under dist/. CI rebuilds and fails on any difference.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Start empty: esbuild never deletes outputs, and a stale chunk would go unnoticed in the commit.
+await rm('dist', { recursive: true, force: true });
 
 const COMMON = {
   outdir: 'dist',
