@@ -13,6 +13,8 @@ export interface RunRecorder {
   audit: AuditTrail;
   ledger: ArtifactLedger;
   projectId: string;
+  /** This run's PSMP iteration: its position among the project's recorded runs. */
+  iteration: number;
   finish(evidence: Evidence | undefined): Promise<void>;
 }
 
@@ -49,16 +51,20 @@ export async function openRunRecorder(options: {
   const engine = new PsmpEngine(store, { mode: options.policy.mode, audit: (event) => audit.record(event), clock: options.clock });
   await store.upsertProject({ id: projectId, createdAt: startedAt });
   const run = { id: options.runId, projectId, startedAt, finishedAt: null, mode: options.policy.mode, verdict: null, headSha: options.headSha, data: {} };
-  await store.upsertRun(run);
+  const previous = await store.getRun(options.runId);
+  await store.upsertRun(previous ?? run);
+  const runs = await store.listRuns(projectId);
+  const iteration = runs.findIndex((candidate) => candidate.id === options.runId) + 1;
 
   return {
     audit,
     projectId,
+    iteration,
     ledger: storeLedger(engine, projectId, options.runId),
     async finish(evidence) {
       try {
         await mirror.flush();
-        await store.upsertRun({ ...run, finishedAt: options.clock().toISOString(), verdict: evidence?.gate.verdict ?? null, data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {} });
+        await store.upsertRun({ ...(previous ?? run), finishedAt: options.clock().toISOString(), verdict: evidence?.gate.verdict ?? null, data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {} });
         // A snapshot of the project's state after every run, so a bad run can be rolled back.
         await createCheckpoint(store, projectId, { label: `after run ${options.runId}`, keepLast: CHECKPOINTS_KEPT, clock: options.clock });
       } finally {

@@ -35,9 +35,12 @@ export async function declareStepArtifacts(
   return report;
 }
 
-/** The findings that block in this mode, phrased for the verdict's reasons. */
+/**
+ * The findings that block, phrased for the verdict's reasons. In playground mode they are passed
+ * on too (`wouldBlock`), so the judge can report what it let through.
+ */
 export function blockingFindings(report: BlockingReport): string[] {
-  if (!report.blocked) return [];
+  if (!report.blocked && !report.wouldBlock) return [];
   const prefix = report.decision === 'waiting_for_human' ? 'Escalated conflict waits for a human' : 'Conflict blocks the run';
   return report.reasons.map((reason) => `${prefix}: ${reason}`);
 }

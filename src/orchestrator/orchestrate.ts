@@ -31,6 +31,11 @@ export interface OrchestrateRunOptions extends OrchestrateOptions {
   ledger?: ArtifactLedger;
   /** The project the run belongs to (`owner/name`); default: the repository folder's name. */
   projectId?: string;
+  /**
+   * The PSMP iteration this run declares its artifacts in: each run of a project is a new one, so a
+   * re-run is a newer version, not a conflict. Shards of one run share it. Default 1.
+   */
+  iteration?: number;
 }
 
 const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
@@ -191,7 +196,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
 
     const ledger = options.ledger ?? inRunLedger(policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock);
     const digests = new Map((await indexArtifacts(options.outDir, [])).map((entry) => [entry.path, entry.sha256]));
-    const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: 1, artifactDigests: digests, audit, subject });
+    const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: options.iteration ?? 1, artifactDigests: digests, audit, subject });
     governance = { conflicts: report.unresolved.map((conflict) => ({ ...conflict })), vetoes: [] };
     if (state.node === 'collect') await enter('judge');
     const metrics = { ...collectMetrics(state.steps, state.budget), ...governanceMetrics(governance), 'governance.blocking_conflicts': report.blocked ? report.unresolved.length : 0 };

@@ -99,7 +99,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     outcome = await orchestrate({
       runId,
-      ...(recorder ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId } : {}),
+      ...(recorder ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId, iteration: recorder.iteration } : {}),
     repoDir,
     outDir,
     policy,
