@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
-import { QfError } from '../errors.js';
+import { isQfError, QfError } from '../errors.js';
 import { GitHubApiError } from '../github/call-github.js';
 import { CheckRunPublisher } from '../github/check-run-publisher.js';
 import type { GitHubClient } from '../github/create-github-client.js';
@@ -39,9 +39,17 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   }
   const dir = join(context.runnerTemp, 'qualityfoundry-published-evidence');
   await rm(dir, { recursive: true, force: true });
-  const artifact = await core.group('Download the evidence artifact', () =>
-    downloadEvidence({ name: inputs.artifactName, runId: target.runId, repo: context.repo, token: inputs.githubToken, dir }),
-  );
+  // A missing artifact or an unsafe zip is a rejected bundle like any other: it gets a failure check run.
+  let artifact: Awaited<ReturnType<typeof downloadEvidence>> | undefined;
+  let downloadProblem: string | undefined;
+  try {
+    artifact = await core.group('Download the evidence artifact', () =>
+      downloadEvidence({ name: inputs.artifactName, runId: target.runId, repo: context.repo, token: inputs.githubToken, dir }),
+    );
+  } catch (error) {
+    if (!isQfError(error, 'EVIDENCE_INVALID')) throw error;
+    downloadProblem = error.message;
+  }
 
   const notices: string[] = [`Reported by workflow run ${target.runId} (\`${target.event}\`) and checked here before publishing.`];
   const pull = await findPullRequestByHead(octokit, context.repo, { sha: target.headSha, owner: target.headOwner, branch: target.headBranch });
@@ -50,14 +58,15 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
   // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
   const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
-  const check = await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
+  const check = downloadProblem !== undefined || !artifact ? { ok: false as const, problems: [downloadProblem ?? 'no artifact'] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
   const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });
 
-  if (!check.ok) {
+  if (!check.ok || !artifact) {
+    const problems = check.ok ? ['no artifact'] : check.problems;
     const summary = fitSections(
-      [{ priority: 0, markdown: ['## ⛔ Evidence rejected — QualityFoundry', '', `The evidence artifact \`${artifact.name}\` of workflow run ${target.runId} failed validation, so none of it is reported:`, '', ...check.problems.map((problem) => `- ${problem}`)].join('\n') }],
+      [{ priority: 0, markdown: ['## ⛔ Evidence rejected — QualityFoundry', '', `The evidence artifact \`${inputs.artifactName}\` of workflow run ${target.runId} failed validation, so none of it is reported:`, '', ...problems.map((problem) => `- ${problem}`)].join('\n') }],
       PlatformLimit.checkRunOutputBytes,
       'The artifact itself is attached to the workflow run.',
     ).text;
@@ -74,7 +83,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
       exitCode: ExitCode.badInput,
       jobSummary: summary,
       outputs: { verdict: 'blocked', planHash: undefined, evidencePath: undefined, checkRunId },
-      failure: `Evidence rejected: ${check.problems.join('; ')}`,
+      failure: `Evidence rejected: ${problems.join('; ')}`,
     });
   }
 

@@ -1,7 +1,7 @@
 import { CheckRunName } from '../constants.js';
 import type { ApprovalRecord } from '../evidence/schema.js';
 import type { ApprovalLookup, ApprovalSource } from '../orchestrator/types.js';
-import { callGitHub } from './call-github.js';
+import { callGitHub, GitHubApiError } from './call-github.js';
 import type { CheckRunSummary, RepoRef } from './check-run-types.js';
 import type { GitHubClient } from './create-github-client.js';
 
@@ -27,9 +27,16 @@ export class CheckRunApprovalSource implements ApprovalSource {
     const { octokit, repo, approvalApp } = this.options;
     if (headSha === null) return this.#remember({ approvals: [], rejected: [], notes: ['No head commit: approvals from check runs cannot apply.'] });
     // filter=all: a re-run approval creates a new check run; older ones still explain a rejection.
-    const runs = await callGitHub('list approval check runs', () =>
-      octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.approval, filter: 'all', per_page: 100 }),
-    );
+    let runs: CheckRunSummary[];
+    try {
+      runs = await callGitHub('list approval check runs', () =>
+        octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.approval, filter: 'all', per_page: 100 }),
+      );
+    } catch (error) {
+      if (!(error instanceof GitHubApiError)) throw error;
+      // Fail closed but keep going: without the list there is no approval, and the run waits for one.
+      return this.#remember({ approvals: [], rejected: [], notes: [`Approval check runs could not be listed (${error.message}); no approval is taken as given.`] });
+    }
     const approvals: ApprovalRecord[] = [];
     const notes: string[] = [];
     if (!approvalApp && runs.length > 0) {

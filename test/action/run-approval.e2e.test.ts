@@ -62,6 +62,15 @@ describe('run() and approvals from qualityfoundry/approval check runs', () => {
     expect(result.jobSummary).toContain(`created by app "someone-elses-app", only app "${APP}" may approve`);
   });
 
+  it('when approval check runs cannot be listed: fails closed (waits, exit 3) and says why, instead of crashing', async () => {
+    harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: planHash });
+    harness.github.faults.push({ method: 'GET', path: /\/commits\/[0-9a-f]+\/check-runs$/, status: 500, times: Infinity });
+    const result = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });
+    expect(result.exitCode).toBe(3);
+    expect(result.outputs.verdict).toBe('needs_approval');
+    expect(result.jobSummary).toContain('Approval check runs could not be listed');
+  });
+
   it('with an approval but no approval-app input: nothing counts', async () => {
     harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: planHash });
     const result = await runOnPullRequest(harness, repo);

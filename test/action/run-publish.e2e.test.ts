@@ -103,8 +103,8 @@ describe('run() in publish mode (workflow_run)', () => {
       const { hash: _hash, ...unsealed } = seal;
       evidence.audit.push({ ...unsealed, hash: hashAuditEvent(unsealed) });
     });
-    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 204, zip: forged });
-    const result = await publish(204);
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 205, zip: forged });
+    const result = await publish(205);
 
     expect(result.exitCode).toBe(2);
     const summary = harness.github.checkRuns[0]!.output.summary;
@@ -129,5 +129,9 @@ describe('run() in publish mode (workflow_run)', () => {
     const target = join(result.runnerTemp, 'qualityfoundry-published-evidence', escape);
     await expect(access(target)).rejects.toThrow();
     await expect(access(join(dirname(result.runnerTemp), `qf-escape-${process.pid}.txt`))).rejects.toThrow();
+    // Refused before validation, it is still reported on the commit as a rejected bundle.
+    const gate = harness.github.checkRuns[0]!;
+    expect(gate).toMatchObject({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
+    expect(gate.output.summary).toContain(`entry name "${escape}" would land outside the folder`);
   });
 });
