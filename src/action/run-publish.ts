@@ -10,7 +10,7 @@ import { findPullRequestByHead } from '../github/find-pull-request.js';
 import { fitSections, PlatformLimit } from '../github/limits.js';
 import { publishGateResult } from '../github/publish-gate-result.js';
 import { readFileAtRef } from '../github/read-file-at-ref.js';
-import { validateEvidenceBundle } from '../github/validate-evidence-bundle.js';
+import { type BundleCheck, validateEvidenceBundle } from '../github/validate-evidence-bundle.js';
 import { CheckRunApprovalSource } from '../github/check-run-approval-source.js';
 import { checkPolicyText } from '../policy/load-policy.js';
 import { sha256Hex } from '../util/canonical-json.js';
@@ -41,7 +41,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   await rm(dir, { recursive: true, force: true });
   // A missing artifact or an unsafe zip is a rejected bundle like any other: it gets a failure check run.
   let artifact: Awaited<ReturnType<typeof downloadEvidence>> | undefined;
-  let downloadProblem: string | undefined;
+  let downloadProblem = '';
   try {
     artifact = await core.group('Download the evidence artifact', () =>
       downloadEvidence({ name: inputs.artifactName, runId: target.runId, repo: context.repo, token: inputs.githubToken, dir }),
@@ -58,13 +58,13 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
   // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
   const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
-  const check = downloadProblem !== undefined || !artifact ? { ok: false as const, problems: [downloadProblem ?? 'no artifact'] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
+  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
   const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });
 
-  if (!check.ok || !artifact) {
-    const problems = check.ok ? ['no artifact'] : check.problems;
+  if (!check.ok) {
+    const { problems } = check;
     const summary = fitSections(
       [{ priority: 0, markdown: ['## ⛔ Evidence rejected — QualityFoundry', '', `The evidence artifact \`${inputs.artifactName}\` of workflow run ${target.runId} failed validation, so none of it is reported:`, '', ...problems.map((problem) => `- ${problem}`)].join('\n') }],
       PlatformLimit.checkRunOutputBytes,
@@ -88,6 +88,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   }
 
   const { evidence } = check;
+  const downloaded = artifact!; // a bundle only passes the check when it was downloaded
   const published = await core.group('Publish the result', () =>
     publishGateResult({
       octokit,
@@ -96,7 +97,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
       detailsUrl: runUrl,
       evidence,
       gate,
-      artifact: { name: artifact.name, ...(artifact.id !== undefined ? { id: artifact.id, url: `${runUrl}/artifacts/${artifact.id}` } : {}), ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}) },
+      artifact: { name: downloaded.name, ...(downloaded.id !== undefined ? { id: downloaded.id, url: `${runUrl}/artifacts/${downloaded.id}` } : {}), ...(downloaded.sha256 ? { sha256: downloaded.sha256 } : {}) },
       notices,
       pathPrefix: inputs.workingDirectory === '.' ? '' : inputs.workingDirectory,
     }),

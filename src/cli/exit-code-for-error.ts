@@ -1,9 +1,12 @@
 import { ExitCode } from '../constants.js';
 import { isQfError } from '../errors.js';
 
-/** Every error the CLI reports is bad input or configuration (2); anything else is a bug, also 2. */
-export function exitCodeForError(error: unknown): ExitCode {
-  return isQfError(error) ? ExitCode.badInput : ExitCode.badInput;
+/**
+ * Every error that reaches the CLI's edge is bad input or configuration (2): verdicts come back as
+ * exit codes, not errors. An unexpected error (a bug) exits 2 as well, with a different message.
+ */
+export function exitCodeForError(_error: unknown): ExitCode {
+  return ExitCode.badInput;
 }
 
 export function formatError(error: unknown): string {

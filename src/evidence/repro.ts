@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { git } from '../planner/changed-files.js';
+import { digestOf, sha256Hex } from '../util/canonical-json.js';
 import type { Evidence } from './schema.js';
-import { sha256Hex } from '../util/canonical-json.js';
-import { digestOf } from '../util/canonical-json.js';
 
 /** Files whose content pins a Python or Node dependency set. */
 const LOCKFILE = /(^|\/)(requirements[^/]*\.txt|poetry\.lock|uv\.lock|Pipfile\.lock|package-lock\.json|pdm\.lock|constraints[^/]*\.txt)$/;
 
+/** git's output, or null where git cannot answer (no commits yet, not a repository). */
 async function gitOutput(repoDir: string, args: string[]): Promise<string | null> {
-  const result = await execa('git', ['-c', 'core.fsmonitor=false', ...args], { cwd: repoDir, reject: false, stdin: 'ignore' });
-  return result.exitCode === 0 ? result.stdout.trim() : null;
+  return git(repoDir, args).then((output) => output.trim(), () => null);
 }
 
 /** sha256 over the repository's tracked lockfiles: equal fingerprints, equal dependency pins. */

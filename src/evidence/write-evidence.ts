@@ -1,13 +1,13 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AuditTrail } from '../audit/audit-chain.js';
+import type { AuditEvent, AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile, QF_VERSION } from '../constants.js';
 import type { Judgement } from '../gate/judge.js';
 import type { RunState } from '../orchestrator/run-state.js';
 import type { Policy } from '../policy/schema.js';
 import { digestOf } from '../util/canonical-json.js';
 import { indexArtifacts } from './artifact-index.js';
-import type { Evidence } from './schema.js';
+import type { ArtifactEntry, Evidence } from './schema.js';
 
 export interface EvidenceParts {
   state: RunState;
@@ -33,14 +33,10 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await rename(temporary, file);
 }
 
-/**
- * Assembles evidence.json from the run's state, indexes every artifact in the folder (raw
- * reports, summary.md) and seals it with a last audit event carrying its digest.
- */
-export async function writeEvidence(outDir: string, parts: EvidenceParts, audit: AuditTrail): Promise<Evidence> {
+/** The evidence object of a run (no I/O): what evidence.json holds before its seal. */
+export function assembleEvidence(parts: EvidenceParts, artifacts: ArtifactEntry[], events: readonly AuditEvent[]): Evidence {
   const { state } = parts;
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState]);
-  const evidence: Evidence = {
+  return {
     schemaVersion: 1,
     complete: parts.complete,
     ...(parts.incompleteReason !== undefined ? { incompleteReason: parts.incompleteReason } : {}),
@@ -74,9 +70,19 @@ export async function writeEvidence(outDir: string, parts: EvidenceParts, audit:
       conflicts: parts.governance?.conflicts ?? [],
       vetoes: parts.governance?.vetoes ?? [],
     },
-    audit: audit.events,
+    audit: [...events],
   };
-  audit.record({ actor: 'qf', action: 'evidence.sealed', subject: state.runId, data: { digest: evidenceSealDigest(evidence), complete: parts.complete } });
+}
+
+/**
+ * Writes evidence.json: indexes every artifact in the folder (raw reports, summary.md; `known`
+ * entries are reused), assembles the evidence and seals it with a last audit event carrying its
+ * digest.
+ */
+export async function writeEvidence(outDir: string, parts: EvidenceParts, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known);
+  const evidence = assembleEvidence(parts, artifacts, audit.events);
+  audit.record({ actor: 'qf', action: 'evidence.sealed', subject: parts.state.runId, data: { digest: evidenceSealDigest(evidence), complete: parts.complete } });
   evidence.audit = [...audit.events];
   await writeFileAtomic(path.join(outDir, EvidenceFile.evidence), JSON.stringify(evidence, null, 2) + '\n');
   return evidence;

@@ -5,8 +5,8 @@ import { AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile, ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { dependencyFingerprint, gitRepro, parseVersionProbe, VERSION_PROBE_ARGS } from '../evidence/repro.js';
-import type { Evidence } from '../evidence/schema.js';
-import { writeEvidence, writeFileAtomic } from '../evidence/write-evidence.js';
+import type { ArtifactEntry, Evidence } from '../evidence/schema.js';
+import { assembleEvidence, writeEvidence, writeFileAtomic } from '../evidence/write-evidence.js';
 import { judge, type Judgement } from '../gate/judge.js';
 import { approvalRequirement, buildPlan } from '../planner/build-plan.js';
 import { renderSummary, summaryMarkdown } from '../report/render-summary.js';
@@ -79,12 +79,21 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]);
   let sandbox: Sandbox | undefined;
 
-  let judgedMetrics: Record<string, number> | undefined;
   let governance: { conflicts: Array<Record<string, unknown>>; vetoes: Array<Record<string, unknown>> } = { conflicts: [], vetoes: [] };
+  /** Unresolved conflicts that block; known once the run has been judged. */
+  let blockingConflicts: number | undefined;
+  /** Step artifacts indexed for PSMP, reused when evidence.json indexes the folder. */
+  let indexedArtifacts: ArtifactEntry[] = [];
+  const runMetrics = (): Record<string, number> => ({
+    ...collectMetrics(state.steps, state.budget),
+    'governance.conflicts': governance.conflicts.length,
+    'governance.vetoes': governance.vetoes.length,
+    ...(blockingConflicts !== undefined ? { 'governance.blocking_conflicts': blockingConflicts } : {}),
+  });
 
   const finish = async (judgement: Judgement, complete: boolean, incompleteReason?: string): Promise<RunOutcome> => {
     const [git, fingerprint] = await repro;
-    const metrics = judgedMetrics ?? { ...collectMetrics(state.steps, state.budget), ...governanceMetrics(governance) };
+    const metrics = runMetrics();
     const summaryPath = path.join(options.outDir, EvidenceFile.summary);
     const parts = {
       state, policy, judgement, metrics, complete, governance,
@@ -92,10 +101,10 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
       finishedAt: clock().toISOString(),
       repro: { ...git, dependencyFingerprint: fingerprint, versions: { node: process.version, ...state.versions } },
     };
-    // summary.md is an artifact of the evidence, so it is written first from a draft of it.
-    const draft = await writeEvidence(options.outDir, parts, new AuditTrail(clock, audit.events));
-    await writeFile(summaryPath, summaryMarkdown(renderSummary(draft)));
-    const evidence = await writeEvidence(options.outDir, parts, audit);
+    // summary.md is an artifact of the evidence, so it is rendered first, from the evidence before
+    // its artifact index and seal (the summary shows neither).
+    await writeFile(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(parts, [], audit.events))));
+    const evidence = await writeEvidence(options.outDir, parts, audit, indexedArtifacts);
     await saveState();
     return { evidence, evidencePath: path.join(options.outDir, EvidenceFile.evidence), summaryPath, exitCode: complete ? VERDICT_EXIT[judgement.verdict] : ExitCode.badInput };
   };
@@ -195,12 +204,14 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     }
 
     const ledger = options.ledger ?? inRunLedger(policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock);
-    const digests = new Map((await indexArtifacts(options.outDir, [])).map((entry) => [entry.path, entry.sha256]));
+    // summary.md is left out: it is (re)written when the run finishes.
+    indexedArtifacts = await indexArtifacts(options.outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary]);
+    const digests = new Map(indexedArtifacts.map((entry) => [entry.path, entry.sha256]));
     const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: options.iteration ?? 1, artifactDigests: digests, audit, subject });
     governance = { conflicts: report.unresolved.map((conflict) => ({ ...conflict })), vetoes: [] };
     if (state.node === 'collect') await enter('judge');
-    const metrics = { ...collectMetrics(state.steps, state.budget), ...governanceMetrics(governance), 'governance.blocking_conflicts': report.blocked ? report.unresolved.length : 0 };
-    judgedMetrics = metrics;
+    blockingConflicts = report.blocked ? report.unresolved.length : 0;
+    const metrics = runMetrics();
     const judgement = judge({ policy, metrics, steps: state.steps, approvalWaiting: false, shortCircuit: state.shortCircuit, blockingFindings: blockingFindings(report) });
     audit.record({ actor: 'gate', action: 'gate.decided', subject, data: { verdict: judgement.verdict, failedRules: judgement.rules.filter((rule) => rule.status === 'fail').map((rule) => rule.id) } });
     await enter('done', { verdict: judgement.verdict });
@@ -212,10 +223,6 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     await finish({ verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] }, false, reason).catch(() => undefined);
     throw error;
   }
-}
-
-function governanceMetrics(governance: { conflicts: unknown[]; vetoes: unknown[] }): Record<string, number> {
-  return { 'governance.conflicts': governance.conflicts.length, 'governance.vetoes': governance.vetoes.length };
 }
 
 async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, env: Record<string, string>, plan: RunState['plan']): Promise<RunState['versions']> {

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import { QfError } from '../errors.js';
-import { DEFAULT_DB_PATH, type StoreConnection } from './open-store.js';
+
+export const DEFAULT_DB_PATH = './data/qualityfoundry.db';
+
+/** Where the store lives: a SQLite file (`:memory:` for a throwaway one) or a PostgreSQL URL. */
+export type StoreConnection = { dbPath: string } | { databaseUrl: string };
 
 /**
  * The store a command uses, from its `--db PATH` / `--database-url URL` flags: at most one of

@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError, errorMessage } from '../../errors.js';
 import { verifyStoredChains } from '../../governance/index.js';
-import { openStore, resolveStoreConnection } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
+import type { CliIo } from '../cli-io.js';
+import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
-type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
+type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
 const USAGE = `usage: qf audit verify [--chain NAME] [--json] [--db PATH | --database-url URL]
        qf audit list [--repo OWNER/NAME] [--chain NAME] [--actor A] [--action A] [--subject S] [--since DATE] [--until DATE] [--db PATH | --database-url URL]`;
@@ -19,8 +21,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        db: { type: 'string' },
-        'database-url': { type: 'string' },
+        ...STORE_FLAGS,
         chain: { type: 'string' },
         json: { type: 'boolean', default: false },
         repo: { type: 'string' },
@@ -33,7 +34,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     });
     const sub = positionals[0];
     if (positionals.length !== 1 || (sub !== 'verify' && sub !== 'list')) throw new QfError('BAD_INPUT', `expected 'verify' or 'list'\n${USAGE}`);
-    const store = await openStore(resolveStoreConnection({ db: values.db, databaseUrl: values['database-url'] }, { mustExist: true }));
+    const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
     try {
       if (sub === 'list') {
         const events = await store.listAudit({ chain: values.chain, projectId: values.repo, actor: values.actor, action: values.action, subject: values.subject, since: values.since, until: values.until });

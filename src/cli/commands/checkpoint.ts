@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError, errorMessage } from '../../errors.js';
 import { ComplianceAuditor, createCheckpoint, listCheckpoints, projectChain, readCheckpoint, restoreCheckpoint } from '../../governance/index.js';
-import { openStore, resolveStoreConnection } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
+import type { CliIo } from '../cli-io.js';
+import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
-type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
+type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
 const USAGE = `usage: qf checkpoint list --repo OWNER/NAME [--json] [--db PATH | --database-url URL]
        qf checkpoint create --repo OWNER/NAME [--label TEXT] [--keep-last N] [--db PATH | --database-url URL]
@@ -17,8 +19,7 @@ export async function checkpointCommand(argv: string[], io: Io): Promise<number>
       args: argv,
       allowPositionals: true,
       options: {
-        db: { type: 'string' },
-        'database-url': { type: 'string' },
+        ...STORE_FLAGS,
         repo: { type: 'string' },
         label: { type: 'string' },
         'keep-last': { type: 'string' },
@@ -30,7 +31,7 @@ export async function checkpointCommand(argv: string[], io: Io): Promise<number>
     if (sub !== 'list' && sub !== 'create' && sub !== 'restore') throw new QfError('BAD_INPUT', `expected 'list', 'create' or 'restore'\n${USAGE}`);
     if (sub === 'restore' ? !id : !values.repo) throw new QfError('BAD_INPUT', `${sub === 'restore' ? 'a checkpoint ID' : '--repo OWNER/NAME'} is required\n${USAGE}`);
     const keepLast = values['keep-last'] === undefined ? undefined : Number(values['keep-last']);
-    const store = await openStore(resolveStoreConnection({ db: values.db, databaseUrl: values['database-url'] }, { mustExist: true }));
+    const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
     try {
       if (sub === 'list') {
         const list = await listCheckpoints(store, values.repo as string);

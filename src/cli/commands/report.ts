@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError, errorMessage } from '../../errors.js';
 import { buildComplianceReport, renderComplianceReport, type ReportFormat } from '../../governance/index.js';
-import { openStore, resolveStoreConnection } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
+import type { CliIo } from '../cli-io.js';
+import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
-type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
+type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
 const USAGE = 'usage: qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]';
 const FORMATS: readonly ReportFormat[] = ['json', 'md', 'csv'];
@@ -15,8 +17,7 @@ export async function reportCommand(argv: string[], io: Io, now: () => Date = ()
     const { values } = parseArgs({
       args: argv,
       options: {
-        db: { type: 'string' },
-        'database-url': { type: 'string' },
+        ...STORE_FLAGS,
         repo: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
@@ -30,7 +31,7 @@ export async function reportCommand(argv: string[], io: Io, now: () => Date = ()
     const since = parseDate(values.since, '--since');
     const until = values.until ? parseDate(values.until, '--until') : now().toISOString();
     if (until <= since) throw new QfError('BAD_INPUT', `--until (${until}) is not after --since (${since})`);
-    const store = await openStore(resolveStoreConnection({ db: values.db, databaseUrl: values['database-url'] }, { mustExist: true }));
+    const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
     try {
       const report = await buildComplianceReport(store, { repo: values.repo, since, until, now: now() });
       io.stdout(renderComplianceReport(report, format));

@@ -14,7 +14,7 @@ import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-appr
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
 import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
-import { resolveStoreConnection } from '../../store/resolve-store-connection.js';
+import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
 export const RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
        [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`;
@@ -52,8 +52,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       approvals: { type: 'string' },
       resume: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      db: { type: 'string' },
-      'database-url': { type: 'string' },
+      ...STORE_FLAGS,
     },
     strict: true,
   });
@@ -62,8 +61,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
 
   const repoDir = path.resolve(io.cwd, values.repo);
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
-  const policyFile = path.resolve(repoDir, values.policy ?? DEFAULT_POLICY_PATH);
-  const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : policyFile;
+  const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : path.join(repoDir, DEFAULT_POLICY_PATH);
   // Changed files first: a missing or non-git repository is named as such, not as a missing policy
   // file inside it. The evidence folder of an earlier run is not part of the change.
   const outInRepo = path.relative(repoDir, outDir);
@@ -91,7 +89,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const runId = resume?.runId ?? randomUUID();
   let recorder: RunRecorder | undefined;
   if (values.db || values['database-url']) {
-    const connection = resolveStoreConnection({ ...(values.db ? { db: path.resolve(io.cwd, values.db) } : {}), ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+    const connection = storeConnectionFromFlags({ ...values, ...(values.db ? { db: path.resolve(io.cwd, values.db) } : {}) });
     recorder = await openRunRecorder({ connection, repoDir, runId, policy: policy.policy, headSha: values.head ?? null, previousAudit: resume?.audit ?? [], clock: now });
   }
 

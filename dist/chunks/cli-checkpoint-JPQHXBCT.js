@@ -1,0 +1,10 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+import"./cli-chunk-X25CRNQL.js";import{a as i,e as C,f as $}from"./cli-chunk-I3U5KSRK.js";import{b as m,d as b,g as k,h as g,i as h,j as A}from"./cli-chunk-YR4YFLFX.js";import"./cli-chunk-UJUTPAP7.js";import{a as f}from"./cli-chunk-J7RKZDHV.js";import"./cli-chunk-2TMSTAKO.js";import{e as l,g as u}from"./cli-chunk-WGWSW77X.js";import{parseArgs as P}from"node:util";var y=`usage: qf checkpoint list --repo OWNER/NAME [--json] [--db PATH | --database-url URL]
+       qf checkpoint create --repo OWNER/NAME [--label TEXT] [--keep-last N] [--db PATH | --database-url URL]
+       qf checkpoint restore ID [--db PATH | --database-url URL]`;async function O(w,s){try{let{values:t,positionals:E}=P({args:w,allowPositionals:!0,options:{...C,repo:{type:"string"},label:{type:"string"},"keep-last":{type:"string"},json:{type:"boolean",default:!1},actor:{type:"string",default:"qf"}}}),[e,n]=E;if(e!=="list"&&e!=="create"&&e!=="restore")throw new l("BAD_INPUT",`expected 'list', 'create' or 'restore'
+${y}`);if(e==="restore"?!n:!t.repo)throw new l("BAD_INPUT",`${e==="restore"?"a checkpoint ID":"--repo OWNER/NAME"} is required
+${y}`);let I=t["keep-last"]===void 0?void 0:Number(t["keep-last"]),r=await f($(t,{mustExist:!0}));try{if(e==="list"){let a=await g(r,t.repo);if(t.json)s.stdout(`${JSON.stringify(a,null,2)}
+`);else for(let o of a)s.stdout(`${o.id}  ${o.createdAt}  ${o.artifactCount} artifacts  ${o.size} bytes  ${o.label}
+`);return i.pass}let c=e==="restore"?(await h(r,n)).meta.projectId:t.repo,N=new b(r,{chain:m(c),projectId:c}),d=a=>N.append(a),p=e==="create"?await k(r,c,{label:t.label,keepLast:I,audit:d,actor:t.actor}):await A(r,n,{audit:d,actor:t.actor});return s.stdout(`${e==="create"?"created":"restored"} ${p.id} (${p.projectId}, ${p.artifactCount} artifacts)
+`),i.pass}finally{await r.close()}}catch(t){return s.stderr(`qf checkpoint: ${u(t)}
+`),i.badInput}}export{O as checkpointCommand};
