@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionInput, DEFAULT_ARTIFACT_NAME, DEFAULT_POLICY_PATH } from '../constants.js';
 import { QfError } from '../errors.js';
 

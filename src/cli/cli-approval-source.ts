@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { QfError } from '../errors.js';
 import type { ApprovalSource } from '../orchestrator/types.js';
 

@@ -2,22 +2,19 @@ import { ExitCode } from '../constants.js';
 import type { CliIo } from './cli-io.js';
 import { runCommand, RUN_USAGE } from './commands/run.js';
 import { exitCodeForError, formatError } from './exit-code-for-error.js';
-import { metricsCommand } from './commands/metrics.js';
-import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
-import { verifyCommand } from './commands/verify.js';
-import { goldenCommand } from './commands/golden.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
+// `run` is loaded with the CLI; every other command loads when it is used, so a run does not pay
+// for JSON Schema generation, the golden set or the store's drivers (sqlite3, pg).
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   run: { run: runCommand, usage: RUN_USAGE },
   validate: { run: validateCommand, usage: 'qf validate FILE...' },
-  schema: { run: schemaCommand, usage: 'qf schema [--evidence]' },
-  verify: { run: verifyCommand, usage: 'qf verify DIR|evidence.json' },
-  golden: { run: goldenCommand, usage: 'qf golden [FILE]' },
-  metrics: { run: metricsCommand, usage: 'qf metrics' },
-  // The store's commands load its drivers (sqlite3, pg) only when they are used.
+  schema: { run: async (argv, io) => (await import('./commands/schema.js')).schemaCommand(argv, io), usage: 'qf schema [--evidence]' },
+  verify: { run: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io), usage: 'qf verify DIR|evidence.json' },
+  golden: { run: async (argv, io) => (await import('./commands/golden.js')).goldenCommand(argv, io), usage: 'qf golden [FILE]' },
+  metrics: { run: async (argv, io) => (await import('./commands/metrics.js')).metricsCommand(argv, io), usage: 'qf metrics' },
   audit: { run: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io), usage: 'qf audit verify|list [--db PATH | --database-url URL]' },
   report: { run: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io), usage: 'qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]' },
   checkpoint: { run: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io), usage: 'qf checkpoint list|create|restore … [--db PATH | --database-url URL]' },

@@ -20,13 +20,23 @@ export async function dependencyFingerprint(repoDir: string): Promise<Evidence['
   return { sha256: digestOf(files), files };
 }
 
+/**
+ * Commit, branch and dirty flag from one `git status --porcelain=v2 --branch`: its header names the
+ * commit (`(initial)` before the first one) and the branch (`(detached)` off any branch, reported
+ * as `HEAD` like `git rev-parse --abbrev-ref HEAD` does); any other line is a changed tracked file.
+ */
 export async function gitRepro(repoDir: string): Promise<Pick<Evidence['repro'], 'gitSha' | 'branch' | 'dirty'>> {
-  const [gitSha, branch, status] = await Promise.all([
-    gitOutput(repoDir, ['rev-parse', 'HEAD']),
-    gitOutput(repoDir, ['rev-parse', '--abbrev-ref', 'HEAD']),
-    gitOutput(repoDir, ['status', '--porcelain', '--untracked-files=no', '--', '.']),
-  ]);
-  return { gitSha, branch, dirty: status === null ? null : status.length > 0 };
+  const status = await git(repoDir, ['status', '--porcelain=v2', '--branch', '--untracked-files=no', '--', '.']).catch(() => null);
+  if (status === null) return { gitSha: null, branch: null, dirty: null };
+  const lines = status.split('\n').filter((line) => line.length > 0);
+  const header = (name: string) => lines.find((line) => line.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+  const oid = header('oid');
+  const head = header('head');
+  return {
+    gitSha: oid && oid !== '(initial)' ? oid : null,
+    branch: head === '(detached)' ? 'HEAD' : (head ?? null),
+    dirty: lines.some((line) => !line.startsWith('#')),
+  };
 }
 
 /** The probe that reads Python's and pytest's versions; `-I` so nothing in the repository is imported. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * evidence.json, version 1: everything needed to re-check a verdict later. The publish half of the

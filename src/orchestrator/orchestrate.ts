@@ -76,7 +76,11 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     options.onProgress?.({ kind: 'node', node: to });
     await saveState();
   };
-  const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]);
+  // git's look at the repository (commit, branch, dirty flag, lockfiles) is not needed until the
+  // evidence is written, so it runs alongside the first step, once that step shows signs of life,
+  // rather than in front of it.
+  let repro: ReturnType<typeof readRepro> | undefined;
+  const startRepro = () => (repro ??= readRepro(options.repoDir));
   let sandbox: Sandbox | undefined;
 
   let governance: { conflicts: Array<Record<string, unknown>>; vetoes: Array<Record<string, unknown>> } = { conflicts: [], vetoes: [] };
@@ -92,7 +96,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   });
 
   const finish = async (judgement: Judgement, complete: boolean, incompleteReason?: string): Promise<RunOutcome> => {
-    const [git, fingerprint] = await repro;
+    const [git, fingerprint] = await startRepro();
     const metrics = runMetrics();
     const summaryPath = path.join(options.outDir, EvidenceFile.summary);
     const parts = {
@@ -180,7 +184,10 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         const { result, retries, budgetCut, versions } = await runStep(step, {
           policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
           onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
-          onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
+          onOutput: () => {
+            startRepro();
+            options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted });
+          },
           ...(options.signal ? { signal: options.signal } : {}),
         });
         if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) during step ${step.id}; its result is not used.`);
@@ -223,6 +230,10 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     await finish({ verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] }, false, reason).catch(() => undefined);
     throw error;
   }
+}
+
+function readRepro(repoDir: string) {
+  return Promise.all([gitRepro(repoDir), dependencyFingerprint(repoDir)]);
 }
 
 async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, env: Record<string, string>, plan: RunState['plan']): Promise<RunState['versions']> {

@@ -1,22 +1,35 @@
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { execa } from 'execa';
+import { promisify } from 'node:util';
 import { QfError } from '../errors.js';
 
-/** git with the repository's own config unable to run programs (fsmonitor) on our behalf. */
+const execFileAsync = promisify(execFile);
+
+/** Listings of big repositories run to megabytes; git's output is never streamed, so allow plenty. */
+const GIT_MAX_BUFFER = 256 << 20;
+
+/**
+ * git with the repository's own config unable to run programs (fsmonitor) on our behalf. Plain
+ * `execFile`: git is a short, trusted call whose output we read whole (the sandbox, which runs
+ * untrusted commands, uses execa).
+ */
 export async function git(repoDir: string, args: string[]): Promise<string> {
-  const result = await execa('git', ['-c', 'core.fsmonitor=false', '-c', 'core.quotePath=false', ...args], { cwd: repoDir, reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0) {
-    throw new QfError('BAD_INPUT', `git ${args.join(' ')} failed in ${repoDir}: ${(result.stderr || result.stdout).trim().split('\n')[0]}`);
+  try {
+    const { stdout } = await execFileAsync('git', ['-c', 'core.fsmonitor=false', '-c', 'core.quotePath=false', ...args], { cwd: repoDir, maxBuffer: GIT_MAX_BUFFER, encoding: 'utf8' });
+    return stdout;
+  } catch (error) {
+    const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message: string };
+    const said = (stderr || stdout || message).trim().split('\n')[0];
+    throw new QfError('BAD_INPUT', `git ${args.join(' ')} failed in ${repoDir}: ${said}`);
   }
-  return result.stdout;
 }
 
 /** Refuses a folder that does not exist or is not inside a git work tree, with what was expected. */
 export async function assertGitRepository(repoDir: string): Promise<void> {
   const info = await stat(repoDir).catch(() => undefined);
   if (!info?.isDirectory()) throw new QfError('BAD_INPUT', `Repository folder ${repoDir} does not exist; expected the path of a git checkout (--repo DIR).`);
-  const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: repoDir, reject: false, stdin: 'ignore' });
-  if (inside.stdout.trim() !== 'true') throw new QfError('BAD_INPUT', `${repoDir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`);
+  const inside = await git(repoDir, ['rev-parse', '--is-inside-work-tree']).catch(() => '');
+  if (inside.trim() !== 'true') throw new QfError('BAD_INPUT', `${repoDir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`);
 }
 
 function splitNul(output: string): string[] {
@@ -27,9 +40,19 @@ function splitNul(output: string): string[] {
  * Files changed between `base` and `head` (three-dot: since their merge base), relative to
  * `repoDir`. Without `head`, the work tree counts too (uncommitted and untracked files).
  * Without `base`, every file git would track counts as changed: a local run plans everything.
+ * A missing folder or one outside git is named as such rather than by git's own message; that
+ * check runs only when git fails, so a healthy run pays for one git call, not two.
  */
 export async function changedFilesFromGit(repoDir: string, base: string | null, head: string | null): Promise<string[]> {
-  await assertGitRepository(repoDir);
+  try {
+    return await listChangedFiles(repoDir, base, head);
+  } catch (error) {
+    await assertGitRepository(repoDir);
+    throw error;
+  }
+}
+
+async function listChangedFiles(repoDir: string, base: string | null, head: string | null): Promise<string[]> {
   if (!base) return splitNul(await git(repoDir, ['ls-files', '--cached', '--others', '--exclude-standard', '-z'])).sort();
   const files = new Set(splitNul(await git(repoDir, ['diff', '--name-only', '--relative', '-z', `${base}...${head ?? 'HEAD'}`])));
   if (!head) {

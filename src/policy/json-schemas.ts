@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EvidenceSchema } from '../evidence/schema.js';
 import { PolicySchema } from './schema.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { QfError } from '../errors.js';
 import type { LoadedPolicy } from '../orchestrator/types.js';
 import { sha256Hex } from '../util/canonical-json.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The policy file's schema: the single source of truth for its shape. Each field's description is

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
 
 const RunCommandInput = z.strictObject({

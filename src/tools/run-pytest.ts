@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isQfError } from '../errors.js';
 import type { TestCounts } from '../evidence/schema.js';
 import type { SandboxResult } from '../sandbox/types.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 

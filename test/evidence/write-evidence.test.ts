@@ -5,7 +5,7 @@ import { QF_VERSION } from '../../src/constants.js';
 import { indexArtifacts } from '../../src/evidence/artifact-index.js';
 import { dependencyFingerprint, gitRepro, parseVersionProbe } from '../../src/evidence/repro.js';
 import { sha256Hex } from '../../src/util/canonical-json.js';
-import { REPO_ROOT, runGit, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
+import { REPO_ROOT, runGit, tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
 
 describe('QF_VERSION', () => {
   it("equals package.json's version", async () => {
@@ -30,6 +30,21 @@ describe('repro', () => {
     await writeFile(path.join(repo.dir, 'pricing.py'), '\n', { flag: 'a' });
     expect((await gitRepro(repo.dir)).dirty).toBe(true);
     await runGit(repo.dir, ['checkout', '--', 'pricing.py']);
+  });
+
+  it('reports a detached HEAD as HEAD, a repository without commits as no sha, and no repository as unknown', async () => {
+    await runGit(repo.dir, ['checkout', '-q', '--detach']);
+    expect(await gitRepro(repo.dir)).toEqual({ gitSha: repo.head, branch: 'HEAD', dirty: false });
+    await runGit(repo.dir, ['checkout', '-q', 'main']);
+    const scratch = await tempDir();
+    try {
+      await runGit(scratch.dir, ['init', '-q', '-b', 'trunk']);
+      expect(await gitRepro(scratch.dir)).toEqual({ gitSha: null, branch: 'trunk', dirty: false });
+      const outside = path.join(scratch.dir, 'missing');
+      expect(await gitRepro(outside)).toEqual({ gitSha: null, branch: null, dirty: null });
+    } finally {
+      await scratch.cleanup();
+    }
   });
 
   it('fingerprints tracked lockfiles only, so equal pins give equal digests', async () => {

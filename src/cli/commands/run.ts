@@ -62,11 +62,18 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const repoDir = path.resolve(io.cwd, values.repo);
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
   const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : path.join(repoDir, DEFAULT_POLICY_PATH);
-  // Changed files first: a missing or non-git repository is named as such, not as a missing policy
-  // file inside it. The evidence folder of an earlier run is not part of the change.
+  // git lists the changed files while the policy is read and checked. git's answer is awaited
+  // first: a missing or non-git repository is named as such, not as a missing policy file inside
+  // it. The evidence folder of an earlier run is not part of the change.
   const outInRepo = path.relative(repoDir, outDir);
-  const changedFiles = values.changed ?? (await changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null)).filter((file) => outInRepo.startsWith('..') || !(file === outInRepo || file.startsWith(`${outInRepo}/`)));
-  const loaded = await loadPolicyFile(policyPath);
+  const isEvidence = (file: string) => !outInRepo.startsWith('..') && (file === outInRepo || file.startsWith(`${outInRepo}/`));
+  const listing = values.changed
+    ? Promise.resolve(values.changed)
+    : changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null).then((files) => files.filter((file) => !isEvidence(file)));
+  const loading = loadPolicyFile(policyPath);
+  loading.catch(() => undefined); // its error is reported below, once the listing has succeeded
+  const changedFiles = await listing;
+  const loaded = await loading;
   // Name the policy as the repository knows it, not by this machine's absolute path.
   const relative = path.relative(repoDir, policyPath);
   const policy = { ...loaded, path: relative.startsWith('..') ? policyPath : relative };
