@@ -1,6 +1,8 @@
 /**
  * Wall time of `qf run` against plain `python3 -m pytest -q` on the same generated suite of real
  * pytest tests (each doing a few ms of arithmetic; some modules parametrized), in a temp git repo.
+ * A third command, pytest with exactly the arguments qf gives it (JUnit report, classic output),
+ * shows how much of the difference is pytest's and how much is qf's own.
  *
  *   node --import tsx bench/qf-vs-pytest.ts [--tests 1000] [--reps 5]
  *
@@ -18,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { pytestArguments } from '../src/tools/run-pytest.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -94,10 +97,17 @@ try {
   const qfRuns = [{ label: `qf run (${how})`, env: process.env, ms: [] as number[] }];
   if (extraCerts) qfRuns.push({ label: `qf run (${how}), NODE_EXTRA_CA_CERTS unset`, env: envWithoutExtraCerts, ms: [] });
   const pytestMs: number[] = [];
+  // pytest as qf runs it (JUnit report and all), outside qf: splits qf's overhead into what pytest
+  // spends writing the report the issue asks for and what qf itself adds.
+  const pytestAsQfMs: number[] = [];
+  const asQfArgs = pytestArguments({ paths: [], args: [] }, path.join(dir, 'junit.xml'));
   for (let rep = -1; rep < REPS; rep++) {
     const pytest = await timed('python3', ['-m', 'pytest', '-q'], repo);
     if (!pytest.stdout.includes(`${TESTS} passed`)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
     if (rep >= 0) pytestMs.push(pytest.ms);
+    const asQf = await timed('python3', asQfArgs, repo);
+    if (!asQf.stdout.includes(`${TESTS} passed`)) throw new Error(`pytest (qf's arguments) did not pass ${TESTS} tests: ${asQf.stdout.slice(-300)}`);
+    if (rep >= 0) pytestAsQfMs.push(asQf.ms);
     for (const [index, qfRun] of qfRuns.entries()) {
       const qf = await timed(process.execPath, [...qfArgv, 'run', '--repo', repo, '--out', path.join(dir, `out-${rep}-${index}`)], ROOT, qfRun.env);
       if (!qf.stdout.startsWith(`PASS · ${TESTS} passed`)) throw new Error(`qf run did not pass: ${qf.stdout.slice(0, 300)}`);
@@ -108,11 +118,12 @@ try {
   console.log('\n| command | median wall time | all runs (ms) |');
   console.log('|---|---|---|');
   console.log(`| python3 -m pytest -q | ${p.toFixed(0)} ms | ${pytestMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+  console.log(`| python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${median(pytestAsQfMs).toFixed(0)} ms | ${pytestAsQfMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
   for (const qfRun of qfRuns) console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${qfRun.ms.map((ms) => ms.toFixed(0)).join(', ')} |`);
   console.log('');
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
-    console.log(`ratio ${qfRun.label} / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms`);
+    console.log(`ratio ${qfRun.label} / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms, of which pytest writing the JUnit report with qf's arguments: ${(median(pytestAsQfMs) - p).toFixed(0)} ms, qf itself: ${(q - median(pytestAsQfMs)).toFixed(0)} ms`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

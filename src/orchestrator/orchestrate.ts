@@ -65,16 +65,17 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   const subject = state.runId;
   const statePath = path.join(options.outDir, EvidenceFile.runState);
 
+  // run-state.json is written where a run stops or may be resumed from: waiting for approval,
+  // after each step, and at the end (not on every transition: nothing resumes between them).
   const saveState = async () => {
     state.audit = [...audit.events];
     await writeFileAtomic(statePath, JSON.stringify(state) + '\n');
   };
-  const enter = async (to: RunNode, data: Record<string, unknown> = {}) => {
+  const enter = (to: RunNode, data: Record<string, unknown> = {}) => {
     if (!TRANSITIONS[state.node].includes(to)) throw new Error(`Illegal transition ${state.node} → ${to}`);
     audit.record({ actor: 'orchestrator', action: 'transition', subject, data: { from: state.node, to, ...data } });
     state.node = to;
     options.onProgress?.({ kind: 'node', node: to });
-    await saveState();
   };
   // git's look at the repository (commit, branch, dirty flag, lockfiles) is not needed until the
   // evidence is written, so it runs alongside the first step, once that step shows signs of life,
@@ -116,14 +117,14 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   try {
     if (state.node === 'load_policy') {
       audit.record({ actor: 'orchestrator', action: 'policy.loaded', subject, data: { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256, mode: policy.mode } });
-      await enter('plan');
+      enter('plan');
     }
     if (state.node === 'plan') {
       state.plan = buildPlan(options.policy, state.change);
       const requirement = approvalRequirement(options.policy, state.change);
       state.approval = { ...state.approval, required: requirement.required, needed: requirement.needed, ...(requirement.reason ? { reason: requirement.reason } : {}) };
       audit.record({ actor: 'orchestrator', action: 'plan.built', subject, data: { planHash: state.plan.planHash, steps: state.plan.steps.map((step) => step.id), approvalRequired: requirement.required } });
-      await enter('approve', { planHash: state.plan.planHash });
+      enter('approve', { planHash: state.plan.planHash });
     }
     const plan = state.plan!;
 
@@ -137,7 +138,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         if (lookup.rejected.length > 0) {
           state.approval.status = 'rejected';
           for (const rejection of lookup.rejected) audit.record({ actor: rejection.by, action: 'approval.rejected', subject, data: { reason: rejection.reason, planHash: plan.planHash } });
-          await enter('done', { outcome: 'rejected' });
+          enter('done', { outcome: 'rejected' });
           const reasons = lookup.rejected.map((rejection) => `Plan rejected by ${rejection.by}: ${rejection.reason}`);
           return await finish({ verdict: 'blocked', rules: [], reasons }, true);
         }
@@ -152,7 +153,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         }
         state.approval.status = 'approved';
       }
-      await enter('execute');
+      enter('execute');
     }
 
     if (state.node === 'execute') {
@@ -207,7 +208,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
       }
       // pytest's header names its versions; probe only when no step printed it (e.g. `-q`).
       if (sandbox && !state.versions.python) state.versions = await probeVersions(sandbox, options.repoDir, options.outDir, env, plan);
-      await enter('collect');
+      enter('collect');
     }
 
     const ledger = options.ledger ?? inRunLedger(policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock);
@@ -216,12 +217,12 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     const digests = new Map(indexedArtifacts.map((entry) => [entry.path, entry.sha256]));
     const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: options.iteration ?? 1, artifactDigests: digests, audit, subject });
     governance = { conflicts: report.unresolved.map((conflict) => ({ ...conflict })), vetoes: [] };
-    if (state.node === 'collect') await enter('judge');
+    if (state.node === 'collect') enter('judge');
     blockingConflicts = report.blocked ? report.unresolved.length : 0;
     const metrics = runMetrics();
     const judgement = judge({ policy, metrics, steps: state.steps, approvalWaiting: false, shortCircuit: state.shortCircuit, blockingFindings: blockingFindings(report) });
     audit.record({ actor: 'gate', action: 'gate.decided', subject, data: { verdict: judgement.verdict, failedRules: judgement.rules.filter((rule) => rule.status === 'fail').map((rule) => rule.id) } });
-    await enter('done', { verdict: judgement.verdict });
+    enter('done', { verdict: judgement.verdict });
     return await finish(judgement, true);
   } catch (error) {
     // Never leave a partial evidence.json that looks complete: write it marked incomplete, then fail.

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { CappedOutput } from './capped-output.js';
 import { confinePath } from './confine-path.js';
+import { OutputFifos, type OutputStream } from './output-fifos.js';
 import type { Sandbox, SandboxRequest, SandboxResult } from './types.js';
 
 /** Grace period between SIGTERM to the process group and SIGKILL. */
@@ -17,8 +18,12 @@ export class SubprocessSandbox implements Sandbox {
     const cwd = confinePath(request.repoDir, request.cwd ?? '.', 'working directory');
     const stdout = new CappedOutput(request.maxOutputBytes);
     const stderr = new CappedOutput(request.maxOutputBytes);
-    const started = performance.now();
 
+    // Named pipes where the system has them (see OutputFifos for why); ordinary pipes otherwise.
+    const fifos = await OutputFifos.open();
+    // execa gives an integer to spawn() as the descriptor to use; its types only list 3 to 9.
+    const outputFds = fifos ? ({ stdout: fifos.stdio[0], stderr: fifos.stdio[1] } as unknown as { stdout: 3; stderr: 4 }) : {};
+    const started = performance.now();
     const child = execa(request.command, [...request.args], {
       cwd,
       env: request.env,
@@ -26,18 +31,23 @@ export class SubprocessSandbox implements Sandbox {
       detached: true, // own process group, so the deadline can kill every descendant
       reject: false,
       stdin: 'ignore',
+      ...outputFds,
       buffer: false,
       stripFinalNewline: false,
     });
 
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
-      request.onOutput?.('stdout', chunk.toString('utf8'));
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      request.onOutput?.('stderr', chunk.toString('utf8'));
-    });
+    const onChunk = (stream: OutputStream, chunk: Buffer) => {
+      (stream === 'stdout' ? stdout : stderr).push(chunk);
+      request.onOutput?.(stream, chunk.toString('utf8'));
+    };
+    let pumping: Promise<void> | undefined;
+    if (fifos) {
+      await fifos.closeWriteEnds();
+      pumping = fifos.pump(onChunk);
+    } else {
+      child.stdout?.on('data', (chunk: Buffer) => onChunk('stdout', chunk));
+      child.stderr?.on('data', (chunk: Buffer) => onChunk('stderr', chunk));
+    }
 
     let timedOut = false;
     const killGroup = (signal: NodeJS.Signals) => {
@@ -67,6 +77,10 @@ export class SubprocessSandbox implements Sandbox {
     request.signal?.removeEventListener('abort', abort);
     // A command that exits on its own may leave descendants behind; they must not outlive the step.
     killGroup('SIGKILL');
+    if (fifos) {
+      fifos.commandExited();
+      await pumping!.finally(() => fifos.close());
+    }
 
     const spawnFailed = outcome.failed && outcome.exitCode === undefined && !timedOut && outcome.signal === undefined;
     return {

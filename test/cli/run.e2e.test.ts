@@ -71,6 +71,10 @@ describe('qf run on real pytest projects', () => {
     expect(evidence.repro.branch).toBe('main');
     expect(evidence.repro.dirty).toBe(false);
     expect(evidence.repro.versions.pytest).toMatch(/^\d+\.\d+/);
+    // pytest's own output, read through the sandbox's named pipes: session header kept, no progress percentages.
+    expect(evidence.steps[0]!.sandbox!.stdoutTail).toMatch(/^=+ test session starts =+\nplatform /);
+    expect(evidence.steps[0]!.sandbox!.stdoutTail).toMatch(/\n=+ 5 passed, 1 skipped in [\d.]+s =+\n$/);
+    expect(evidence.steps[0]!.sandbox!.stdoutTail).not.toMatch(/\[\s*\d+%\]/);
     expect(evidence.policy.path).toBe('.github/qualityfoundry.yml');
     expect(evidence.plan.steps).toEqual([
       { id: 'unit', tool: 'run_pytest', input: { paths: [], args: [], python: 'python3' }, matched: ['changed: pricing.py matches **/*.py'], failFast: false },

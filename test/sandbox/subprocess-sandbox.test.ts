@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,9 +85,32 @@ describe('SubprocessSandbox', () => {
   });
 
   it('keeps the tail of a flood of output and counts what it dropped', async () => {
-    const result = await sandbox.run(request('import sys\nfor i in range(100000): sys.stdout.write(f"line {i:06d}\\n")', { maxOutputBytes: 24 }));
+    const result = await sandbox.run(request('import sys\nfor i in range(100000): sys.stdout.write(f"line {i:06d}\\n"); sys.stderr.write(f"err {i:06d}\\n")', { maxOutputBytes: 24 }));
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toEqual({ text: 'line 099998\nline 099999\n', droppedBytes: 100_000 * 12 - 24 });
+    expect(result.stderr).toEqual({ text: '7\nerr 099998\nerr 099999\n', droppedBytes: 100_000 * 11 - 24 });
+  });
+
+  it('hands output over while the command runs', async () => {
+    // The command waits for a file that only the output callback creates: output read after the
+    // command exits would leave it waiting until the deadline.
+    const signal = path.join(work.dir, 'out', `seen-${randomInt(1e9)}`);
+    const script = `import os, sys, time\nprint("first", flush=True)\nwhile not os.path.exists(${JSON.stringify(signal)}): time.sleep(0.01)\nprint("second")`;
+    const result = await sandbox.run(request(script, {
+      timeoutMs: 10_000,
+      onOutput: (stream, chunk) => {
+        if (stream === 'stdout' && chunk.includes('first')) void writeFile(signal, '');
+      },
+    }));
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: { text: 'first\nsecond\n' } });
+  });
+
+  it('does not wait for a descendant that left the process group and kept stdout open', async () => {
+    const marker = `3600.${randomInt(10_000_000, 99_999_999)}`;
+    const result = await sandbox.run(request(`import subprocess; subprocess.Popen(["setsid", "sleep", "${marker}"]); print("bye")`, { timeoutMs: 60_000 }));
+    await execa('pkill', ['-f', `sleep ${marker}`], { reject: false });
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: { text: 'bye\n' } });
+    expect(result.durationMs).toBeLessThan(30_000);
   });
 
   it('reports a command that cannot be started', async () => {
