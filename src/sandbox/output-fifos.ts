@@ -3,7 +3,6 @@ import { constants } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 /** How long qf waits between reads while a command prints little (pytest's dots, a build's log). */
@@ -84,8 +83,11 @@ export class OutputFifos {
       if (bytes >= BUSY_ROUND_BYTES) continue;
       const pause = this.exitedAt === undefined ? IDLE_POLL_MS : 1;
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        void sleep(pause).then(resolve);
+        const timer = setTimeout(resolve, pause);
+        this.wake = () => {
+          clearTimeout(timer); // a pending timer would keep the process alive after the run
+          resolve();
+        };
       });
       this.wake = undefined;
     }
