@@ -20,7 +20,7 @@ export type OutputStream = 'stdout' | 'stderr';
  *
  * Why not ordinary pipes: pytest flushes after every test, and with an ordinary pipe every flush
  * wakes Node. On a two-core runner the scheduler then keeps moving Node onto pytest's core, which
- * cost about 50 ms per 1,000 tests (measured in bench/qf-vs-pytest.ts). A named pipe opened
+ * cost about 50 ms per 1,000 tests (bench/results/core.md). A named pipe opened
  * non-blocking is read without waiting on it, so a write wakes nobody. It keeps what pipes give:
  * nothing on disk, every byte counted, and a writer that outruns qf waits on the full pipe.
  */
