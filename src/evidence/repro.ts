@@ -26,7 +26,7 @@ export async function dependencyFingerprint(repoDir: string): Promise<Evidence['
  * as `HEAD` like `git rev-parse --abbrev-ref HEAD` does); any other line is a changed tracked file.
  */
 export async function gitRepro(repoDir: string): Promise<Pick<Evidence['repro'], 'gitSha' | 'branch' | 'dirty'>> {
-  const status = await git(repoDir, ['status', '--porcelain=v2', '--branch', '--untracked-files=no', '--', '.']).catch(() => null);
+  const status = await gitOutput(repoDir, ['status', '--porcelain=v2', '--branch', '--untracked-files=no', '--', '.']);
   if (status === null) return { gitSha: null, branch: null, dirty: null };
   const lines = status.split('\n').filter((line) => line.length > 0);
   const header = (name: string) => lines.find((line) => line.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);

@@ -38,18 +38,24 @@ export class OutputFifos {
   static async open(): Promise<OutputFifos | undefined> {
     if (process.platform === 'win32') return undefined;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-output-'));
+    const opened: FileHandle[] = [];
+    const openEnd = async (file: string, flags: number) => {
+      const handle = await open(file, flags);
+      opened.push(handle);
+      return handle;
+    };
     try {
       const stdoutPath = path.join(dir, 'stdout');
       const stderrPath = path.join(dir, 'stderr');
       await promisify(execFile)('mkfifo', ['-m', '600', stdoutPath, stderrPath]);
       // The read ends first and non-blocking, so the write ends open at once and reads never wait.
       const readFlags = constants.O_RDONLY | constants.O_NONBLOCK;
-      const stdoutReader = await open(stdoutPath, readFlags);
-      const stderrReader = await open(stderrPath, readFlags);
+      const readers = { stdout: new FifoReader(await openEnd(stdoutPath, readFlags)), stderr: new FifoReader(await openEnd(stderrPath, readFlags)) };
       // The write ends stay blocking: the command inherits them, and a full pipe must make it wait.
-      const writeEnds = [await open(stdoutPath, constants.O_WRONLY), await open(stderrPath, constants.O_WRONLY)];
-      return new OutputFifos(dir, { stdout: new FifoReader(stdoutReader), stderr: new FifoReader(stderrReader) }, writeEnds);
+      const writeEnds = [await openEnd(stdoutPath, constants.O_WRONLY), await openEnd(stderrPath, constants.O_WRONLY)];
+      return new OutputFifos(dir, readers, writeEnds);
     } catch {
+      await Promise.all(opened.map((handle) => handle.close()));
       await rm(dir, { recursive: true, force: true });
       return undefined;
     }

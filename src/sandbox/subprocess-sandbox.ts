@@ -79,7 +79,7 @@ export class SubprocessSandbox implements Sandbox {
     killGroup('SIGKILL');
     if (fifos) {
       fifos.commandExited();
-      await pumping!.finally(() => fifos.close());
+      await pumping?.finally(() => fifos.close());
     }
 
     const spawnFailed = outcome.failed && outcome.exitCode === undefined && !timedOut && outcome.signal === undefined;
