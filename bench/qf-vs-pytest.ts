@@ -1,8 +1,14 @@
 /**
- * Wall time of `qf run` against plain `python3 -m pytest -q` on the same generated suite of real
+ * Wall time of `qf run` against plain `python3 -m pytest` on the same generated suite of real
  * pytest tests (each doing a few ms of arithmetic; some modules parametrized), in a temp git repo.
- * A third command, pytest with exactly the arguments qf gives it (JUnit report, classic output),
- * shows how much of the difference is pytest's and how much is qf's own.
+ * A third command, pytest with exactly the arguments and environment qf gives it (JUnit report,
+ * classic output, no bytecode written), shows how much of the difference is pytest's and how much
+ * is qf's own.
+ *
+ * Every timed command starts from a clean checkout (`git clean -fdX` removes __pycache__ and
+ * .pytest_cache), as on a CI runner, where each run is a fresh clone. Plain pytest is also timed a
+ * second time right after, with its own bytecode cache warm, as on a laptop rerun (qf writes no
+ * bytecode into the repository, so it never has that cache).
  *
  *   node --import tsx bench/qf-vs-pytest.ts [--tests 1000] [--reps 5]
  *
@@ -20,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PYTEST_EXTRA_ENV } from '../src/constants.js';
 import { pytestArguments } from '../src/tools/run-pytest.js';
 
 const run = promisify(execFile);
@@ -76,11 +83,14 @@ const median = (values: number[]) => {
 
 async function timed(command: string, commandArgs: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
   const started = performance.now();
-  const result = await run(command, commandArgs, { cwd, maxBuffer: 64 << 20, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' } }).catch((error: { stdout?: string; code?: number }) => {
+  const result = await run(command, commandArgs, { cwd, maxBuffer: 64 << 20, env }).catch((error: { stdout?: string; code?: number }) => {
     throw new Error(`${command} ${commandArgs.join(' ')} failed (${error.code}): ${error.stdout?.slice(-500)}`);
   });
   return { ms: performance.now() - started, stdout: result.stdout };
 }
+
+/** What a fresh clone has: no bytecode cache, no .pytest_cache (the suite's .gitignore names both). */
+const cleanCheckout = (repo: string) => run('git', ['clean', '-fdXq'], { cwd: repo });
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-bench-suite-'));
 try {
@@ -97,34 +107,46 @@ try {
   const qfRuns = [{ label: `qf run (${how})`, env: process.env, ms: [] as number[] }];
   if (extraCerts) qfRuns.push({ label: `qf run (${how}), NODE_EXTRA_CA_CERTS unset`, env: envWithoutExtraCerts, ms: [] });
   const pytestMs: number[] = [];
+  const pytestWarmCacheMs: number[] = [];
   // pytest as qf runs it (JUnit report and all), outside qf: splits qf's overhead into what pytest
   // spends writing the report the issue asks for and what qf itself adds.
   const pytestAsQfMs: number[] = [];
   const asQfArgs = pytestArguments({ paths: [], args: [] }, path.join(dir, 'junit.xml'));
+  const passed = (stdout: string) => stdout.includes(`${TESTS} passed`);
   for (let rep = -1; rep < REPS; rep++) {
-    const pytest = await timed('python3', ['-m', 'pytest', '-q'], repo);
-    if (!pytest.stdout.includes(`${TESTS} passed`)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
-    if (rep >= 0) pytestMs.push(pytest.ms);
-    const asQf = await timed('python3', asQfArgs, repo);
-    if (!asQf.stdout.includes(`${TESTS} passed`)) throw new Error(`pytest (qf's arguments) did not pass ${TESTS} tests: ${asQf.stdout.slice(-300)}`);
+    await cleanCheckout(repo);
+    const pytest = await timed('python3', ['-m', 'pytest'], repo);
+    if (!passed(pytest.stdout)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
+    const pytestWarm = await timed('python3', ['-m', 'pytest'], repo);
+    if (rep >= 0) {
+      pytestMs.push(pytest.ms);
+      pytestWarmCacheMs.push(pytestWarm.ms);
+    }
+    await cleanCheckout(repo);
+    const asQf = await timed('python3', asQfArgs, repo, { ...process.env, ...PYTEST_EXTRA_ENV });
+    if (!passed(asQf.stdout)) throw new Error(`pytest (qf's arguments) did not pass ${TESTS} tests: ${asQf.stdout.slice(-300)}`);
     if (rep >= 0) pytestAsQfMs.push(asQf.ms);
     for (const [index, qfRun] of qfRuns.entries()) {
+      await cleanCheckout(repo);
       const qf = await timed(process.execPath, [...qfArgv, 'run', '--repo', repo, '--out', path.join(dir, `out-${rep}-${index}`)], ROOT, qfRun.env);
       if (!qf.stdout.startsWith(`PASS · ${TESTS} passed`)) throw new Error(`qf run did not pass: ${qf.stdout.slice(0, 300)}`);
       if (rep >= 0) qfRun.ms.push(qf.ms);
     }
   }
   const p = median(pytestMs);
+  const pWarm = median(pytestWarmCacheMs);
   const asQfMedian = median(pytestAsQfMs);
+  const runs = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
   console.log('\n| command | median wall time | all runs (ms) |');
   console.log('|---|---|---|');
-  console.log(`| python3 -m pytest -q | ${p.toFixed(0)} ms | ${pytestMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
-  console.log(`| python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${asQfMedian.toFixed(0)} ms | ${pytestAsQfMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
-  for (const qfRun of qfRuns) console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${qfRun.ms.map((ms) => ms.toFixed(0)).join(', ')} |`);
+  console.log(`| python3 -m pytest (clean checkout) | ${p.toFixed(0)} ms | ${runs(pytestMs)} |`);
+  console.log(`| python3 -m pytest (its bytecode cache warm) | ${pWarm.toFixed(0)} ms | ${runs(pytestWarmCacheMs)} |`);
+  console.log(`| PYTHONDONTWRITEBYTECODE=1 python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${asQfMedian.toFixed(0)} ms | ${runs(pytestAsQfMs)} |`);
+  for (const qfRun of qfRuns) console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${runs(qfRun.ms)} |`);
   console.log('');
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
-    console.log(`ratio ${qfRun.label} / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms, of which pytest writing the JUnit report with qf's arguments: ${(asQfMedian - p).toFixed(0)} ms, qf itself: ${(q - asQfMedian).toFixed(0)} ms`);
+    console.log(`ratio ${qfRun.label} / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms, of which pytest with qf's arguments: ${(asQfMedian - p).toFixed(0)} ms, qf itself: ${(q - asQfMedian).toFixed(0)} ms; against pytest with its bytecode cache warm: ${(q / pWarm).toFixed(3)}`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -23,6 +23,11 @@ export const EvidenceFile = {
 } as const;
 
 export const DEFAULT_POLICY_PATH = '.github/qualityfoundry.yml';
+
+/** The interpreter run_pytest uses when a step names none. */
+export const DEFAULT_PYTHON = 'python3';
+/** What run_pytest adds to the step's environment: Python writes no __pycache__ into the repository. */
+export const PYTEST_EXTRA_ENV: Readonly<Record<string, string>> = { PYTHONDONTWRITEBYTECODE: '1' };
 export const EVIDENCE_SCHEMA_VERSION = 1;
 export const POLICY_VERSION = 1;
 

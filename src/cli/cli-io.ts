@@ -1,3 +1,5 @@
+import type { WarmPytest } from '../sandbox/warm-pytest.js';
+
 /** Where a command writes; tests pass their own to read what a user would see. */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -7,4 +9,6 @@ export interface CliIo {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM: the run stops and writes evidence marked incomplete. */
   signal?: AbortSignal;
+  /** `qf run`: a Python already importing pytest (see startWarmPytest); the entry point discards it. */
+  warmPytest?: Promise<WarmPytest | undefined>;
 }

@@ -51,6 +51,8 @@ export const StepResultSchema = z.object({
       oomKilled: z.boolean(),
       imageDigest: z.string().optional(),
       fallbackReason: z.string().optional(),
+      /** `qf run`: pytest ran in a Python that had imported it while qf prepared the run (`used`), or why that Python started the plain command instead. */
+      warmStart: z.object({ used: z.boolean(), reason: z.string().optional() }).optional(),
       stdoutTail: z.string(),
       stderrTail: z.string(),
       droppedBytes: z.number().int(),

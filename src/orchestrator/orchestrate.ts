@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditTrail } from '../audit/audit-chain.js';
-import { EvidenceFile, ExitCode } from '../constants.js';
+import { DEFAULT_PYTHON, EvidenceFile, ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { dependencyFingerprint, gitRepro, parseVersionProbe, VERSION_PROBE_ARGS } from '../evidence/repro.js';
 import type { ArtifactEntry, Evidence } from '../evidence/schema.js';
@@ -240,7 +240,7 @@ function readRepro(repoDir: string) {
 async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, env: Record<string, string>, plan: RunState['plan']): Promise<RunState['versions']> {
   const pytestStep = plan?.steps.find((step) => step.tool === 'run_pytest');
   if (!pytestStep) return { python: null, pytest: null };
-  const python = typeof pytestStep.input.python === 'string' ? pytestStep.input.python : 'python3';
+  const python = typeof pytestStep.input.python === 'string' ? pytestStep.input.python : DEFAULT_PYTHON;
   const probeDir = path.join(outDir, '.probe');
   await mkdir(probeDir, { recursive: true });
   const result = await sandbox.run({ command: python, args: VERSION_PROBE_ARGS, repoDir, outputDir: probeDir, env, timeoutMs: 30_000, maxOutputBytes: 4_096 }).catch(() => undefined);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_ENV_ALLOWLIST } from '../sandbox/sandbox-env.js';
 
 /**
  * The policy file's schema: the single source of truth for its shape. Each field's description is
@@ -29,7 +30,7 @@ export const SandboxSchema = z
     timeout_seconds: z.number().int().positive().max(86_400).default(600).describe('Deadline of one step; at the deadline the step is killed.'),
     env_allowlist: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'an environment variable name, optionally ending in *'))
-      .default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PYTHONPATH', 'VIRTUAL_ENV'])
+      .default([...DEFAULT_ENV_ALLOWLIST])
       .describe('Environment variables passed to tested code. Names like tokens, secrets, passwords or keys never pass, even when listed.'),
     max_output_bytes: z.number().int().min(1024).default(1_048_576).describe('Bytes of stdout and of stderr kept per step (the tail).'),
     container: ContainerSchema.optional(),

@@ -29,7 +29,8 @@ export class OutputFifos {
   private wake: (() => void) | undefined;
 
   private constructor(
-    private readonly dir: string,
+    /** The private folder (mode 700) the pipes live in; removed by close(). */
+    readonly dir: string,
     private readonly readers: Record<OutputStream, FifoReader>,
     private writeEnds: FileHandle[],
   ) {}

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
+import { DEFAULT_PYTHON, PYTEST_EXTRA_ENV } from '../constants.js';
 import { isQfError } from '../errors.js';
 import type { TestCounts } from '../evidence/schema.js';
 import type { SandboxResult } from '../sandbox/types.js';
@@ -11,7 +12,7 @@ import type { ToolDefinition, ToolRun } from './tool-definition.js';
 const RunPytestInput = z.strictObject({
   paths: z.array(z.string().min(1)).default([]).describe('Test paths relative to the working directory; empty runs pytest\'s own discovery.'),
   args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
-  python: z.string().min(1).default('python3').describe('Python interpreter to run pytest with.'),
+  python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with.'),
   cwd: z.string().optional().describe('Working directory relative to the repository root.'),
 });
 type RunPytestInput = z.infer<typeof RunPytestInput>;
@@ -89,7 +90,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     repoDir: context.repoDir,
     ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
     outputDir: context.stepDir,
-    env: { ...context.env, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...context.env, ...PYTEST_EXTRA_ENV },
     timeoutMs: context.timeoutMs,
     maxOutputBytes: context.maxOutputBytes,
     onOutput: (stream, chunk) => {

@@ -7,9 +7,12 @@ import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
-import type { ProgressEvent } from '../../orchestrator/types.js';
+import type { OrchestrateOptions, ProgressEvent } from '../../orchestrator/types.js';
 import { changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
+import { defaultCreateSandbox } from '../../sandbox/default-create-sandbox.js';
+import { SubprocessSandbox } from '../../sandbox/subprocess-sandbox.js';
+import type { WarmPytest } from '../../sandbox/warm-pytest.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
@@ -34,6 +37,15 @@ function progressReporter(io: CliIo): (event: ProgressEvent) => void {
     } else if (event.kind === 'step-finished') {
       io.stderr(`${event.status === 'passed' ? '✔' : '✗'} ${event.stepId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s\n`);
     }
+  };
+}
+
+/** The subprocess sandbox hands its first pytest step to the warm-started Python; a container policy never sees it. */
+function warmSandboxFactory(warmPytest: Promise<WarmPytest | undefined>): NonNullable<OrchestrateOptions['createSandbox']> {
+  return async (sandboxPolicy, audit) => {
+    if (sandboxPolicy.mode !== 'subprocess') return defaultCreateSandbox(sandboxPolicy, audit);
+    const warm = await warmPytest;
+    return new SubprocessSandbox(warm ? { warmPytest: warm } : {});
   };
 }
 
@@ -115,6 +127,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     onProgress: values.json ? undefined : progressReporter(io),
     ...(resume ? { resume } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
+    ...(io.warmPytest ? { createSandbox: warmSandboxFactory(io.warmPytest) } : {}),
     });
   } finally {
     await recorder?.finish(outcome?.evidence);
