@@ -57,12 +57,13 @@ export class WarmPytest {
       detached: true,
       stdio: ['pipe', fifos?.stdio[0] ?? 'pipe', fifos?.stdio[1] ?? 'pipe'],
     });
-    await fifos?.closeWriteEnds();
+    // Listening before anything else is awaited: a failed spawn reports on the next tick.
     const exited = new Promise<CommandExit>((resolve) => {
       child.once('error', (error) => resolve({ exitCode: null, signal: null, spawnError: error.message }));
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
     });
     child.stdin?.on('error', () => undefined); // a launcher that died is noticed when its result is read
+    await fifos?.closeWriteEnds();
     // Unclaimed, it must never keep qf running: at qf's exit its stdin closes and it ends.
     child.unref();
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();

@@ -36,4 +36,11 @@ describe('qf run through its entry point', () => {
     expect(evidence.steps[0]?.sandbox?.warmStart).toEqual({ used: true });
     expect(evidence.metrics['pytest.failed']).toBe(0);
   });
+
+  it('still names a missing repository, and exits, when the Python started ahead cannot start there', async () => {
+    const missing = path.join(REPO_ROOT, 'no-such-repository-qf');
+    const run = await execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), 'run', '--repo', missing], { reject: false, cwd: REPO_ROOT, timeout: 30_000 });
+    expect(run.stderr).toBe(`qf: Repository folder ${missing} does not exist; expected the path of a git checkout (--repo DIR).`);
+    expect(run.exitCode).toBe(2);
+  });
 });

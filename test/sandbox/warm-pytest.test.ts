@@ -120,6 +120,15 @@ globals().update({name: value for name, value in vars(_module).items() if not na
     expect(result.stdout.text).toContain('4 passed');
   });
 
+  it('stays out of the way when its interpreter cannot be started: the step reports that itself', async () => {
+    const { repo, out } = await project({});
+    const warmPytest = await warm(repo, { python: 'no-such-python-qf' });
+    const result = await new SubprocessSandbox({ warmPytest }).run(pytestRequest(repo, out, { command: 'no-such-python-qf' }));
+    expect(result.spawnError).toMatch(/ENOENT/);
+    expect(result.warmStart).toBeUndefined();
+    await warmPytest.discard();
+  });
+
   it('is not started when PYTHONPATH is set, since its entries are importable before any check', async () => {
     const { repo } = await project({});
     expect(await WarmPytest.start({ python: 'python3', repoDir: repo, env: { ...ENV, PYTHONPATH: 'src' } })).toBeUndefined();
