@@ -19,9 +19,9 @@
  * that certificate bundle before any of qf's code runs (37 ms per process for the 225 KB system
  * bundle on the machine these figures come from), and GitHub's runners do not set it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,12 +81,23 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/**
+ * Runs a command with stdout and stderr going to a file, as every timed command does: read through a
+ * pipe, each of pytest's per-test flushes would wake this process, and on two cores that slows pytest
+ * itself (~50 ms per 1,000 tests, see the 2026-11-23 notes in bench/results/core.md).
+ */
 async function timed(command: string, commandArgs: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
+  const [stdoutFile, stderrFile] = [path.join(dir, 'stdout.txt'), path.join(dir, 'stderr.txt')];
+  const [stdoutFd, stderrFd] = [openSync(stdoutFile, 'w'), openSync(stderrFile, 'w')];
   const started = performance.now();
-  const result = await run(command, commandArgs, { cwd, maxBuffer: 64 << 20, env }).catch((error: { stdout?: string; code?: number }) => {
-    throw new Error(`${command} ${commandArgs.join(' ')} failed (${error.code}): ${error.stdout?.slice(-500)}`);
-  });
-  return { ms: performance.now() - started, stdout: result.stdout };
+  const child = spawn(command, commandArgs, { cwd, env, stdio: ['ignore', stdoutFd, stderrFd] });
+  closeSync(stdoutFd);
+  closeSync(stderrFd);
+  const exitCode = await new Promise<number | null>((resolve, reject) => child.once('exit', resolve).once('error', reject));
+  const ms = performance.now() - started;
+  const stdout = await readFile(stdoutFile, 'utf8');
+  if (exitCode !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${exitCode}): ${stdout.slice(-500)}${await readFile(stderrFile, 'utf8')}`);
+  return { ms, stdout };
 }
 
 /** What a fresh clone has: no bytecode cache, no .pytest_cache (the suite's .gitignore names both). */

@@ -27,9 +27,9 @@ export interface WarmPytestOptions {
  *
  * Until a step claims it, the process has only imported pytest's own modules from outside the
  * repository (see the launcher); a run that waits for approval, uses the container sandbox or has no
- * pytest step discards it. Whatever could make the run differ from a fresh `python -m pytest`
- * (another environment, a module in the working folder named like one already imported) makes the
- * launcher start exactly that command instead; the result says which happened (`warmStart`).
+ * pytest step discards it. A step with another interpreter, folder or environment is never handed
+ * to it; when the working folder has a module named like one already imported, the launcher starts
+ * the plain `python -m pytest …` instead. The step's result says which happened (`warmStart`).
  */
 export class WarmPytest {
   private taken = false;
