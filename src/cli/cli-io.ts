@@ -10,5 +10,5 @@ export interface CliIo {
   /** Aborted on SIGINT/SIGTERM: the run stops and writes evidence marked incomplete. */
   signal?: AbortSignal;
   /** `qf run`: a Python already importing pytest (see startWarmPytest); the entry point discards it. */
-  warmPytest?: Promise<WarmPytest | undefined>;
+  warmPytest?: WarmPytest;
 }

@@ -22,7 +22,7 @@ try {
     env: process.env,
     cwd: process.cwd(),
     signal: interrupt.signal,
-    ...(warmPytest ? { warmPytest: Promise.resolve(warmPytest) } : {}),
+    ...(warmPytest ? { warmPytest } : {}),
   });
 } finally {
   await warmPytest?.discard();

@@ -91,6 +91,7 @@ export class WarmPytest {
     if (this.taken) return;
     this.taken = true;
     const { child, fifos } = this.launched;
+    child.ref(); // until its exit is seen: an unreferenced child would let qf end before the clean-up
     signalGroup(child.pid, 'SIGKILL');
     await this.launched.exited;
     await fifos?.close();

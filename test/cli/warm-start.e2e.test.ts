@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,18 @@ def test_no_credential_reaches_the_tests():
 `;
 
 const repos: TempGitRepo[] = [];
+
+/** Runs `qf` through its entry point with its own TMPDIR; returns what it left there besides tsx's cache. */
+async function qfEntryPoint(args: string[], env: Record<string, string>) {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'qf-warm-e2e-'));
+  try {
+    const run = await execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), ...args], { env: { ...env, TMPDIR: tmp }, extendEnv: false, reject: false, cwd: REPO_ROOT, timeout: 60_000 });
+    const leftovers = (await readdir(tmp)).filter((name) => name.startsWith('qf-'));
+    return { ...run, leftovers };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
 afterAll(async () => {
   for (const repo of repos) await repo.cleanup();
 });
@@ -28,19 +41,31 @@ describe('qf run through its entry point', () => {
     const out = path.join(path.dirname(repo.dir), 'out');
 
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', GITHUB_TOKEN: 'qf-leak-token', MY_API_KEY: 'qf-leak-key' };
-    const run = await execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), 'run', '--repo', repo.dir, '--out', out], { env, extendEnv: false, reject: false, cwd: REPO_ROOT });
+    const run = await qfEntryPoint(['run', '--repo', repo.dir, '--out', out], env);
 
     expect(run.stdout.split('\n')[0]).toMatch(/^PASS · \d+ passed, 0 failed/);
     expect(run.exitCode).toBe(0);
+    expect(run.leftovers).toEqual([]);
     const evidence = JSON.parse(await readFile(path.join(out, 'evidence.json'), 'utf8')) as Evidence;
     expect(evidence.steps[0]?.sandbox?.warmStart).toEqual({ used: true });
     expect(evidence.metrics['pytest.failed']).toBe(0);
   });
 
+  it('ends the Python started ahead when the run waits for approval, leaving nothing behind', async () => {
+    const repo = await tempGitRepo('approval');
+    repos.push(repo);
+    const out = path.join(path.dirname(repo.dir), 'out');
+    const run = await qfEntryPoint(['run', '--repo', repo.dir, '--out', out], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' });
+    expect(run.exitCode).toBe(3);
+    // Its private folders are removed only after its process group was killed and it exited.
+    expect(run.leftovers).toEqual([]);
+  });
+
   it('still names a missing repository, and exits, when the Python started ahead cannot start there', async () => {
     const missing = path.join(REPO_ROOT, 'no-such-repository-qf');
-    const run = await execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), 'run', '--repo', missing], { reject: false, cwd: REPO_ROOT, timeout: 30_000 });
+    const run = await qfEntryPoint(['run', '--repo', missing], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' });
     expect(run.stderr).toBe(`qf: Repository folder ${missing} does not exist; expected the path of a git checkout (--repo DIR).`);
     expect(run.exitCode).toBe(2);
+    expect(run.leftovers).toEqual([]);
   });
 });

@@ -41,12 +41,8 @@ function progressReporter(io: CliIo): (event: ProgressEvent) => void {
 }
 
 /** The subprocess sandbox hands its first pytest step to the warm-started Python; a container policy never sees it. */
-function warmSandboxFactory(warmPytest: Promise<WarmPytest | undefined>): NonNullable<OrchestrateOptions['createSandbox']> {
-  return async (sandboxPolicy, audit) => {
-    if (sandboxPolicy.mode !== 'subprocess') return defaultCreateSandbox(sandboxPolicy, audit);
-    const warm = await warmPytest;
-    return new SubprocessSandbox(warm ? { warmPytest: warm } : {});
-  };
+function warmSandboxFactory(warmPytest: WarmPytest): NonNullable<OrchestrateOptions['createSandbox']> {
+  return async (sandboxPolicy, audit) => (sandboxPolicy.mode === 'subprocess' ? new SubprocessSandbox({ warmPytest }) : defaultCreateSandbox(sandboxPolicy, audit));
 }
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
