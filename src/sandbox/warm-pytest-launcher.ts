@@ -29,12 +29,9 @@ def preload():
     for entry in sys.path:
         if inside_repo(entry) and os.path.realpath(entry) not in environment:
             return 'sys.path has ' + entry + ', inside the repository, so nothing was imported ahead'
-    try:
-        import pytest, _pytest.config
-        for name in _pytest.config.default_plugins:
-            __import__('_pytest.' + name)
-    except Exception as error:
-        return 'pytest could not be imported ahead (' + type(error).__name__ + ')'
+    import pytest, _pytest.config
+    for name in _pytest.config.default_plugins:
+        __import__('_pytest.' + name)
     return None
 
 def shadowing_module():
@@ -49,7 +46,14 @@ def shadowing_module():
             return entry
     return None
 
-not_preloaded = preload()
+def attempt(step, what):
+    # Never fail here: whatever goes wrong, the plain command still runs and reports for itself.
+    try:
+        return step()
+    except Exception as error:
+        return what + ' failed (' + type(error).__name__ + ')'
+
+not_preloaded = attempt(preload, 'importing pytest ahead')
 request = json.loads(sys.stdin.buffer.read() or b'null')
 if request is None:
     sys.exit(0)
@@ -57,11 +61,11 @@ devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(devnull, 0)
 os.close(devnull)
 
-reason = not_preloaded
-if reason is None:
+def shadowing():
     shadow = shadowing_module()
-    if shadow:
-        reason = 'the working folder has ' + shadow + ', which python -m pytest would import instead'
+    return shadow and 'the working folder has ' + shadow + ', which python -m pytest would import instead'
+
+reason = not_preloaded or attempt(shadowing, 'checking the working folder')
 with open(status_file, 'w') as status:
     json.dump({'used': True} if reason is None else {'used': False, 'reason': reason}, status)
 if reason is not None:

@@ -129,6 +129,17 @@ globals().update({name: value for name, value in vars(_module).items() if not na
     await warmPytest.discard();
   });
 
+  it('hands a Python without pytest the plain command, whose own error the step reports', async () => {
+    const { repo, out } = await project({});
+    const venv = path.join(path.dirname(repo), 'bare-venv');
+    await execa('python3', ['-m', 'venv', '--without-pip', venv]);
+    const python = path.join(venv, 'bin/python');
+    const result = await new SubprocessSandbox({ warmPytest: await warm(repo, { python }) }).run(pytestRequest(repo, out, { command: python }));
+    expect(result.warmStart).toEqual({ used: false, reason: 'importing pytest ahead failed (ModuleNotFoundError)' });
+    expect(result.stderr.text).toContain('No module named pytest');
+    expect(result.exitCode).toBe(1);
+  });
+
   it('is not started when PYTHONPATH is set, since its entries are importable before any check', async () => {
     const { repo } = await project({});
     expect(await WarmPytest.start({ python: 'python3', repoDir: repo, env: { ...ENV, PYTHONPATH: 'src' } })).toBeUndefined();
