@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { CommandExit, LaunchedCommand } from './launch-command.js';
 import { OutputFifos } from './output-fifos.js';
@@ -36,38 +35,34 @@ export class WarmPytest {
 
   private constructor(
     private readonly options: WarmPytestOptions,
-    private readonly launched: LaunchedCommand,
-    private readonly dir: string,
+    private readonly launched: LaunchedCommand & { fifos: OutputFifos },
   ) {}
 
   static async start(options: WarmPytestOptions): Promise<WarmPytest | undefined> {
     // PYTHONPATH's entries are importable before the launcher's first line, and relative ones would
     // resolve against the wrong folder: such a run starts the ordinary way.
     if (options.env.PYTHONPATH) return undefined;
-    // Started where and how the step will run, so that whatever resolves the interpreter (a pyenv
-    // shim reading .python-version, say) resolves it the same way. The status file goes to a private folder.
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-warm-'));
-    const args = ['-c', WARM_PYTEST_LAUNCHER, path.join(dir, STATUS_FILE)];
+    // Only with named pipes (not on Windows): its output must already go where the step's will.
     const fifos = await OutputFifos.open();
+    if (!fifos) return undefined;
+    // Started where and how the step will run, so that whatever resolves the interpreter (a pyenv
+    // shim reading .python-version, say) resolves it the same way. The status file goes to the
+    // pipes' private folder, which closing the pipes removes.
+    const args = ['-c', WARM_PYTEST_LAUNCHER, path.join(fifos.dir, STATUS_FILE)];
     // Spawned with node:child_process, not execa like every step: this runs before the rest of qf
     // loads, and loading execa first would cost ~15 ms of the head start. Same options as a step's.
-    const child = spawn(options.python, args, {
-      cwd: options.repoDir,
-      env: options.env,
-      detached: true,
-      stdio: ['pipe', fifos?.stdio[0] ?? 'pipe', fifos?.stdio[1] ?? 'pipe'],
-    });
+    const child = spawn(options.python, args, { cwd: options.repoDir, env: options.env, detached: true, stdio: ['pipe', ...fifos.stdio] });
     // Listening before anything else is awaited: a failed spawn reports on the next tick.
     const exited = new Promise<CommandExit>((resolve) => {
       child.once('error', (error) => resolve({ exitCode: null, signal: null, spawnError: error.message }));
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
     });
     child.stdin?.on('error', () => undefined); // a launcher that died is noticed when its result is read
-    await fifos?.closeWriteEnds();
+    await fifos.closeWriteEnds();
     // Unclaimed, it must never keep qf running: at qf's exit its stdin closes and it ends.
     child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
-    return new WarmPytest(options, { child, exited, fifos }, dir);
+    (child.stdin as Socket | null)?.unref();
+    return new WarmPytest(options, { child, exited, fifos });
   }
 
   /**
@@ -94,17 +89,15 @@ export class WarmPytest {
     child.ref(); // until its exit is seen: an unreferenced child would let qf end before the clean-up
     signalGroup(child.pid, 'SIGKILL');
     await this.launched.exited;
-    await fifos?.close();
-    await rm(this.dir, { recursive: true, force: true });
+    await fifos.close();
   }
 
+  /** Read by the sandbox after the command exits, before it closes the pipes (and their folder). */
   private async readStatus(): Promise<WarmStart> {
     try {
-      return JSON.parse(await readFile(path.join(this.dir, STATUS_FILE), 'utf8')) as WarmStart;
+      return JSON.parse(await readFile(path.join(this.launched.fifos.dir, STATUS_FILE), 'utf8')) as WarmStart;
     } catch {
       return { used: false, reason: 'the warm-started Python ended before it started the command' };
-    } finally {
-      await rm(this.dir, { recursive: true, force: true });
     }
   }
 }

@@ -161,11 +161,11 @@ globals().update({name: value for name, value in vars(_module).items() if not na
     expect(otherCommand.stdout.text).toBe('not pytest\n');
     expect(isAlive(pid)).toBe(true);
 
-    const tempBefore = await readdir(path.dirname((warmPytest as unknown as { dir: string }).dir));
+    const tempBefore = await readdir(path.dirname((warmPytest as unknown as { launched: { fifos: { dir: string } } }).launched.fifos.dir));
     await warmPytest.discard();
     expect(isAlive(pid)).toBe(false);
-    expect(tempBefore).toContain(path.basename((warmPytest as unknown as { dir: string }).dir));
-    expect(existsSync((warmPytest as unknown as { dir: string }).dir)).toBe(false);
+    expect(tempBefore).toContain(path.basename((warmPytest as unknown as { launched: { fifos: { dir: string } } }).launched.fifos.dir));
+    expect(existsSync((warmPytest as unknown as { launched: { fifos: { dir: string } } }).launched.fifos.dir)).toBe(false);
   });
 
   it('counts the deadline from the hand-over and stops the step at it', async () => {
