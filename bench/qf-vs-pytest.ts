@@ -5,19 +5,27 @@
  * classic output, no bytecode written), shows how much of the difference is pytest's and how much
  * is qf's own.
  *
+ *   node --import tsx bench/qf-vs-pytest.ts [--tests 1000] [--reps 5] [--python both|installed|pytest-only]
+ *
+ * In two Python environments (both by default), each timed on its own:
+ * - installed: `python3` as this machine's PATH finds it, with what it carries. Here that is a pyenv
+ *   shim (bash scripts, ~0.15 s before Python starts) and the hypothesis and pytest-benchmark
+ *   plugins: hypothesis's closing summary imports all of hypothesis, ~0.5 s at the end of every run.
+ *   Plain pytest and qf pay these alike, so they shrink the ratio without saying anything about qf.
+ * - pytest-only: a virtual environment made from the same interpreter with only pytest and what it
+ *   requires (linked in, nothing downloaded), first on PATH as an activated one is: what a CI job
+ *   that installs pytest runs. This is the fair denominator.
+ *
  * Every timed command starts from a clean checkout (`git clean -fdX` removes __pycache__ and
  * .pytest_cache), as on a CI runner, where each run is a fresh clone. Plain pytest is also timed a
  * second time right after, with its own bytecode cache warm, as on a laptop rerun (qf writes no
  * bytecode into the repository, so it never has that cache).
  *
- *   node --import tsx bench/qf-vs-pytest.ts [--tests 1000] [--reps 5]
- *
- * qf is run as `node dist/cli.js` when dist/cli.js exists, else `node --import tsx src/cli/index.ts`
- * (the figure then includes tsx's TypeScript loading). Runs alternate; medians are reported.
- *
- * When NODE_EXTRA_CA_CERTS is set, qf is timed a second time without it: Node reads and parses
- * that certificate bundle before any of qf's code runs (37 ms per process for the 225 KB system
- * bundle on the machine these figures come from), and GitHub's runners do not set it.
+ * qf is run as installed, `node bin/qf.js`, when dist/ is built, else `node --import tsx
+ * src/cli/index.ts` (the figure then includes tsx's TypeScript loading). Runs alternate; medians
+ * are reported. When NODE_EXTRA_CA_CERTS is set, qf is timed a second time without it: Node reads
+ * and parses that certificate bundle before any of qf's code runs (~40 ms per process for the
+ * 225 KB system bundle on the machine these figures come from), and GitHub's runners do not set it.
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -37,6 +45,8 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
 const TESTS = option('--tests', 1_000);
+const pythonIndex = args.indexOf('--python');
+const PYTHONS = pythonIndex >= 0 ? [args[pythonIndex + 1]] : ['installed', 'pytest-only'];
 const REPS = option('--reps', 5);
 const PER_MODULE = 50;
 
@@ -100,22 +110,52 @@ async function timed(command: string, commandArgs: string[], cwd: string, env: N
   return { ms, stdout };
 }
 
+/**
+ * A virtual environment of the interpreter behind `python3` holding only pytest and its requirements
+ * (markers evaluated), linked from where they are installed. Returns its bin folder.
+ */
+const PYTEST_ONLY_VENV = `
+import importlib.metadata as metadata, os, subprocess, sys
+from packaging.requirements import Requirement
+target = sys.argv[1]
+subprocess.run([sys._base_executable, '-m', 'venv', '--without-pip', target], check=True)
+purelib = subprocess.run([os.path.join(target, 'bin', 'python'), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], check=True, capture_output=True, text=True).stdout.strip()
+seen, pending = set(), ['pytest']
+while pending:
+    distribution = metadata.distribution(pending.pop())
+    name = distribution.metadata['Name'].lower()
+    if name in seen:
+        continue
+    seen.add(name)
+    for requirement in map(Requirement, distribution.requires or []):
+        if requirement.marker is None or requirement.marker.evaluate({'extra': ''}):
+            pending.append(requirement.name)
+    for top in {file.parts[0] for file in distribution.files if file.parts[0] != '..'}:
+        if not os.path.lexists(os.path.join(purelib, top)):
+            os.symlink(distribution.locate_file(top), os.path.join(purelib, top))
+print(' '.join(sorted(seen)))
+`;
+
+async function pytestOnlyEnv(venv: string): Promise<{ env: NodeJS.ProcessEnv; describe: string }> {
+  const { stdout } = await run('python3', ['-c', PYTEST_ONLY_VENV, venv]);
+  const env = { ...process.env, PATH: `${path.join(venv, 'bin')}${path.delimiter}${process.env.PATH ?? ''}` };
+  return { env, describe: `a venv with only ${stdout.trim()}, first on PATH` };
+}
+
 /** What a fresh clone has: no bytecode cache, no .pytest_cache (the suite's .gitignore names both). */
 const cleanCheckout = (repo: string) => run('git', ['clean', '-fdXq'], { cwd: repo });
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-bench-suite-'));
-try {
-  const repo = path.join(dir, 'repo');
-  await mkdir(repo);
-  await generateSuite(repo);
-  const dist = path.join(ROOT, 'dist/cli.js');
-  const qfArgv = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
-  const how = existsSync(dist) ? 'node dist/cli.js' : 'node --import tsx src/cli/index.ts';
-  console.log(`suite: ${TESTS} tests in ${Math.ceil(TESTS / PER_MODULE)} modules (every 4th parametrized), ${repo}`);
-  console.log(`qf as: ${how}; ${REPS} repetitions each, alternating (plus one warm-up of each)`);
+const repo = path.join(dir, 'repo');
+const bin = path.join(ROOT, 'bin/qf.js');
+const built = existsSync(path.join(ROOT, 'dist/cli.js'));
+const qfArgv = built ? [bin] : ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts')];
+const how = built ? 'node bin/qf.js' : 'node --import tsx src/cli/index.ts';
 
-  const { NODE_EXTRA_CA_CERTS: extraCerts, ...envWithoutExtraCerts } = process.env;
-  const qfRuns = [{ label: `qf run (${how})`, env: process.env, ms: [] as number[] }];
+/** Times every command in one Python environment, alternating, and prints its table. */
+async function measure(label: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { NODE_EXTRA_CA_CERTS: extraCerts, ...envWithoutExtraCerts } = env;
+  const qfRuns = [{ label: `qf run (${how})`, env, ms: [] as number[] }];
   if (extraCerts) qfRuns.push({ label: `qf run (${how}), NODE_EXTRA_CA_CERTS unset`, env: envWithoutExtraCerts, ms: [] });
   const pytestMs: number[] = [];
   const pytestWarmCacheMs: number[] = [];
@@ -126,15 +166,15 @@ try {
   const passed = (stdout: string) => stdout.includes(`${TESTS} passed`);
   for (let rep = -1; rep < REPS; rep++) {
     await cleanCheckout(repo);
-    const pytest = await timed('python3', ['-m', 'pytest'], repo);
+    const pytest = await timed('python3', ['-m', 'pytest'], repo, env);
     if (!passed(pytest.stdout)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
-    const pytestWarm = await timed('python3', ['-m', 'pytest'], repo);
+    const pytestWarm = await timed('python3', ['-m', 'pytest'], repo, env);
     if (rep >= 0) {
       pytestMs.push(pytest.ms);
       pytestWarmCacheMs.push(pytestWarm.ms);
     }
     await cleanCheckout(repo);
-    const asQf = await timed('python3', asQfArgs, repo, { ...process.env, ...PYTEST_EXTRA_ENV });
+    const asQf = await timed('python3', asQfArgs, repo, { ...env, ...PYTEST_EXTRA_ENV });
     if (!passed(asQf.stdout)) throw new Error(`pytest (qf's arguments) did not pass ${TESTS} tests: ${asQf.stdout.slice(-300)}`);
     if (rep >= 0) pytestAsQfMs.push(asQf.ms);
     for (const [index, qfRun] of qfRuns.entries()) {
@@ -148,7 +188,8 @@ try {
   const pWarm = median(pytestWarmCacheMs);
   const asQfMedian = median(pytestAsQfMs);
   const runs = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
-  console.log('\n| command | median wall time | all runs (ms) |');
+  console.log(`\n### Python: ${label}\n`);
+  console.log('| command | median wall time | all runs (ms) |');
   console.log('|---|---|---|');
   console.log(`| python3 -m pytest (clean checkout) | ${p.toFixed(0)} ms | ${runs(pytestMs)} |`);
   console.log(`| python3 -m pytest (its bytecode cache warm) | ${pWarm.toFixed(0)} ms | ${runs(pytestWarmCacheMs)} |`);
@@ -158,6 +199,20 @@ try {
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
     console.log(`ratio ${qfRun.label} / pytest: ${(q / p).toFixed(3)} (target <= 1.05); absolute overhead: ${(q - p).toFixed(0)} ms, of which pytest with qf's arguments: ${(asQfMedian - p).toFixed(0)} ms, qf itself: ${(q - asQfMedian).toFixed(0)} ms; against pytest with its bytecode cache warm: ${(q / pWarm).toFixed(3)}`);
+  }
+}
+
+try {
+  await mkdir(repo);
+  await generateSuite(repo);
+  console.log(`suite: ${TESTS} tests in ${Math.ceil(TESTS / PER_MODULE)} modules (every 4th parametrized), ${repo}`);
+  console.log(`qf as: ${how}; ${REPS} repetitions each, alternating (plus one warm-up of each)`);
+  for (const python of PYTHONS) {
+    if (python === 'installed') await measure('installed (`python3` as PATH finds it, with its plugins)', process.env);
+    else if (python === 'pytest-only') {
+      const { env, describe } = await pytestOnlyEnv(path.join(dir, 'pytest-only'));
+      await measure(`pytest-only (${describe})`, env);
+    } else throw new Error(`--python must be installed or pytest-only, not ${python}`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
-import { startWarmPytest } from './warm-start.js';
+// First, and before the rest of the CLI has even loaded: `qf run` starts pytest's Python here.
+import { warmPytest } from './early-start.js';
 
-// The entry point: the only place the CLI reads the process. A first Ctrl-C stops the run and
+// The entry point: with early-start.ts, the only place the CLI reads the process. A first Ctrl-C stops the run and
 // still writes its evidence (marked incomplete); a second one exits at once.
 const interrupt = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -11,9 +12,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const argv = process.argv.slice(2);
-// Started, and awaited, before the rest of the CLI is even loaded: that loading is part of what it
-// overlaps, and while modules load the setup's callbacks would wait.
-const warmPytest = argv[0] === 'run' ? await startWarmPytest(argv.slice(1), process.env, process.cwd()) : undefined;
 const { main } = await import('./main.js');
 try {
   process.exitCode = await main(argv, {

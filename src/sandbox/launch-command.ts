@@ -25,9 +25,9 @@ export interface LaunchedCommand {
  * Starts a command with execa in its own process group (so a deadline can kill every descendant),
  * never through a shell, with exactly the environment given.
  */
-export async function launchCommand(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<LaunchedCommand> {
+export function launchCommand(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): LaunchedCommand {
   // Named pipes where the system has them (see OutputFifos for why); ordinary pipes otherwise.
-  const fifos = await OutputFifos.open();
+  const fifos = OutputFifos.open();
   // execa gives an integer to spawn() as the descriptor to use; its types only list 3 to 9.
   const outputFds = fifos ? ({ stdout: fifos.stdio[0], stderr: fifos.stdio[1] } as unknown as { stdout: 3; stderr: 4 }) : {};
   const child = execa(command, [...args], {
@@ -42,7 +42,7 @@ export async function launchCommand(command: string, args: readonly string[], op
     stripFinalNewline: false,
   });
   // Once the command has started it holds its own copies; ours would keep the pipes from ending.
-  await fifos?.closeWriteEnds();
+  fifos?.closeWriteEnds();
   const exited = child.then((outcome): CommandExit => {
     const neverStarted = outcome.failed && outcome.exitCode === undefined && outcome.signal === undefined;
     return { exitCode: outcome.exitCode ?? null, signal: outcome.signal ?? null, ...(neverStarted ? { spawnError: outcome.shortMessage ?? outcome.message } : {}) };

@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, read, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
+const readFd = promisify(read);
 
 /** How long qf waits between reads while a command prints little (pytest's dots, a build's log). */
 const IDLE_POLL_MS = 25;
@@ -32,46 +34,49 @@ export class OutputFifos {
     /** The private folder (mode 700) the pipes live in; removed by close(). */
     readonly dir: string,
     private readonly readers: Record<OutputStream, FifoReader>,
-    private writeEnds: FileHandle[],
+    private writeEnds: number[],
   ) {}
 
-  /** Two fresh named pipes, or undefined where the system has none (Windows) so pipes are used. */
-  static async open(): Promise<OutputFifos | undefined> {
+  /**
+   * Two fresh named pipes, or undefined where the system has none (Windows) so pipes are used.
+   * Synchronous, a few milliseconds: the warm start opens them before qf has loaded, where every
+   * callback would wait for the loading to finish.
+   */
+  static open(): OutputFifos | undefined {
     if (process.platform === 'win32') return undefined;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-output-'));
-    const opened: FileHandle[] = [];
-    const openEnd = async (file: string, flags: number) => {
-      const handle = await open(file, flags);
-      opened.push(handle);
-      return handle;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qf-output-'));
+    const opened: number[] = [];
+    const openEnd = (file: string, flags: number) => {
+      const fd = openSync(file, flags);
+      opened.push(fd);
+      return fd;
     };
     try {
       const stdoutPath = path.join(dir, 'stdout');
       const stderrPath = path.join(dir, 'stderr');
-      await promisify(execFile)('mkfifo', ['-m', '600', stdoutPath, stderrPath]);
+      execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath], { stdio: 'ignore' });
       // The read ends first and non-blocking, so the write ends open at once and reads never wait.
       const readFlags = constants.O_RDONLY | constants.O_NONBLOCK;
-      const readers = { stdout: new FifoReader(await openEnd(stdoutPath, readFlags)), stderr: new FifoReader(await openEnd(stderrPath, readFlags)) };
+      const readers = { stdout: new FifoReader(openEnd(stdoutPath, readFlags)), stderr: new FifoReader(openEnd(stderrPath, readFlags)) };
       // The write ends stay blocking: the command inherits them, and a full pipe must make it wait.
-      const writeEnds = [await openEnd(stdoutPath, constants.O_WRONLY), await openEnd(stderrPath, constants.O_WRONLY)];
+      const writeEnds = [openEnd(stdoutPath, constants.O_WRONLY), openEnd(stderrPath, constants.O_WRONLY)];
       return new OutputFifos(dir, readers, writeEnds);
     } catch {
-      await Promise.all(opened.map((handle) => handle.close()));
-      await rm(dir, { recursive: true, force: true });
+      for (const fd of opened) closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
       return undefined;
     }
   }
 
   /** The descriptors to give the command as its stdout and stderr. */
   get stdio(): [number, number] {
-    return [this.writeEnds[0]!.fd, this.writeEnds[1]!.fd];
+    return [this.writeEnds[0]!, this.writeEnds[1]!];
   }
 
   /** Once the command has started it holds its own copies; ours would keep the pipes from ending. */
-  async closeWriteEnds(): Promise<void> {
-    const ends = this.writeEnds;
+  closeWriteEnds(): void {
+    for (const fd of this.writeEnds) closeSync(fd);
     this.writeEnds = [];
-    await Promise.all(ends.map((end) => end.close()));
   }
 
   /** Tells the reader the command exited: read what is left without waiting between rounds. */
@@ -101,17 +106,18 @@ export class OutputFifos {
   }
 
   async close(): Promise<void> {
-    await this.closeWriteEnds();
-    await Promise.all(Object.values(this.readers).map((reader) => reader.close()));
+    this.closeWriteEnds();
+    for (const reader of Object.values(this.readers)) reader.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 }
 
 class FifoReader {
   ended = false;
+  private closed = false;
   private readonly buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(private readonly fd: number) {}
 
   /** Reads until the pipe is empty; returns how many bytes came. Sets `ended` once no writer is left. */
   async readAvailable(onChunk: (chunk: Buffer) => void): Promise<number> {
@@ -119,7 +125,7 @@ class FifoReader {
     while (!this.ended) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await this.handle.read(this.buffer, 0, READ_CHUNK_BYTES, null));
+        ({ bytesRead } = await readFd(this.fd, this.buffer, 0, READ_CHUNK_BYTES, null));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return total;
         throw error;
@@ -135,7 +141,9 @@ class FifoReader {
     return total;
   }
 
-  async close(): Promise<void> {
-    await this.handle.close();
+  close(): void {
+    if (this.closed) return; // closing a number twice could close a descriptor opened since
+    this.closed = true;
+    closeSync(this.fd);
   }
 }

@@ -28,7 +28,7 @@ export class SubprocessSandbox implements Sandbox {
     const stdout = new CappedOutput(request.maxOutputBytes);
     const stderr = new CappedOutput(request.maxOutputBytes);
 
-    const launched = this.options.warmPytest?.claim(request, cwd) ?? (await launchCommand(request.command, request.args, { cwd, env: request.env }));
+    const launched = this.options.warmPytest?.claim(request, cwd) ?? launchCommand(request.command, request.args, { cwd, env: request.env });
     const { child, fifos } = launched;
     const started = performance.now();
 

@@ -38,12 +38,12 @@ export class WarmPytest {
     private readonly launched: LaunchedCommand & { fifos: OutputFifos },
   ) {}
 
-  static async start(options: WarmPytestOptions): Promise<WarmPytest | undefined> {
+  static start(options: WarmPytestOptions): WarmPytest | undefined {
     // PYTHONPATH's entries are importable before the launcher's first line, and relative ones would
     // resolve against the wrong folder: such a run starts the ordinary way.
     if (options.env.PYTHONPATH) return undefined;
     // Only with named pipes (not on Windows): its output must already go where the step's will.
-    const fifos = await OutputFifos.open();
+    const fifos = OutputFifos.open();
     if (!fifos) return undefined;
     // Started where and how the step will run, so that whatever resolves the interpreter (a pyenv
     // shim reading .python-version, say) resolves it the same way. The status file goes to the
@@ -52,13 +52,13 @@ export class WarmPytest {
     // Spawned with node:child_process, not execa like every step: this runs before the rest of qf
     // loads, and loading execa first would cost ~15 ms of the head start. Same options as a step's.
     const child = spawn(options.python, args, { cwd: options.repoDir, env: options.env, detached: true, stdio: ['pipe', ...fifos.stdio] });
-    // Listening before anything else is awaited: a failed spawn reports on the next tick.
+    // Listening at once: a failed spawn reports on the next tick.
     const exited = new Promise<CommandExit>((resolve) => {
       child.once('error', (error) => resolve({ exitCode: null, signal: null, spawnError: error.message }));
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
     });
     child.stdin?.on('error', () => undefined); // a launcher that died is noticed when its result is read
-    await fifos.closeWriteEnds();
+    fifos.closeWriteEnds();
     // Unclaimed, it must never keep qf running: at qf's exit its stdin closes and it ends.
     child.unref();
     (child.stdin as Socket | null)?.unref();

@@ -6,6 +6,7 @@ import { DEFAULT_PYTHON, PYTEST_EXTRA_ENV } from '../constants.js';
 import { isQfError } from '../errors.js';
 import type { TestCounts } from '../evidence/schema.js';
 import type { SandboxResult } from '../sandbox/types.js';
+import { EarlyReportParse } from './early-report-parse.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
 import type { ToolDefinition, ToolRun } from './tool-definition.js';
 
@@ -84,6 +85,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   // idle core while the tests run (on a single core the warm-up would only take time from pytest).
   let warmUp: Promise<{ stop: () => void } | undefined> | undefined;
   const canWarmUp = os.availableParallelism() > 1;
+  const early = new EarlyReportParse(reportPath, async () => (await loadJUnitReport()).parseJUnitReport);
   const result = await context.sandbox.run({
     command: input.python,
     args,
@@ -96,6 +98,8 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     onOutput: (stream, chunk) => {
       if (stream === 'stdout' && stdoutHead.length < HEADER_BYTES) stdoutHead += chunk;
       warmUp ??= loadJUnitReport().then((junit) => (canWarmUp ? junit.warmUpJUnitParser() : undefined));
+      // The report is written: the real parse takes over from the warm-up.
+      if (stream === 'stdout' && early.onStdout(chunk)) void warmUp.then((running) => running?.stop());
       context.onOutput?.(stream, chunk);
     },
     ...(context.signal ? { signal: context.signal } : {}),
@@ -111,7 +115,9 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
 
   let summary;
   try {
-    summary = await parseJUnitReport(reportPath);
+    const parsedEarly = await early.result();
+    if (parsedEarly && 'error' in parsedEarly) throw parsedEarly.error;
+    summary = parsedEarly?.summary ?? (await parseJUnitReport(reportPath));
   } catch (error) {
     if (!isQfError(error, 'TOOL_FAILED')) throw error;
     const missing = /does not exist/.test(error.message);

@@ -16,11 +16,17 @@ def test_no_credential_reaches_the_tests():
 
 const repos: TempGitRepo[] = [];
 
+/** How qf is started: from source, or as installed (bin/qf.js, which starts the Python from dist/early-start.cjs). */
+const ENTRY_POINTS = {
+  source: ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts')],
+  bin: [path.join(REPO_ROOT, 'bin/qf.js')],
+} as const;
+
 /** Runs `qf` through its entry point with its own TMPDIR; returns what it left there besides tsx's cache. */
-async function qfEntryPoint(args: string[], env: Record<string, string>) {
+async function qfEntryPoint(args: string[], env: Record<string, string>, entry: keyof typeof ENTRY_POINTS = 'source') {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'qf-warm-e2e-'));
   try {
-    const run = await execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), ...args], { env: { ...env, TMPDIR: tmp }, extendEnv: false, reject: false, cwd: REPO_ROOT, timeout: 60_000 });
+    const run = await execa(process.execPath, [...ENTRY_POINTS[entry], ...args], { env: { ...env, TMPDIR: tmp }, extendEnv: false, reject: false, cwd: REPO_ROOT, timeout: 60_000 });
     const leftovers = (await readdir(tmp)).filter((name) => name.startsWith('qf-'));
     return { ...run, leftovers };
   } finally {
@@ -32,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('qf run through its entry point', () => {
-  it('hands the pytest step to the Python started ahead, which sees the step environment and no credentials', async () => {
+  it.each(['source', 'bin'] as const)('hands the pytest step to the Python started ahead, which sees the step environment and no credentials (%s)', async (entry) => {
     const repo = await tempGitRepo('passing');
     repos.push(repo);
     await writeFile(path.join(repo.dir, 'tests/test_environment.py'), SECRETS_ABSENT);
@@ -41,7 +47,7 @@ describe('qf run through its entry point', () => {
     const out = path.join(path.dirname(repo.dir), 'out');
 
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', GITHUB_TOKEN: 'qf-leak-token', MY_API_KEY: 'qf-leak-key' };
-    const run = await qfEntryPoint(['run', '--repo', repo.dir, '--out', out], env);
+    const run = await qfEntryPoint(['run', '--repo', repo.dir, '--out', out], env, entry);
 
     expect(run.stdout.split('\n')[0]).toMatch(/^PASS · \d+ passed, 0 failed/);
     expect(run.exitCode).toBe(0);

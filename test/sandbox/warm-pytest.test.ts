@@ -44,7 +44,7 @@ async function project(files: Record<string, string>): Promise<{ repo: string; o
 }
 
 async function warm(repo: string, options: { python?: string; env?: Record<string, string> } = {}): Promise<WarmPytest> {
-  const started = await WarmPytest.start({ python: options.python ?? 'python3', repoDir: repo, env: options.env ?? ENV });
+  const started = WarmPytest.start({ python: options.python ?? 'python3', repoDir: repo, env: options.env ?? ENV });
   if (!started) throw new Error('the warm start did not start');
   cleanups.push(() => started.discard());
   return started;
@@ -142,7 +142,7 @@ globals().update({name: value for name, value in vars(_module).items() if not na
 
   it('is not started when PYTHONPATH is set, since its entries are importable before any check', async () => {
     const { repo } = await project({});
-    expect(await WarmPytest.start({ python: 'python3', repoDir: repo, env: { ...ENV, PYTHONPATH: 'src' } })).toBeUndefined();
+    expect(WarmPytest.start({ python: 'python3', repoDir: repo, env: { ...ENV, PYTHONPATH: 'src' } })).toBeUndefined();
   });
 
   it('is never handed a request it was not started for, and discarding it ends its process', async () => {
