@@ -46,7 +46,7 @@ const option = (name: string, fallback: number) => {
 };
 const TESTS = option('--tests', 1_000);
 const pythonIndex = args.indexOf('--python');
-const PYTHONS = pythonIndex >= 0 ? [args[pythonIndex + 1]] : ['installed', 'pytest-only'];
+const PYTHONS = pythonIndex >= 0 && args[pythonIndex + 1] !== 'both' ? [args[pythonIndex + 1]] : ['installed', 'pytest-only'];
 const REPS = option('--reps', 5);
 const PER_MODULE = 50;
 
@@ -111,8 +111,8 @@ async function timed(command: string, commandArgs: string[], cwd: string, env: N
 }
 
 /**
- * A virtual environment of the interpreter behind `python3` holding only pytest and its requirements
- * (markers evaluated), linked from where they are installed. Returns its bin folder.
+ * Makes a virtual environment of the interpreter behind `python3` holding only pytest and its
+ * requirements (markers evaluated), linked from where they are installed; prints their names.
  */
 const PYTEST_ONLY_VENV = `
 import importlib.metadata as metadata, os, subprocess, sys

@@ -1,8 +1,8 @@
 // First, and before the rest of the CLI has even loaded: `qf run` starts pytest's Python here.
 import { warmPytest } from './early-start.js';
 
-// The entry point: with early-start.ts, the only place the CLI reads the process. A first Ctrl-C stops the run and
-// still writes its evidence (marked incomplete); a second one exits at once.
+// The entry point: with early-start.ts, the only place the CLI reads the process. A first Ctrl-C
+// stops the run and still writes its evidence (marked incomplete); a second one exits at once.
 const interrupt = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
