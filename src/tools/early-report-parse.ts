@@ -20,7 +20,7 @@ const versionOf = async (file: string): Promise<FileVersion | undefined> => {
  * Parses pytest's JUnit report while pytest is still shutting down. pytest prints
  * `generated xml file: PATH` after it has written and closed the report, then spends tens of
  * milliseconds on its closing summary and interpreter shut-down (~90 ms per 1,000 tests,
- * bench/results/core.md): parsing then takes the parse out of the time qf adds after pytest ends.
+ * bench/results/core.md): parsing then keeps the parse out of the time qf adds after pytest ends.
  *
  * The early result is used only if the file is the same one after pytest exits (same inode, size
  * and nanosecond modification time); otherwise, or when pytest never printed the line (`-q`), the
