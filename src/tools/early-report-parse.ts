@@ -33,7 +33,7 @@ export class EarlyReportParse {
 
   constructor(
     private readonly reportPath: string,
-    private readonly parse: () => Promise<(file: string) => Promise<JUnitSummary>>,
+    private readonly parse: (file: string) => Promise<JUnitSummary>,
   ) {
     // pytest prints the path made absolute and normalised.
     this.announcement = `generated xml file: ${path.resolve(reportPath)}`;
@@ -51,7 +51,7 @@ export class EarlyReportParse {
     this.started = (async () => {
       const version = await versionOf(this.reportPath);
       try {
-        return { version, settled: { summary: await (await this.parse())(this.reportPath) } };
+        return { version, settled: { summary: await this.parse(this.reportPath) } };
       } catch (error) {
         return { version, settled: { error } }; // never rejects: a run that ends early may not ask
       }

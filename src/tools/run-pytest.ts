@@ -85,7 +85,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   // idle core while the tests run (on a single core the warm-up would only take time from pytest).
   let warmUp: Promise<{ stop: () => void } | undefined> | undefined;
   const canWarmUp = os.availableParallelism() > 1;
-  const early = new EarlyReportParse(reportPath, async () => (await loadJUnitReport()).parseJUnitReport);
+  const early = new EarlyReportParse(reportPath, async (file) => (await loadJUnitReport()).parseJUnitReport(file));
   const result = await context.sandbox.run({
     command: input.python,
     args,

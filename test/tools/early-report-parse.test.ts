@@ -43,10 +43,10 @@ describe('EarlyReportParse', () => {
     const stdout = await runPytest();
     const announcement = stdout.indexOf('generated xml file: ');
     expect(announcement).toBeGreaterThan(0);
-    let loads = 0;
-    const early = new EarlyReportParse(report, async () => {
-      loads += 1;
-      return parseJUnitReport;
+    let parses = 0;
+    const early = new EarlyReportParse(report, async (file) => {
+      parses += 1;
+      return parseJUnitReport(file);
     });
     // 7-character slices: the announcement is always cut somewhere.
     const startedAt = feed(early, stdout, 7);
@@ -55,20 +55,20 @@ describe('EarlyReportParse', () => {
 
     const result = await early.result();
     expect(result).toEqual({ summary: await parseJUnitReport(report) });
-    expect(loads).toBe(1);
+    expect(parses).toBe(1);
   });
 
   it('gives nothing when the report changed after the parse started, so the caller parses it again', async () => {
     const stdout = await runPytest();
-    // The parser loads right after the file's version is taken: change the file in between.
+    // The parse starts right after the file's version is taken: change the file in between.
     let versionTaken!: () => void;
     const taken = new Promise<void>((resolve) => (versionTaken = resolve));
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const early = new EarlyReportParse(report, async () => {
+    const early = new EarlyReportParse(report, async (file) => {
       versionTaken();
       await released;
-      return parseJUnitReport;
+      return parseJUnitReport(file);
     });
     feed(early, stdout, 4096);
     await taken;
@@ -80,18 +80,18 @@ describe('EarlyReportParse', () => {
   it('passes on the parse error of a broken report that stayed as it was', async () => {
     const stdout = await runPytest();
     await writeFile(report, '<testsuites><testsuite name="pytest"><testcase name="cut'); // before qf reads it
-    const early = new EarlyReportParse(report, async () => parseJUnitReport);
+    const early = new EarlyReportParse(report, parseJUnitReport);
     feed(early, stdout, 4096);
     const result = await early.result();
     expect(result && 'error' in result && (result.error as Error).message).toMatch(/truncated or not valid XML/);
   });
 
   it('never starts with -q, where pytest does not print the line, nor for another report path', async () => {
-    const quiet = new EarlyReportParse(report, async () => parseJUnitReport);
+    const quiet = new EarlyReportParse(report, parseJUnitReport);
     expect(feed(quiet, await runPytest('-q'), 4096)).toBeUndefined();
     expect(await quiet.result()).toBeUndefined();
 
-    const other = new EarlyReportParse(path.join(work.dir, 'other.xml'), async () => parseJUnitReport);
+    const other = new EarlyReportParse(path.join(work.dir, 'other.xml'), parseJUnitReport);
     expect(feed(other, await runPytest(), 4096)).toBeUndefined();
   });
 });
