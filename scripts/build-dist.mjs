@@ -27,14 +27,6 @@ const COMMON = {
 // them out only drops ssh2's faster ciphers (unused: Docker is reached over its local socket).
 await build({ ...COMMON, entryPoints: [{ in: 'src/action/index.ts', out: 'index' }], chunkNames: 'chunks/[name]-[hash]', external: ['*.node'] });
 
-/** Leaves the CLI's import of early-start.js to the CommonJS build of it, dist/early-start.cjs. */
-const earlyStartOnItsOwn = {
-  name: 'early-start-on-its-own',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\/early-start\.js$/ }, () => ({ path: './early-start.cjs', external: true }));
-  },
-};
-
 // The `qf` CLI (bin/qf.js). It runs from an installed package, so the store's drivers stay in
 // node_modules (sqlite3 is a native addon, pg loads optional modules at run time, dockerode pulls in
 // gRPC and ssh2): the bundle stays small and a subprocess run never loads them.
@@ -43,9 +35,5 @@ await build({
   entryPoints: [{ in: 'src/cli/index.ts', out: 'cli' }],
   chunkNames: 'chunks/cli-[name]-[hash]',
   external: ['*.node', 'sqlite3', 'pg', 'pg-native', 'dockerode'],
-  plugins: [earlyStartOnItsOwn],
 });
 
-// The CLI's first module (src/cli/early-start.ts) as CommonJS on its own: bin/qf.js requires it
-// before anything else, and the CLI bundle imports that same module instead of a copy of it.
-await build({ ...COMMON, entryPoints: [{ in: 'src/cli/early-start.ts', out: 'early-start' }], outExtension: { '.js': '.cjs' }, format: 'cjs', splitting: false, banner: {} });

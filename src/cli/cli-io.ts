@@ -1,5 +1,3 @@
-import type { WarmPytest } from '../sandbox/warm-pytest.js';
-
 /** Where a command writes; tests pass their own to read what a user would see. */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -9,6 +7,4 @@ export interface CliIo {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM: the run stops and writes evidence marked incomplete. */
   signal?: AbortSignal;
-  /** `qf run`: a Python already importing pytest (see startWarmPytest); the entry point discards it. */
-  warmPytest?: WarmPytest;
 }

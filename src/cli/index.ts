@@ -1,8 +1,7 @@
-// First, and before the rest of the CLI has even loaded: `qf run` starts pytest's Python here.
-import { warmPytest } from './early-start.js';
+import { main } from './main.js';
 
-// The entry point: with early-start.ts, the only place the CLI reads the process. A first Ctrl-C
-// stops the run and still writes its evidence (marked incomplete); a second one exits at once.
+// The entry point: the only place the CLI reads the process. A first Ctrl-C stops the run and
+// still writes its evidence (marked incomplete); a second one exits at once.
 const interrupt = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -12,16 +11,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const argv = process.argv.slice(2);
-const { main } = await import('./main.js');
-try {
-  process.exitCode = await main(argv, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    env: process.env,
-    cwd: process.cwd(),
-    signal: interrupt.signal,
-    ...(warmPytest ? { warmPytest } : {}),
-  });
-} finally {
-  await warmPytest?.discard();
-}
+process.exitCode = await main(argv, {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+  signal: interrupt.signal,
+});

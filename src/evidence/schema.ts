@@ -1,9 +1,12 @@
 import * as z from 'zod';
 
 /**
- * evidence.json, version 1: everything needed to re-check a verdict later. The publish half of the
+ * evidence.json, version 2: everything needed to re-check a verdict later. The publish half of the
  * Action treats it as untrusted input and validates it with this schema before believing any of it.
  */
+
+/** Version 2 dropped `steps[].sandbox.warmStart` (see evidence-v1.ts, which still reads version 1). */
+export const EVIDENCE_SCHEMA_VERSION = 2;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case sha256 hex digest');
 
@@ -51,8 +54,6 @@ export const StepResultSchema = z.object({
       oomKilled: z.boolean(),
       imageDigest: z.string().optional(),
       fallbackReason: z.string().optional(),
-      /** `qf run`: pytest ran in a Python that had imported it while qf prepared the run (`used`), or why that Python started the plain command instead. */
-      warmStart: z.object({ used: z.boolean(), reason: z.string().optional() }).optional(),
       stdoutTail: z.string(),
       stderrTail: z.string(),
       droppedBytes: z.number().int(),
@@ -104,7 +105,7 @@ export const AuditEventSchema = z.object({
 });
 
 export const EvidenceSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(EVIDENCE_SCHEMA_VERSION),
   complete: z.boolean(),
   incompleteReason: z.string().optional(),
   runId: z.string(),

@@ -5,22 +5,24 @@ import { EvidenceFile } from '../constants.js';
 import { QfError } from '../errors.js';
 import { sha256File } from './artifact-index.js';
 import { evidenceSealDigest } from './write-evidence.js';
-import { EvidenceSchema, type Evidence } from './schema.js';
+import { EvidenceV1Schema, upgradeEvidenceV1, type EvidenceV1 } from './evidence-v1.js';
+import { EVIDENCE_SCHEMA_VERSION, EvidenceSchema, type Evidence } from './schema.js';
 
 export type EvidenceCheck = { ok: true; evidence: Evidence; checkedArtifacts: number } | { ok: false; problem: string };
 
-/** Reads and schema-checks evidence.json; it may come from an untrusted artifact. */
-export async function readEvidence(file: string): Promise<Evidence> {
+/** Reads and schema-checks evidence.json (this version or version 1); it may come from an untrusted artifact. */
+export async function readEvidence(file: string): Promise<Evidence | EvidenceV1> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new QfError('EVIDENCE_INVALID', `Cannot read ${file} as JSON: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = EvidenceSchema.safeParse(raw);
+  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion === 1 ? 1 : EVIDENCE_SCHEMA_VERSION;
+  const parsed = (version === 1 ? EvidenceV1Schema : EvidenceSchema).safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
-    throw new QfError('EVIDENCE_INVALID', `${file} does not match the evidence schema v1: ${first.path.join('.') || '(root)'}: ${first.message}`);
+    throw new QfError('EVIDENCE_INVALID', `${file} does not match the evidence schema v${version}: ${first.path.join('.') || '(root)'}: ${first.message}`);
   }
   return parsed.data;
 }
@@ -34,7 +36,7 @@ export async function verifyEvidence(target: string): Promise<EvidenceCheck> {
   if (!info) return { ok: false, problem: `${target} does not exist` };
   const file = info.isDirectory() ? path.join(target, EvidenceFile.evidence) : target;
   const dir = path.dirname(file);
-  let evidence: Evidence;
+  let evidence: Evidence | EvidenceV1;
   try {
     evidence = await readEvidence(file);
   } catch (error) {
@@ -56,5 +58,5 @@ export async function verifyEvidence(target: string): Promise<EvidenceCheck> {
   if (seal?.action !== 'evidence.sealed') return { ok: false, problem: 'the audit chain does not end with an evidence.sealed event' };
   const expected = evidenceSealDigest(evidence);
   if (seal.data.digest !== expected) return { ok: false, problem: `evidence.json was changed after it was sealed (seal digest ${String(seal.data.digest).slice(0, 12)}…, content digest ${expected.slice(0, 12)}…)` };
-  return { ok: true, evidence, checkedArtifacts: evidence.artifacts.length };
+  return { ok: true, evidence: evidence.schemaVersion === 1 ? upgradeEvidenceV1(evidence) : evidence, checkedArtifacts: evidence.artifacts.length };
 }

@@ -7,7 +7,7 @@ import type { RunState } from '../orchestrator/run-state.js';
 import type { Policy } from '../policy/schema.js';
 import { digestOf } from '../util/canonical-json.js';
 import { indexArtifacts } from './artifact-index.js';
-import type { ArtifactEntry, Evidence } from './schema.js';
+import { EVIDENCE_SCHEMA_VERSION, type ArtifactEntry, type Evidence } from './schema.js';
 
 export interface EvidenceParts {
   state: RunState;
@@ -22,7 +22,7 @@ export interface EvidenceParts {
 }
 
 /** The digest an `evidence.sealed` audit event carries: everything but the seal itself. */
-export function evidenceSealDigest(evidence: Evidence): string {
+export function evidenceSealDigest(evidence: Pick<Evidence, 'audit'>): string {
   return digestOf({ ...evidence, audit: evidence.audit.filter((event) => event.action !== 'evidence.sealed') });
 }
 
@@ -37,7 +37,7 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 export function assembleEvidence(parts: EvidenceParts, artifacts: ArtifactEntry[], events: readonly AuditEvent[]): Evidence {
   const { state } = parts;
   return {
-    schemaVersion: 1,
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
     complete: parts.complete,
     ...(parts.incompleteReason !== undefined ? { incompleteReason: parts.incompleteReason } : {}),
     runId: state.runId,

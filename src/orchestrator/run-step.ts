@@ -41,7 +41,6 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
             oomKilled: sandbox.oomKilled,
             ...(sandbox.imageDigest !== undefined ? { imageDigest: sandbox.imageDigest } : {}),
             ...(sandbox.fallbackReason !== undefined ? { fallbackReason: sandbox.fallbackReason } : {}),
-            ...(sandbox.warmStart ? { warmStart: sandbox.warmStart } : {}),
             stdoutTail: sandbox.stdout.text.slice(-4_096),
             stderrTail: sandbox.stderr.text.slice(-4_096),
             droppedBytes: sandbox.stdout.droppedBytes + sandbox.stderr.droppedBytes,

@@ -47,14 +47,6 @@ export interface SandboxResult {
   spawnError?: string;
   /** Set when the policy allowed a fallback from container to subprocess and it happened. */
   fallbackReason?: string;
-  /** Set when the command went to a Python started ahead of time (see WarmPytest). */
-  warmStart?: WarmStart;
-}
-
-/** Whether pytest ran in the Python that had imported it ahead of time, or why that Python started the plain command instead. */
-export interface WarmStart {
-  used: boolean;
-  reason?: string;
 }
 
 export interface Sandbox {

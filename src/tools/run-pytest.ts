@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_PYTHON, PYTEST_EXTRA_ENV } from '../constants.js';
 import { isQfError } from '../errors.js';
 import type { TestCounts } from '../evidence/schema.js';
 import type { SandboxResult } from '../sandbox/types.js';
-import { EarlyReportParse } from './early-report-parse.js';
+import { parseJUnitReport } from './junit-report.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
 import type { ToolDefinition, ToolRun } from './tool-definition.js';
 
@@ -56,10 +55,6 @@ export function versionsFromHeader(stdoutHead: string): { python: string | null;
 /** How much of stdout's beginning is kept to read the session header (the capped output keeps the tail). */
 const HEADER_BYTES = 4_096;
 
-/** The report parser (with saxes) loads once pytest is running: nothing before it starts needs it. */
-let junitReportModule: Promise<typeof import('./junit-report.js')> | undefined;
-const loadJUnitReport = () => (junitReportModule ??= import('./junit-report.js'));
-
 /** pytest's command line: the policy's paths and arguments plus what qf needs from the run. */
 export function pytestArguments(input: { paths: readonly string[]; args: readonly string[] }, reportPath: string): string[] {
   return [
@@ -81,11 +76,6 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   const reportPath = path.join(context.stepDir, 'junit.xml');
   const args = pytestArguments(input, reportPath);
   let stdoutHead = '';
-  // pytest's first output means its start-up is over: load the report parser and warm it up on the
-  // idle core while the tests run (on a single core the warm-up would only take time from pytest).
-  let warmUp: Promise<{ stop: () => void } | undefined> | undefined;
-  const canWarmUp = os.availableParallelism() > 1;
-  const early = new EarlyReportParse(reportPath, async (file) => (await loadJUnitReport()).parseJUnitReport(file));
   const result = await context.sandbox.run({
     command: input.python,
     args,
@@ -97,16 +87,11 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     maxOutputBytes: context.maxOutputBytes,
     onOutput: (stream, chunk) => {
       if (stream === 'stdout' && stdoutHead.length < HEADER_BYTES) stdoutHead += chunk;
-      warmUp ??= loadJUnitReport().then((junit) => (canWarmUp ? junit.warmUpJUnitParser() : undefined));
-      // The report is written: the real parse takes over from the warm-up.
-      if (stream === 'stdout' && early.onStdout(chunk)) void warmUp.then((running) => running?.stop());
       context.onOutput?.(stream, chunk);
     },
     ...(context.signal ? { signal: context.signal } : {}),
   });
 
-  (await warmUp)?.stop();
-  const { parseJUnitReport } = await loadJUnitReport();
   const versions = versionsFromHeader(stdoutHead) ?? versionsFromHeader(result.stdout.text);
   const base = { sandbox: result, artifacts: [] as string[], ...(versions ? { versions } : {}) };
   if (result.timedOut) {
@@ -115,9 +100,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
 
   let summary;
   try {
-    const parsedEarly = await early.result();
-    if (parsedEarly && 'error' in parsedEarly) throw parsedEarly.error;
-    summary = parsedEarly?.summary ?? (await parseJUnitReport(reportPath));
+    summary = await parseJUnitReport(reportPath);
   } catch (error) {
     if (!isQfError(error, 'TOOL_FAILED')) throw error;
     const missing = /does not exist/.test(error.message);

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/constants.js';
 import type { Evidence } from '../../src/evidence/schema.js';
+import { verifyEvidence } from '../../src/evidence/verify-evidence.js';
 import { PROJECTS_DIR, REPO_ROOT, tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
+
+/** A real bundle of evidence schema version 1, written by `qf run` at commit afc5011 (see test/fixtures/README.md). */
+const V1_BUNDLE = path.join(REPO_ROOT, 'test/fixtures/evidence-v1');
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' };
 
@@ -115,6 +119,34 @@ describe('qf verify', () => {
     await writeFile(file, JSON.stringify(evidence, null, 2));
   }
 
+  it('writes evidence of schema version 2, with no warmStart on any step', async () => {
+    const evidence = JSON.parse(await readFile(path.join(goodOut, 'evidence.json'), 'utf8')) as Evidence;
+    expect(evidence.schemaVersion).toBe(2);
+    expect(evidence.steps[0]?.sandbox).toBeDefined();
+    expect(Object.keys(evidence.steps[0]!.sandbox!)).not.toContain('warmStart');
+  });
+
+  it('accepts a version-1 bundle written by qf before warm start was removed, and returns it as version 2', async () => {
+    const result = await qf(['verify', V1_BUNDLE], work.dir);
+    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; verdict fail\n`, stderr: '' });
+    const check = await verifyEvidence(V1_BUNDLE);
+    if (!check.ok) throw new Error(check.problem);
+    expect(check.evidence.schemaVersion).toBe(2);
+    expect(check.evidence.steps[0]?.sandbox?.exitCode).toBe(1);
+    expect(Object.keys(check.evidence.steps[0]!.sandbox!)).not.toContain('warmStart');
+  });
+
+  it('checks a version-1 bundle\'s seal over its warmStart too', async () => {
+    const dir = path.join(work.dir, 'v1-edited');
+    await cp(V1_BUNDLE, dir, { recursive: true });
+    const file = path.join(dir, 'evidence.json');
+    const evidence = JSON.parse(await readFile(file, 'utf8')) as { steps: { sandbox: { warmStart: unknown } }[] };
+    expect(evidence.steps[0]!.sandbox.warmStart).toEqual({ used: true });
+    evidence.steps[0]!.sandbox.warmStart = { used: false, reason: 'edited' };
+    await writeFile(file, JSON.stringify(evidence, null, 2));
+    expect((await qf(['verify', dir], work.dir)).stderr).toMatch(/: evidence\.json was changed after it was sealed/);
+  });
+
   it('accepts untouched evidence, by folder or by file', async () => {
     const byDir = await qf(['verify', goodOut], work.dir);
     expect(byDir.code).toBe(0);
@@ -176,11 +208,11 @@ describe('qf verify', () => {
   it('refuses evidence that does not match the schema, and a missing target', async () => {
     const dir = await copyOfEvidence('schema-broken');
     await editEvidence(dir, (evidence) => {
-      (evidence as { schemaVersion: number }).schemaVersion = 2;
+      (evidence as { schemaVersion: number }).schemaVersion = 3;
     });
     const result = await qf(['verify', dir], work.dir);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('does not match the evidence schema v1: schemaVersion: Invalid input: expected 1');
+    expect(result.stderr).toContain('does not match the evidence schema v2: schemaVersion: Invalid input: expected 2');
     const missing = await qf(['verify', 'nothing-here'], work.dir);
     expect(missing).toEqual({ code: 1, stdout: '', stderr: `✗ nothing-here: ${path.join(work.dir, 'nothing-here')} does not exist\n` });
   });

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQfError } from '../../src/errors.js';
 import type { TestCase } from '../../src/evidence/schema.js';
-import { parseJUnitReport, WARM_UP_TEST_CASES, warmUpJUnitParser } from '../../src/tools/junit-report.js';
+import { parseJUnitReport } from '../../src/tools/junit-report.js';
 import { PROJECTS_DIR, tempDir } from '../support/temp-git-repo.js';
 
 /**
@@ -120,17 +120,5 @@ describe('parseJUnitReport on broken reports', () => {
     const other = path.join(work.dir, 'other.xml');
     await writeFile(other, '<?xml version="1.0"?><coverage line-rate="0.9"/>');
     await expect(parseJUnitReport(other)).rejects.toThrow(`The JUnit report ${other} has no <testsuite> element; expected a pytest --junitxml report.`);
-  });
-});
-
-describe('warmUpJUnitParser', () => {
-  it('parses its whole made-up report without an error', async () => {
-    await expect(warmUpJUnitParser().done).resolves.toBe(WARM_UP_TEST_CASES);
-  });
-
-  it('stops when told to', async () => {
-    const warmUp = warmUpJUnitParser();
-    warmUp.stop();
-    await expect(warmUp.done).resolves.toBe(0);
   });
 });

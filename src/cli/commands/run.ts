@@ -7,12 +7,9 @@ import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
-import type { OrchestrateOptions, ProgressEvent } from '../../orchestrator/types.js';
+import type { ProgressEvent } from '../../orchestrator/types.js';
 import { changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
-import { defaultCreateSandbox } from '../../sandbox/default-create-sandbox.js';
-import { SubprocessSandbox } from '../../sandbox/subprocess-sandbox.js';
-import type { WarmPytest } from '../../sandbox/warm-pytest.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
@@ -38,11 +35,6 @@ function progressReporter(io: CliIo): (event: ProgressEvent) => void {
       io.stderr(`${event.status === 'passed' ? '✔' : '✗'} ${event.stepId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s\n`);
     }
   };
-}
-
-/** The subprocess sandbox hands its first pytest step to the warm-started Python; a container policy never sees it. */
-function warmSandboxFactory(warmPytest: WarmPytest): NonNullable<OrchestrateOptions['createSandbox']> {
-  return async (sandboxPolicy, audit) => (sandboxPolicy.mode === 'subprocess' ? new SubprocessSandbox({ warmPytest }) : defaultCreateSandbox(sandboxPolicy, audit));
 }
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
@@ -123,7 +115,6 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     onProgress: values.json ? undefined : progressReporter(io),
     ...(resume ? { resume } : {}),
     ...(io.signal ? { signal: io.signal } : {}),
-    ...(io.warmPytest ? { createSandbox: warmSandboxFactory(io.warmPytest) } : {}),
     });
   } finally {
     await recorder?.finish(outcome?.evidence);
