@@ -54,6 +54,10 @@ export const StepResultSchema = z.object({
       oomKilled: z.boolean(),
       imageDigest: z.string().optional(),
       fallbackReason: z.string().optional(),
+      /** Container mode: the OOM killer ended a process of the step other than the command (whose exit code stands). */
+      oomKilledDescendant: z.boolean().optional(),
+      /** Variables left out of the step's environment because their value is a credential: names and formats, never values. */
+      envDropped: z.array(z.object({ name: z.string(), format: z.string() })).optional(),
       stdoutTail: z.string(),
       stderrTail: z.string(),
       droppedBytes: z.number().int(),

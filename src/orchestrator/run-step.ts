@@ -41,6 +41,8 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
             oomKilled: sandbox.oomKilled,
             ...(sandbox.imageDigest !== undefined ? { imageDigest: sandbox.imageDigest } : {}),
             ...(sandbox.fallbackReason !== undefined ? { fallbackReason: sandbox.fallbackReason } : {}),
+            ...(sandbox.oomKilledDescendant ? { oomKilledDescendant: true } : {}),
+            ...(sandbox.envDropped?.length ? { envDropped: sandbox.envDropped } : {}),
             stdoutTail: sandbox.stdout.text.slice(-4_096),
             stderrTail: sandbox.stderr.text.slice(-4_096),
             droppedBytes: sandbox.stdout.droppedBytes + sandbox.stderr.droppedBytes,

@@ -2,6 +2,8 @@
  * The sandbox contract. Both implementations (subprocess, container) take the same request and
  * return the same result, so tools never know which one ran them.
  */
+import type { DroppedEnvVar } from './sandbox-env.js';
+
 export interface SandboxRequest {
   /** Executable and arguments; never passed through a shell. */
   command: string;
@@ -36,7 +38,7 @@ export interface SandboxResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
-  /** Container mode only: the kernel's OOM killer ended the command. */
+  /** The kernel's OOM killer ended the command itself (container mode only; see oomKilledDescendant). */
   oomKilled: boolean;
   durationMs: number;
   stdout: CapturedOutput;
@@ -47,6 +49,10 @@ export interface SandboxResult {
   spawnError?: string;
   /** Set when the policy allowed a fallback from container to subprocess and it happened. */
   fallbackReason?: string;
+  /** Variables the sandbox left out because their value is a credential: names and formats, never values. */
+  envDropped?: DroppedEnvVar[];
+  /** Container mode: the OOM killer ended a process of the step other than the command; the command's own exit stands. */
+  oomKilledDescendant?: boolean;
 }
 
 export interface Sandbox {
