@@ -58,6 +58,17 @@ export const StepResultSchema = z.object({
       oomKilledDescendant: z.boolean().optional(),
       /** Variables left out of the step's environment because their value is a credential: names and formats, never values. */
       envDropped: z.array(z.object({ name: z.string(), format: z.string() })).optional(),
+      /** Container mode: the output folder's bounds, what came out of it and what was refused (links, pipes, files past the limit). */
+      output: z
+        .object({
+          limitBytes: z.number().int(),
+          maxFiles: z.number().int(),
+          files: z.number().int(),
+          bytes: z.number().int(),
+          refused: z.array(z.object({ path: z.string(), reason: z.string() })),
+          refusedUnlisted: z.number().int(),
+        })
+        .optional(),
       stdoutTail: z.string(),
       stderrTail: z.string(),
       droppedBytes: z.number().int(),

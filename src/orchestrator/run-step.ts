@@ -43,6 +43,7 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
             ...(sandbox.fallbackReason !== undefined ? { fallbackReason: sandbox.fallbackReason } : {}),
             ...(sandbox.oomKilledDescendant ? { oomKilledDescendant: true } : {}),
             ...(sandbox.envDropped?.length ? { envDropped: sandbox.envDropped } : {}),
+            ...(sandbox.output ? { output: sandbox.output } : {}),
             stdoutTail: sandbox.stdout.text.slice(-4_096),
             stderrTail: sandbox.stderr.text.slice(-4_096),
             droppedBytes: sandbox.stdout.droppedBytes + sandbox.stderr.droppedBytes,

@@ -21,6 +21,8 @@ export const ContainerSchema = z
     tmpfs_mb: z.number().int().min(1).default(64).describe('Size of the writable, noexec /tmp.'),
     user: z.string().default('65534:65534').describe('uid:gid the step runs as; never root.'),
     nofile: z.number().int().min(64).default(1024).describe('Most open file descriptors per process (ulimit nofile).'),
+    output_mb: z.number().int().min(1).max(16_384).default(256).describe('Most MiB a step may leave in its output folder (a tmpfs of this size; writes past it fail with ENOSPC).'),
+    output_max_files: z.number().int().min(1).max(1_000_000).default(10_000).describe('Most files and folders a step may leave in its output folder; more are refused and recorded.'),
   })
   .describe('Container sandbox settings; used when sandbox.mode is "container".');
 

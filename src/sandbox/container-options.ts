@@ -19,15 +19,22 @@ export function assertNonRootUser(user: string): void {
  * The create options of one step's container. Every limit of the issue is here, in one place, so a
  * review of the hardening is a review of this function:
  * - no network at all (`none` and NetworkDisabled, so not even loopback to the host's services);
- * - a read-only root, writable only through a small noexec/nosuid tmpfs `/tmp` and the output folder;
+ * - a read-only root, writable only through a small noexec/nosuid tmpfs `/tmp` and the output folder,
+ *   itself a size- and inode-limited tmpfs volume (see ContainerOutput), never a host folder;
  * - no capabilities, no-new-privileges (setuid binaries gain nothing), a non-root user;
  * - pids, memory (swap not on top), CPU and ulimits, with core dumps off;
  * - an init process that reaps zombies and forwards the kill;
- * - the repository read-only and the output folder writable at the same absolute paths as on the
+ * - the repository read-only and the output volume writable at the same absolute paths as on the
  *   host, and the same working directory, so tools build argv with host paths and nothing is rewritten.
  * `cwd` must already be confined to the repository (see confinePath).
  */
-export function containerOptions(request: SandboxRequest, cwd: string, settings: ContainerPolicy, image: string): Docker.ContainerCreateOptions {
+export function containerOptions(
+  request: SandboxRequest,
+  cwd: string,
+  settings: ContainerPolicy,
+  image: string,
+  outputMount: Docker.MountSettings,
+): Docker.ContainerCreateOptions {
   assertNonRootUser(settings.user);
   const memoryBytes = settings.memory_mb * 1024 * 1024;
   return {
@@ -53,7 +60,7 @@ export function containerOptions(request: SandboxRequest, cwd: string, settings:
       Mounts: [
         // Mounts (not Binds): no "a:b:ro" parsing of paths with colons, and a missing source is an error.
         { Type: 'bind', Source: request.repoDir, Target: request.repoDir, ReadOnly: true },
-        { Type: 'bind', Source: request.outputDir, Target: request.outputDir, ReadOnly: false },
+        outputMount,
       ],
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -7,11 +7,19 @@ import type { ContainerPolicy } from '../policy/schema.js';
 import { CappedOutput } from './capped-output.js';
 import { confinePath } from './confine-path.js';
 import { containerOptions } from './container-options.js';
+import { ContainerOutput } from './container-output.js';
 import { describeEngine } from './docker-engine.js';
-import type { Sandbox, SandboxRequest, SandboxResult } from './types.js';
+import { screenEnvValues } from './sandbox-env.js';
+import type { OutputRecord, Sandbox, SandboxRequest, SandboxResult } from './types.js';
 
 /** After the container exits, how long its output stream may take to drain before we stop waiting. */
 const DRAIN_MS = 5_000;
+
+/** How long the output holder outlives the step's deadline at most, should qf die without removing it. */
+const HOLDER_SLACK_SECONDS = 600;
+
+/** The init process exits with this when the command died of SIGKILL (128 + 9). */
+const EXIT_SIGKILL = 137;
 
 /** tini (the init process) reports a command it could not exec like this, with exit code 127. */
 const TINI_EXEC_FAILED = /\[FATAL tini \(\d+\)\] (exec .* failed: .*)/;
@@ -57,7 +65,8 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
  * subprocess sandbox's, so the result has the same shape in both modes.
  *
  * The repository must be readable by the container's non-root user (a checkout normally is, a
- * `mkdtemp` folder is not: 0700).
+ * `mkdtemp` folder is not: 0700). The output folder is not mounted: the step writes to a bounded
+ * volume whose regular files are copied into it afterwards (see ContainerOutput).
  */
 export class ContainerSandbox implements Sandbox {
   readonly mode = 'container' as const;
@@ -67,15 +76,16 @@ export class ContainerSandbox implements Sandbox {
   async run(request: SandboxRequest): Promise<SandboxResult> {
     const { docker, settings } = this.options;
     const cwd = confinePath(request.repoDir, request.cwd ?? '.', 'working directory');
-    // The step runs as a non-root uid that does not own the folder; it is the one place it may write.
+    const { env, dropped } = screenEnvValues(request.env);
+    // qf's own folder: the step never writes to it (its output volume is copied here afterwards).
     await mkdir(request.outputDir, { recursive: true });
-    await chmod(request.outputDir, 0o777);
 
     const stdout = new CappedOutput(request.maxOutputBytes);
     const stderr = new CappedOutput(request.maxOutputBytes);
     // From create to exit: the step's cost as the runner sees it, engine work included.
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    const screened = dropped.length > 0 ? { envDropped: dropped } : {};
     const notStarted = (reason: string): SandboxResult => ({
       mode: this.mode,
       exitCode: null,
@@ -86,11 +96,38 @@ export class ContainerSandbox implements Sandbox {
       stdout: stdout.result(),
       stderr: stderr.result(),
       spawnError: reason,
+      ...screened,
     });
 
+    let output: ContainerOutput;
+    try {
+      output = await ContainerOutput.open(docker, settings, request.timeoutMs / 1000 + HOLDER_SLACK_SECONDS);
+    } catch (error) {
+      const status = statusCode(error);
+      if (status === 404 || (status !== undefined && status >= 500) || isConnectionError(error)) throw await this.unavailable(error);
+      if (status === undefined) throw error;
+      return notStarted(`the output folder's holder container could not start (the image needs a \`sleep\` command): ${errorMessage(error)}`);
+    }
+    try {
+      return { ...(await this.runInContainer({ ...request, env }, cwd, output, stdout, stderr, elapsed, notStarted)), ...screened };
+    } finally {
+      await output.remove();
+    }
+  }
+
+  private async runInContainer(
+    request: SandboxRequest,
+    cwd: string,
+    output: ContainerOutput,
+    stdout: CappedOutput,
+    stderr: CappedOutput,
+    elapsed: () => number,
+    notStarted: (reason: string) => SandboxResult,
+  ): Promise<SandboxResult> {
+    const { docker, settings } = this.options;
     let container: Docker.Container;
     try {
-      container = await docker.createContainer(containerOptions(request, cwd, settings, settings.image));
+      container = await docker.createContainer(containerOptions(request, cwd, settings, settings.image, output.mount(request.outputDir)));
     } catch (error) {
       const status = statusCode(error);
       if (status === 404 || (status !== undefined && status >= 500) || isConnectionError(error)) throw await this.unavailable(error);
@@ -136,8 +173,12 @@ export class ContainerSandbox implements Sandbox {
       // Collect the logs before the container is removed (the finally below).
       await settleWithin(drained, DRAIN_MS);
       const info = await container.inspect();
-      const oomKilled = info.State.OOMKilled === true;
       const exitCode = info.State.ExitCode ?? waited.StatusCode ?? null;
+      // Docker flags a container OOMKilled when the OOM killer ended any process in it. That is the
+      // command only if the command itself died of SIGKILL; a child killed while the command went on
+      // (and, say, pytest finished its report) leaves the command's own exit standing.
+      const cgroupOom = info.State.OOMKilled === true;
+      const oomKilled = cgroupOom && !timedOut && exitCode === EXIT_SIGKILL;
       const stderrResult = stderr.result();
       const execFailed = exitCode === 127 ? TINI_EXEC_FAILED.exec(stderrResult.text) : null;
 
@@ -155,16 +196,21 @@ export class ContainerSandbox implements Sandbox {
         code = null;
       }
 
+      const copied = await output.copyTo(request.outputDir, settings.output_max_files);
+      const outputRecord: OutputRecord = { limitBytes: settings.output_mb * 1024 * 1024, maxFiles: settings.output_max_files, ...copied };
+
       return {
         mode: this.mode,
         exitCode: code,
         signal,
         timedOut,
         oomKilled,
+        ...(cgroupOom && !oomKilled ? { oomKilledDescendant: true } : {}),
         durationMs,
         stdout: stdout.result(),
         stderr: stderrResult,
         imageDigest: info.Image,
+        output: outputRecord,
         ...(execFailed?.[1] !== undefined ? { spawnError: execFailed[1] } : {}),
       };
     } catch (error) {

@@ -53,6 +53,25 @@ export interface SandboxResult {
   envDropped?: DroppedEnvVar[];
   /** Container mode: the OOM killer ended a process of the step other than the command; the command's own exit stands. */
   oomKilledDescendant?: boolean;
+  /** Container mode: what the step left in its output folder, within the policy's limits, and what was refused. */
+  output?: OutputRecord;
+}
+
+/** Something a step left in its output folder that qf did not take, and why. */
+export interface OutputRefusal {
+  path: string;
+  reason: string;
+}
+
+/** Container mode: the bounds of the output folder and what came out of it. */
+export interface OutputRecord {
+  limitBytes: number;
+  maxFiles: number;
+  files: number;
+  bytes: number;
+  refused: OutputRefusal[];
+  /** Refusals beyond the listed ones. */
+  refusedUnlisted: number;
 }
 
 export interface Sandbox {

@@ -17,6 +17,8 @@ const RunPytestInput = z.strictObject({
 });
 type RunPytestInput = z.infer<typeof RunPytestInput>;
 
+const OOM_KILLED = "pytest itself was killed by the kernel's OOM killer at the sandbox's memory limit (sandbox.container.memory_mb).";
+
 /** pytest's documented exit codes. */
 const PYTEST_EXIT = { ok: 0, testsFailed: 1, interrupted: 2, internalError: 3, usageError: 4, noTests: 5 } as const;
 
@@ -38,6 +40,7 @@ export function pytestMetrics(counts: TestCounts, durationSeconds: number): Reco
 
 function explainNoReport(result: SandboxResult): string {
   if (result.spawnError) return `pytest could not be started: ${result.spawnError}`;
+  if (result.oomKilled) return OOM_KILLED;
   const output = `${result.stderr.text}\n${result.stdout.text}`;
   if (/No module named pytest/.test(output)) return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
   const tail = output.trim().split('\n').slice(-5).join('\n');
@@ -126,6 +129,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     case PYTEST_EXIT.interrupted:
       return { ...withReport, status: 'error', reason: counts.errors > 0 ? `pytest stopped: ${counts.errors} errors during collection.` : 'pytest was interrupted.' };
     default:
+      if (result.oomKilled) return { ...withReport, status: 'error', reason: OOM_KILLED };
       return { ...withReport, status: 'error', reason: `pytest exited with code ${result.exitCode ?? result.signal} (usage or internal error): ${result.stderr.text.trim().split('\n').slice(-3).join(' ')}` };
   }
 }

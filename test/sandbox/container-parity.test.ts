@@ -69,9 +69,10 @@ describe.each([
     expect(inContainer.run.tests?.notable.map(({ id, outcome, file, line }) => ({ id, outcome, file, line }))).toEqual(
       host.run.tests?.notable.map(({ id, outcome, file, line }) => ({ id, outcome, file, line })),
     );
-    // Same result shape; only the container result carries an image digest.
-    const { imageDigest, ...containerShape } = inContainer.run.sandbox!;
+    // Same result shape; only the container result carries an image digest and its output folder's record.
+    const { imageDigest, output, ...containerShape } = inContainer.run.sandbox!;
     expect(imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(output).toMatchObject({ files: 1, refused: [], refusedUnlisted: 0 }); // junit.xml
     expect(Object.keys(containerShape).sort()).toEqual(Object.keys(host.run.sandbox!).sort());
     expect(containerShape.exitCode).toBe(host.run.sandbox!.exitCode);
   });

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { setTimeout } from 'node:timers/promises';
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +56,7 @@ async function runEscape(
     pytestArgs?: string[];
     signal?: AbortSignal;
     onStarted?: (outputDir: string) => void;
+    onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   } = {},
 ): Promise<PytestRun> {
   const outputDir = path.join(await mkdtemp(path.join(tmpdir(), 'qf-container-test-')), 'out');
@@ -68,6 +68,7 @@ async function runEscape(
   options.onStarted?.(outputDir);
   const result = await sandbox.run({
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     command: 'python3',
     args: ['-m', 'pytest', '-q', `--junitxml=${junit}`, '-o', 'junit_family=xunit1', '-p', 'no:cacheprovider', ...(options.pytestArgs ?? [])],
     repoDir,
@@ -147,6 +148,38 @@ describe('ContainerSandbox escapes', () => {
     expect(result).toMatchObject({ mode: 'container', oomKilled: true, timedOut: false, exitCode: null, signal: 'SIGKILL' });
   });
 
+  it('does not report a step whose child was OOM-killed as an OOM kill when the command finished', async () => {
+    const { result, outcomes } = await runEscape('oom-child', { settings: { memory_mb: 96 } });
+
+    expect(result, result.stdout.text + result.stderr.text).toMatchObject({ exitCode: 0, signal: null, timedOut: false, oomKilled: false, oomKilledDescendant: true });
+    expect([...outcomes.values()]).toEqual(['passed', 'passed']);
+  });
+
+  it('bounds what a step leaves in its output folder and records what it refused', async () => {
+    const { result, outputDir, outcomes } = await runEscape('output-flood', { settings: { output_mb: 8, output_max_files: 50 } });
+
+    expect(result, result.stdout.text + result.stderr.text).toMatchObject({ exitCode: 0, timedOut: false });
+    // Every write past the bounds failed inside (the tests assert ENOSPC), and the report came out.
+    expect([...outcomes.values()]).toEqual(['passed', 'passed', 'passed']);
+    const output = result.output!;
+    expect(output).toMatchObject({ limitBytes: 8 * 1024 * 1024, maxFiles: 50, files: 50 });
+    expect(output.refused).toEqual(
+      expect.arrayContaining([
+        { path: 'passwd-link', reason: 'a symlink entry, not a regular file: not copied' },
+        { path: 'root-link', reason: 'a symlink entry, not a regular file: not copied' },
+        { path: 'pipe', reason: 'a fifo entry, not a regular file: not copied' },
+        { path: expect.stringMatching(/^zz-many\/\d{6}$/), reason: 'over the limit of 50 files and folders (sandbox.container.output_max_files)' },
+      ]),
+    );
+    // On the host: only what was taken, nothing to follow, within the size limit.
+    const left = await readdir(outputDir, { recursive: true, withFileTypes: true });
+    expect(left.length).toBeLessThanOrEqual(50);
+    expect(left.filter((entry) => !entry.isFile() && !entry.isDirectory())).toEqual([]);
+    const sizes = await Promise.all(left.filter((entry) => entry.isFile()).map(async (entry) => (await lstat(path.join(entry.parentPath, entry.name))).size));
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(output.bytes).toBe(sizes.reduce((sum, size) => sum + size, 0));
+  });
+
   it('kills the container at the deadline and removes it', async () => {
     const { result, outputDir } = await runEscape('deadline', { timeoutMs: 5_000 });
 
@@ -170,14 +203,13 @@ describe('ContainerSandbox escapes', () => {
 describe('ContainerSandbox result', () => {
   it('kills and removes the container when the caller aborts', async () => {
     const abort = new AbortController();
-    // Abort once the test inside is running (it has written its container id), not at a guessed time.
-    const abortWhenRunning = async (outputDir: string) => {
-      const marker = path.join(outputDir, 'container-id.txt');
-      while (!abort.signal.aborted && !(await stat(marker).catch(() => undefined))?.size) await setTimeout(100);
-      abort.abort();
-    };
-    const { result, outputDir } = await runEscape('deadline', { timeoutMs: 120_000, onStarted: (dir) => void abortWhenRunning(dir), signal: abort.signal });
-    abort.abort(); // ends the poll if the run finished without writing its marker
+    // Abort once the test inside is running (it says so on stdout, read live), not at a guessed time.
+    const { result, outputDir } = await runEscape('deadline', {
+      timeoutMs: 120_000,
+      pytestArgs: ['-s'],
+      onOutput: (_stream, chunk) => chunk.includes('sleeping past the deadline') && abort.abort(),
+      signal: abort.signal,
+    });
 
     expect(result).toMatchObject({ timedOut: false, exitCode: null, signal: 'SIGKILL' });
     await expectContainerGone((await readFile(path.join(outputDir, 'container-id.txt'), 'utf8')).trim());
