@@ -7,6 +7,9 @@ import { throttling } from '@octokit/plugin-throttling';
 const QfOctokit = Octokit.plugin(restEndpointMethods, paginateRest, retry, throttling);
 export type GitHubClient = InstanceType<typeof QfOctokit>;
 
+/** The throttling plugin's group that spaces write requests (a Bottleneck group). */
+export type WriteGroup = NonNullable<NonNullable<ConstructorParameters<typeof QfOctokit>[0]>['throttle']>['write'];
+
 export interface ClientLog {
   debug(message: string): void;
   info(message: string): void;
@@ -20,8 +23,8 @@ export interface ClientTuning {
   retryAfterBaseValue?: number;
   /** Retries of a 5xx / 429 before giving up. Default 3. */
   retries?: number;
-  /** Spacing between write requests. Default: the throttling plugin's own (1 s, as GitHub recommends). */
-  writeIntervalMs?: number;
+  /** Spaces write requests. Default: the throttling plugin's own (1 s apart, as GitHub recommends). */
+  writeGroup?: WriteGroup;
   /** Retries after a primary or secondary rate limit. Default 2. */
   rateLimitRetries?: number;
 }
@@ -51,33 +54,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       onRateLimit: onLimit('Rate limit'),
       onSecondaryRateLimit: onLimit('Secondary rate limit'),
       ...(tuning.retryAfterBaseValue === undefined ? {} : { retryAfterBaseValue: tuning.retryAfterBaseValue }),
-      ...(tuning.writeIntervalMs === undefined ? {} : { write: spacedGroup(tuning.writeIntervalMs) }),
+      ...(tuning.writeGroup === undefined ? {} : { write: tuning.writeGroup }),
     },
   });
-}
-
-type WriteGroup = NonNullable<NonNullable<ConstructorParameters<typeof QfOctokit>[0]>['throttle']>['write'];
-
-/**
- * A stand-in for the plugin's Bottleneck write group (the only part it uses is `key().schedule()`):
- * writes run one at a time, `intervalMs` apart. Bottleneck itself is not our dependency.
- */
-function spacedGroup(intervalMs: number): WriteGroup {
-  let last = Promise.resolve();
-  let lastAt = 0;
-  const limiter = {
-    schedule<T>(...args: unknown[]): Promise<T> {
-      const fn = args.find((arg): arg is (...rest: unknown[]) => Promise<T> => typeof arg === 'function');
-      const fnIndex = fn ? args.indexOf(fn) : -1;
-      const rest = args.slice(fnIndex + 1);
-      const run = last.then(async () => {
-        const wait = lastAt + intervalMs - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        lastAt = Date.now();
-      });
-      last = run.catch(() => undefined);
-      return run.then(() => (fn ? fn(...rest) : (undefined as T)));
-    },
-  };
-  return { key: () => limiter } as unknown as WriteGroup;
 }

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Bottleneck from 'bottleneck';
+import type { ClientTuning } from '../../src/github/create-github-client.js';
 import { FakeArtifactService } from './fake-artifact-service.js';
 import { FakeGitHub } from './fake-github.js';
 import type { FixtureRepo } from './python-project.js';
@@ -165,8 +167,14 @@ export function resetHarness(harness: Harness): void {
   artifacts.calls.length = 0;
 }
 
-/** Retry and throttle waits shrunk to milliseconds; the logic under test is the same. */
-export const FAST_TUNING = { retryAfterBaseValue: 1, writeIntervalMs: 0 };
+/**
+ * Retry and throttle waits shrunk to milliseconds; the logic under test is the same. Writes still
+ * go one at a time through a real Bottleneck group (the plugin's own kind), just without the 1 s gap.
+ */
+export const FAST_TUNING: ClientTuning = {
+  retryAfterBaseValue: 1,
+  writeGroup: new Bottleneck.Group({ id: 'qf-test-write', maxConcurrent: 1, minTime: 0 }) as unknown as NonNullable<ClientTuning['writeGroup']>,
+};
 
 export interface ActionResult {
   exitCode: number;
