@@ -1,6 +1,6 @@
 import { ExitCode } from '../constants.js';
 import type { CliIo } from './cli-io.js';
-import { runCommand, RUN_USAGE } from './commands/run.js';
+import { qfRunCommand, QF_RUN_USAGE } from './commands/qf-run.js';
 import { exitCodeForError, formatError } from './exit-code-for-error.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -9,7 +9,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 // `run` is loaded with the CLI; every other command loads when it is used, so a run does not pay
 // for JSON Schema generation, the golden set or the store's drivers (sqlite3, pg).
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  run: { run: runCommand, usage: RUN_USAGE },
+  run: { run: qfRunCommand, usage: QF_RUN_USAGE },
   validate: { run: validateCommand, usage: 'qf validate FILE...' },
   schema: { run: async (argv, io) => (await import('./commands/schema.js')).schemaCommand(argv, io), usage: 'qf schema [--evidence]' },
   verify: { run: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io), usage: 'qf verify DIR|evidence.json' },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { verifyAuditChain } from '../audit/audit-chain.js';
 import { EvidenceFile } from '../constants.js';
 import { QfError } from '../errors.js';
-import { sha256File } from './artifact-index.js';
+import { sha256File } from './index-artifacts.js';
 import { evidenceSealDigest } from './write-evidence.js';
 import { EvidenceV1Schema, upgradeEvidenceV1, type EvidenceV1 } from './evidence-v1.js';
 import { EVIDENCE_SCHEMA_VERSION, EvidenceSchema, type Evidence } from './schema.js';

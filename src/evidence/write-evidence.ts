@@ -6,7 +6,7 @@ import type { Judgement } from '../gate/judge.js';
 import type { RunState } from '../orchestrator/run-state.js';
 import type { Policy } from '../policy/schema.js';
 import { digestOf } from '../util/canonical-json.js';
-import { indexArtifacts } from './artifact-index.js';
+import { indexArtifacts } from './index-artifacts.js';
 import { EVIDENCE_SCHEMA_VERSION, type ArtifactEntry, type Evidence } from './schema.js';
 
 export interface EvidenceParts {

@@ -2,8 +2,8 @@
  * Governance: PSMP artifacts and conflicts, checkpoints, the durable audit log and compliance
  * reports, and the SecureGateway in front of every LLM call.
  */
-export { ComplianceAuditor, TrailMirror, projectChain, runChain, type ComplianceAuditorOptions } from './audit/compliance-auditor.js';
-export type { AuditVerification, ChainVerification } from './audit/verify-stored-chains.js';
+export { ComplianceAuditor, TrailMirror, projectChain, runChain, type ComplianceAuditorOptions } from './compliance/compliance-auditor.js';
+export type { AuditVerification, ChainVerification } from './compliance/verify-stored-chains.js';
 export { PsmpEngine, type PsmpEngineOptions } from './psmp/psmp-engine.js';
 export { detectConflicts, findConflictsFor, findCycle } from './psmp/detect-conflicts.js';
 export { buildBlockingReport } from './psmp/blocking-report.js';
@@ -17,6 +17,6 @@ export { SecureGateway, type CompletionResult, type GatewayDecision, type LlmTas
 export { classifySensitivity, type Classification, type ClassifyInput } from './gateway/classify-sensitivity.js';
 export { ROUTING_POLICIES, SENSITIVITY_ORDER, type Route, type RoutingPolicyName } from './gateway/routing-policies.js';
 export type { ChatMessage } from './gateway/openai-client.js';
-export { buildComplianceReport, type ComplianceReport } from './audit/compliance-report.js';
-export { renderComplianceReport, type ReportFormat } from './audit/render-compliance-report.js';
-export { verifyStoredChains } from './audit/verify-stored-chains.js';
+export { buildComplianceReport, type ComplianceReport } from './compliance/compliance-report.js';
+export { renderComplianceReport, type ReportFormat } from './compliance/render-compliance-report.js';
+export { verifyStoredChains } from './compliance/verify-stored-chains.js';

@@ -16,7 +16,7 @@ import type { Sandbox } from '../sandbox/types.js';
 import { acceptApprovals } from './accept-approvals.js';
 import { inRunLedger, type ArtifactLedger } from './artifact-ledger.js';
 import { blockingFindings, declareStepArtifacts } from './govern-run.js';
-import { indexArtifacts } from '../evidence/artifact-index.js';
+import { indexArtifacts } from '../evidence/index-artifacts.js';
 import { collectMetrics } from './collect-metrics.js';
 import { initialRunState, TRANSITIONS, type RunState } from './run-state.js';
 import { refusedStep, runStep, skippedStep } from './run-step.js';

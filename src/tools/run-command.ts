@@ -11,7 +11,7 @@ type RunCommandInput = z.infer<typeof RunCommandInput>;
 
 const OUTPUT_TAIL_LINES = 40;
 
-async function runCommand(input: RunCommandInput, context: ToolContext): Promise<ToolRun> {
+async function runNamedCommand(input: RunCommandInput, context: ToolContext): Promise<ToolRun> {
   const argv = context.commands[input.command];
   if (!argv || argv.length === 0) {
     return { status: 'refused', reason: `Command "${input.command}" is not listed under tools.commands in the policy.`, metrics: {}, artifacts: [] };
@@ -48,5 +48,5 @@ export const runCommandTool: ToolDefinition<RunCommandInput> = {
   description: 'Runs a command the policy names under tools.commands (lint, build) and reports its exit code and output tail.',
   input: RunCommandInput as z.ZodType<RunCommandInput>,
   metrics: ['command.<name>.exit_code', 'command.failed'],
-  run: runCommand,
+  run: runNamedCommand,
 };

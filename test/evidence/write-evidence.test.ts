@@ -2,7 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QF_VERSION } from '../../src/constants.js';
-import { indexArtifacts } from '../../src/evidence/artifact-index.js';
+import { indexArtifacts } from '../../src/evidence/index-artifacts.js';
 import { dependencyFingerprint, gitRepro, parseVersionProbe } from '../../src/evidence/repro.js';
 import { sha256Hex } from '../../src/util/canonical-json.js';
 import { REPO_ROOT, runGit, tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runGoldenDataset } from '../../golden/run-golden.js';
+import { runGoldenDataset } from '../../gate/run-golden.js';
 import type { CliIo } from '../cli-io.js';
 
 /** `qf golden [FILE]`: runs the gate's regression cases; exit 1 when any case regressed. */

@@ -16,7 +16,7 @@ import { formatRunResult } from '../format-run-result.js';
 import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
-export const RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
+export const QF_RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
        [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`;
 
 /** How often a long step reports that it is still running. */
@@ -37,7 +37,7 @@ function progressReporter(io: CliIo): (event: ProgressEvent) => void {
   };
 }
 
-export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -56,7 +56,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (!values.repo) throw new QfError('BAD_INPUT', `--repo DIR is required.\nUsage: ${RUN_USAGE}`);
+  if (!values.repo) throw new QfError('BAD_INPUT', `--repo DIR is required.\nUsage: ${QF_RUN_USAGE}`);
   if (values.approve && values.approvals) throw new QfError('BAD_INPUT', 'Use either --approve or --approvals FILE, not both.');
 
   const repoDir = path.resolve(io.cwd, values.repo);

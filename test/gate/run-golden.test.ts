@@ -3,8 +3,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQfError } from '../../src/errors.js';
-import { GoldenDatasetSchema } from '../../src/golden/golden-case.js';
-import { runGoldenDataset } from '../../src/golden/run-golden.js';
+import { GoldenDatasetSchema } from '../../src/gate/golden-case.js';
+import { runGoldenDataset } from '../../src/gate/run-golden.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
 import { REPO_ROOT, tempDir } from '../support/temp-git-repo.js';
 

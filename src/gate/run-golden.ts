@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { QfError } from '../errors.js';
-import { judge } from '../gate/judge.js';
+import { judge } from './judge.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import { GoldenDatasetSchema, type GoldenCase } from './golden-case.js';
 
