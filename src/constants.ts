@@ -1,11 +1,16 @@
 /** Every name that crosses a boundary (exit codes, check runs, files, metrics) lives here once. */
 
 /** Documented process exit codes of `qf` and of the Action's step outcome. */
+/** Every exit code of `qf` and the Action (README, "Exit codes"); errors map to them in errors.ts. */
 export const ExitCode = {
   pass: 0,
   gateFailed: 1,
   badInput: 2,
   waitingForHuman: 3,
+  /** GitHub's API failed after retries, or qf itself failed (a bug): neither says anything about the change. */
+  error: 4,
+  /** Stopped by SIGINT/SIGTERM; the evidence is written, marked incomplete. 128 + SIGINT, as shells do. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

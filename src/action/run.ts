@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { ExitCode } from '../constants.js';
-import { errorMessage, isQfError } from '../errors.js';
+import { errorMessage, exitCodeForError, isQfError } from '../errors.js';
 import { type ClientTuning, createGitHubClient } from '../github/create-github-client.js';
 import { actionLog } from './action-log.js';
 import { readContext } from './context.js';
@@ -16,8 +16,8 @@ export interface RunOverrides {
 const USER_AGENT = 'qualityfoundry-action';
 
 /**
- * The Action: inputs and runner context in, one of two modes, an exit code out (0 pass, 1 gate failed,
- * 2 bad input or configuration, 3 waiting for approval). It never throws; errors fail the step.
+ * The Action: inputs and runner context in, one of two modes, an exit code out (README, "Exit codes";
+ * errors map through the same table as the CLI's). It never throws; errors fail the step.
  */
 export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
   let exitCode: ExitCode;
@@ -29,7 +29,7 @@ export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
     exitCode = inputs.mode === 'publish' ? await runPublish({ inputs, context, octokit }) : await runGate({ inputs, context, octokit });
   } catch (error) {
     core.setFailed(isQfError(error) ? error.message : `Unexpected error: ${errorMessage(error)}`);
-    exitCode = isQfError(error) && error.code !== 'GITHUB_API' ? ExitCode.badInput : ExitCode.gateFailed;
+    exitCode = exitCodeForError(error);
   }
   process.exitCode = exitCode;
   return exitCode;

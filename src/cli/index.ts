@@ -1,3 +1,4 @@
+import { ExitCode } from '../constants.js';
 import { main } from './main.js';
 
 // The entry point: the only place the CLI reads the process. A first Ctrl-C stops the run and
@@ -5,7 +6,7 @@ import { main } from './main.js';
 const interrupt = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (interrupt.signal.aborted) process.exit(130);
+    if (interrupt.signal.aborted) process.exit(ExitCode.interrupted);
     interrupt.abort(signal);
   });
 }

@@ -1,51 +1,62 @@
 import { ExitCode } from '../constants.js';
+import { exitCodeForError, isQfError, QfError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
-import { qfRunCommand, QF_RUN_USAGE } from './commands/qf-run.js';
-import { exitCodeForError, formatError } from './exit-code-for-error.js';
+import { COMMAND_USAGE, type CommandName } from './command-usage.js';
+import { qfRunCommand } from './commands/qf-run.js';
 import { validateCommand } from './commands/validate.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 // `run` is loaded with the CLI; every other command loads when it is used, so a run does not pay
 // for JSON Schema generation, the golden set or the store's drivers (sqlite3, pg).
-const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  run: { run: qfRunCommand, usage: QF_RUN_USAGE },
-  validate: { run: validateCommand, usage: 'qf validate FILE...' },
-  schema: { run: async (argv, io) => (await import('./commands/schema.js')).schemaCommand(argv, io), usage: 'qf schema [--evidence]' },
-  verify: { run: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io), usage: 'qf verify DIR|evidence.json' },
-  golden: { run: async (argv, io) => (await import('./commands/golden.js')).goldenCommand(argv, io), usage: 'qf golden [FILE]' },
-  metrics: { run: async (argv, io) => (await import('./commands/metrics.js')).metricsCommand(argv, io), usage: 'qf metrics' },
-  audit: { run: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io), usage: 'qf audit verify|list [--db PATH | --database-url URL]' },
-  report: { run: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io), usage: 'qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]' },
-  checkpoint: { run: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io), usage: 'qf checkpoint list|create|restore … [--db PATH | --database-url URL]' },
+const COMMANDS: Record<CommandName, Command> = {
+  run: qfRunCommand,
+  validate: validateCommand,
+  schema: async (argv, io) => (await import('./commands/schema.js')).schemaCommand(argv, io),
+  verify: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io),
+  golden: async (argv, io) => (await import('./commands/golden.js')).goldenCommand(argv, io),
+  metrics: async (argv, io) => (await import('./commands/metrics.js')).metricsCommand(argv, io),
+  audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
+  report: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io),
+  checkpoint: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io),
 };
 
 export const HELP = `qf — QualityFoundry, the evidence-first quality gate
 
 Commands:
-${Object.values(COMMANDS).map((command) => `  ${command.usage}`).join('\n')}
+${Object.values(COMMAND_USAGE).map((usage) => `  ${usage}`).join('\n')}
 
 Exit codes: 0 pass · 1 gate failed or blocked · 2 bad input or configuration · 3 waiting for a human
+            4 GitHub's API or qf itself failed · 130 interrupted (evidence marked incomplete)
 `;
 
-/** The CLI without a process: argv in, exit code out. Tests call this directly. */
+const isCommandName = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
+
+/** The CLI without a process: argv in, exit code out. Commands throw; only this formats. Tests call it directly. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(HELP);
     return name ? ExitCode.pass : ExitCode.badInput;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  if (!isCommandName(name)) {
     io.stderr(`qf: unknown command "${name}".\n\n${HELP}`);
     return ExitCode.badInput;
   }
   try {
-    return await command.run(rest, io);
-  } catch (error) {
-    // Bad flags from parseArgs arrive as TypeErrors with a code; they are input errors too.
-    const flagError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    io.stderr(flagError ? `qf ${name}: ${(error as Error).message}\nUsage: ${command.usage}\n` : `${formatError(error)}\n`);
+    return await COMMANDS[name](rest, io);
+  } catch (thrown) {
+    // Bad flags from parseArgs arrive as TypeErrors with a code: the command line does not fit.
+    const flagError = (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const error = flagError ? new QfError('USAGE', (thrown as Error).message, { cause: thrown }) : thrown;
+    io.stderr(`${formatError(name, error)}\n`);
     return exitCodeForError(error);
   }
+}
+
+function formatError(command: CommandName, error: unknown): string {
+  if (isQfError(error, 'USAGE')) return `qf ${command}: ${error.message}\nUsage: ${COMMAND_USAGE[command]}`;
+  if (isQfError(error)) return `qf: ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `qf: unexpected error: ${message}\nThis is a bug in qf; please report it with the command you ran.`;
 }

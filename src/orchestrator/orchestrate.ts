@@ -163,7 +163,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
         sandbox = await (options.createSandbox ?? defaultCreateSandbox)(policy.sandbox, audit);
       }
       for (const step of plan.steps.slice(state.steps.length)) {
-        if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) before step ${step.id}.`);
+        if (options.signal?.aborted) throw new QfError('INTERRUPTED', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) before step ${step.id}.`);
         if (state.shortCircuit) {
           state.steps.push(skippedStep(step, `skipped: ${state.shortCircuit.reason}`));
           continue;
@@ -191,7 +191,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
           },
           ...(options.signal ? { signal: options.signal } : {}),
         });
-        if (options.signal?.aborted) throw new QfError('BAD_INPUT', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) during step ${step.id}; its result is not used.`);
+        if (options.signal?.aborted) throw new QfError('INTERRUPTED', `Run interrupted (${String(options.signal.reason ?? 'aborted')}) during step ${step.id}; its result is not used.`);
         state.steps.push(result);
         if (versions && !state.versions.python) state.versions = versions;
         state.budget.usedMs += result.durationMs;

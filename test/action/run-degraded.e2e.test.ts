@@ -63,6 +63,18 @@ describe('run() when publishing check runs is not possible', () => {
   });
 });
 
+describe('run() when GitHub\'s API fails before the gate can decide', () => {
+  it('exits 4, not 1: a failing API says nothing about the change', async () => {
+    harness.github.faults.push({ method: 'GET', path: /\/pulls\/\d+\/files/, status: 500, times: Infinity });
+    const repo = await createFixtureRepo(PASSING_CHANGE);
+    const result = await runOnPullRequest(harness, repo);
+    expect(result.exitCode).toBe(4);
+    // 1 + 3 retries of the listing, then nothing is run or judged.
+    expect(harness.github.requests.filter((request) => request.path.endsWith('/files')).map((request) => request.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    expect(result.outputs.verdict).toBeUndefined();
+  });
+});
+
 describe('run() with bad inputs', () => {
   it('fails the step with exit code 2 and names each bad input and what was expected', async () => {
     const repo = await createFixtureRepo(PASSING_CHANGE);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/audit-chain.js';
+import { main } from '../../src/cli/main.js';
 import { auditCommand } from '../../src/cli/commands/audit.js';
 import { checkpointCommand } from '../../src/cli/commands/checkpoint.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
@@ -23,10 +24,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const COMMAND_NAMES = new Map<typeof auditCommand, string>([[auditCommand, 'audit'], [reportCommand, 'report'], [checkpointCommand, 'checkpoint']]);
+
+/** Runs the command through main(), which formats what it throws: the way `qf` runs it. */
 async function run(command: typeof auditCommand, argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await command(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const code = await main([COMMAND_NAMES.get(command)!, ...argv], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env: {}, cwd: process.cwd() });
   return { code, stdout, stderr };
 }
 

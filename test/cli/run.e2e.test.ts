@@ -315,7 +315,22 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     expect(unknown.stderr.split('\n')[1]).toBe('Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...');
     const missing = await qf(['run'], { cwd: '/' });
     expect(missing.code).toBe(ExitCode.badInput);
-    expect(missing.stderr.split('\n')[0]).toBe('qf: --repo DIR is required.');
+    expect(missing.stderr.split('\n').slice(0, 2)).toEqual(['qf run: --repo DIR is required.', 'Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...']);
     expectNoStackTrace(unknown.stderr + missing.stderr);
+  });
+
+  it('exits 130 when interrupted, with the evidence written and marked incomplete', async () => {
+    const repo = await tempGitRepo('passing');
+    repos.push(repo);
+    const out = path.join(path.dirname(repo.dir), 'out');
+    const interrupt = new AbortController();
+    interrupt.abort('SIGINT');
+    let stderr = '';
+    const code = await main(['run', '--repo', repo.dir, '--out', out], { stdout: () => undefined, stderr: (text) => (stderr += text), env: BASE_ENV, cwd: repo.dir, signal: interrupt.signal });
+    expect(code).toBe(ExitCode.interrupted);
+    expect(code).toBe(130);
+    expect(stderr).toBe('qf: Run interrupted (SIGINT) before step unit.\n');
+    const evidence = await readJson<Evidence>(path.join(out, 'evidence.json'));
+    expect(evidence).toMatchObject({ complete: false, incompleteReason: 'Run interrupted (SIGINT) before step unit.' });
   });
 });

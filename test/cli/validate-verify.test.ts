@@ -47,7 +47,7 @@ describe('qf validate', () => {
   });
 
   it('needs at least one file', async () => {
-    expect(await qf(['validate'], PROJECTS_DIR)).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf: Usage: qf validate FILE...\n' });
+    expect(await qf(['validate'], PROJECTS_DIR)).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf validate: expected at least one policy FILE\nUsage: qf validate FILE...\n' });
   });
 });
 

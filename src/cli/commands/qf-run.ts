@@ -16,9 +16,6 @@ import { formatRunResult } from '../format-run-result.js';
 import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
-export const QF_RUN_USAGE = `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
-       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`;
-
 /** How often a long step reports that it is still running. */
 const PROGRESS_INTERVAL_MS = 10_000;
 
@@ -56,8 +53,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (!values.repo) throw new QfError('BAD_INPUT', `--repo DIR is required.\nUsage: ${QF_RUN_USAGE}`);
-  if (values.approve && values.approvals) throw new QfError('BAD_INPUT', 'Use either --approve or --approvals FILE, not both.');
+  if (!values.repo) throw new QfError('USAGE', '--repo DIR is required.');
+  if (values.approve && values.approvals) throw new QfError('USAGE', 'Use either --approve or --approvals FILE, not both.');
 
   const repoDir = path.resolve(io.cwd, values.repo);
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));

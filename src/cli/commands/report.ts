@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
-import { QfError, errorMessage } from '../../errors.js';
+import { QfError } from '../../errors.js';
 import { buildComplianceReport, renderComplianceReport, type ReportFormat } from '../../governance/index.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../cli-io.js';
@@ -8,40 +8,34 @@ import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
-const USAGE = 'usage: qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]';
 const FORMATS: readonly ReportFormat[] = ['json', 'md', 'csv'];
 
 /** `qf report`: the compliance report of one repository over a period, on stdout. */
 export async function reportCommand(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...STORE_FLAGS,
+      repo: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string', default: 'md' },
+    },
+  });
+  if (!values.repo || !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) throw new QfError('BAD_INPUT', `--repo is '${values.repo ?? ''}'; expected OWNER/NAME`);
+  if (!values.since) throw new QfError('USAGE', '--since is required');
+  const format = values.format as ReportFormat;
+  if (!FORMATS.includes(format)) throw new QfError('BAD_INPUT', `--format is '${values.format}'; expected json, md or csv`);
+  const since = parseDate(values.since, '--since');
+  const until = values.until ? parseDate(values.until, '--until') : now().toISOString();
+  if (until <= since) throw new QfError('BAD_INPUT', `--until (${until}) is not after --since (${since})`);
+  const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        ...STORE_FLAGS,
-        repo: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        format: { type: 'string', default: 'md' },
-      },
-    });
-    if (!values.repo || !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) throw new QfError('BAD_INPUT', `--repo is '${values.repo ?? ''}'; expected OWNER/NAME\n${USAGE}`);
-    if (!values.since) throw new QfError('BAD_INPUT', `--since is required\n${USAGE}`);
-    const format = values.format as ReportFormat;
-    if (!FORMATS.includes(format)) throw new QfError('BAD_INPUT', `--format is '${values.format}'; expected json, md or csv`);
-    const since = parseDate(values.since, '--since');
-    const until = values.until ? parseDate(values.until, '--until') : now().toISOString();
-    if (until <= since) throw new QfError('BAD_INPUT', `--until (${until}) is not after --since (${since})`);
-    const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
-    try {
-      const report = await buildComplianceReport(store, { repo: values.repo, since, until, now: now() });
-      io.stdout(renderComplianceReport(report, format));
-      return ExitCode.pass;
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    io.stderr(`qf report: ${errorMessage(error)}\n`);
-    return ExitCode.badInput;
+    const report = await buildComplianceReport(store, { repo: values.repo, since, until, now: now() });
+    io.stdout(renderComplianceReport(report, format));
+    return ExitCode.pass;
+  } finally {
+    await store.close();
   }
 }
 

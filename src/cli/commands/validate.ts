@@ -6,7 +6,7 @@ import type { CliIo } from '../cli-io.js';
 
 /** `qf validate FILE...`: every problem of every file, then exit 2 if any file has one. */
 export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0) throw new QfError('BAD_INPUT', 'Usage: qf validate FILE...');
+  if (argv.length === 0) throw new QfError('USAGE', 'expected at least one policy FILE');
   let failed = 0;
   for (const file of argv) {
     try {

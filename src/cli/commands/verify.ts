@@ -6,7 +6,7 @@ import type { CliIo } from '../cli-io.js';
 /** `qf verify DIR|evidence.json`: re-checks digests, the audit chain and the seal. */
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
   const target = argv[0];
-  if (!target || argv.length > 1) throw new QfError('BAD_INPUT', 'Usage: qf verify DIR|evidence.json');
+  if (!target || argv.length > 1) throw new QfError('USAGE', 'expected one DIR or evidence.json');
   const check = await verifyEvidence(path.resolve(io.cwd, target));
   if (!check.ok) {
     io.stderr(`✗ ${target}: ${check.problem}\n`);

@@ -1,0 +1,18 @@
+/** Each command's usage, written once: `qf --help` lists them, and a command line that does not fit prints its own. */
+export const COMMAND_USAGE = {
+  run: `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
+       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`,
+  validate: 'qf validate FILE...',
+  schema: 'qf schema [--evidence]',
+  verify: 'qf verify DIR|evidence.json',
+  golden: 'qf golden [FILE]',
+  metrics: 'qf metrics',
+  audit: `qf audit verify [--chain NAME] [--json] [--db PATH | --database-url URL]
+       qf audit list [--repo OWNER/NAME] [--chain NAME] [--actor A] [--action A] [--subject S] [--since DATE] [--until DATE] [--db PATH | --database-url URL]`,
+  report: 'qf report --repo OWNER/NAME --since DATE [--until DATE] --format json|md|csv [--db PATH | --database-url URL]',
+  checkpoint: `qf checkpoint list --repo OWNER/NAME [--json] [--db PATH | --database-url URL]
+       qf checkpoint create --repo OWNER/NAME [--label TEXT] [--keep-last N] [--db PATH | --database-url URL]
+       qf checkpoint restore ID [--db PATH | --database-url URL]`,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_USAGE;
