@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-var n=class extends Error{code;cause;constructor(e,s,o={}){super(s),this.name="QfError",this.code=e,o.cause!==void 0&&(this.cause=o.cause)}};function t(r,e){return r instanceof n&&(e===void 0||r.code===e)}function u(r){return r instanceof Error?r.message:String(r)}export{n as a,t as b,u as c};
