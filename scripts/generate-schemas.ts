@@ -4,7 +4,7 @@
  * is stale, which is how CI keeps them honest.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { GENERATED_SCHEMAS, renderJsonSchema } from '../src/policy/json-schemas.js';
+import { GENERATED_SCHEMAS, renderJsonSchema } from '../src/cli/json-schemas.js';
 
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -3,7 +3,7 @@ import { AuditTrail, type AuditEvent } from '../audit/audit-chain.js';
 import type { Evidence } from '../evidence/schema.js';
 import { storeLedger, type ArtifactLedger } from '../orchestrator/artifact-ledger.js';
 import type { Policy } from '../policy/schema.js';
-import { git } from '../planner/changed-files.js';
+import { git } from '../util/git.js';
 
 /** Checkpoints kept per project; older ones are deleted as new runs finish. */
 export const CHECKPOINTS_KEPT = 20;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { git } from '../planner/changed-files.js';
+import { git } from '../util/git.js';
 import { digestOf, sha256Hex } from '../util/canonical-json.js';
 import type { Evidence } from './schema.js';
 
@@ -37,12 +37,4 @@ export async function gitRepro(repoDir: string): Promise<Pick<Evidence['repro'],
     branch: head === '(detached)' ? 'HEAD' : (head ?? null),
     dirty: lines.some((line) => !line.startsWith('#')),
   };
-}
-
-/** The probe that reads Python's and pytest's versions; `-I` so nothing in the repository is imported. */
-export const VERSION_PROBE_ARGS = ['-I', '-c', 'import sys\nprint(sys.version.split()[0])\ntry:\n import pytest; print(pytest.__version__)\nexcept Exception: print("")'];
-
-export function parseVersionProbe(stdout: string): { python: string | null; pytest: string | null } {
-  const [python, pytest] = stdout.split('\n').map((line) => line.trim());
-  return { python: python || null, pytest: pytest || null };
 }

@@ -2,24 +2,12 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEvent, AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile, QF_VERSION } from '../constants.js';
-import type { Judgement } from '../gate/judge.js';
-import type { RunState } from '../orchestrator/run-state.js';
-import type { Policy } from '../policy/schema.js';
 import { digestOf } from '../util/canonical-json.js';
 import { indexArtifacts } from './index-artifacts.js';
 import { EVIDENCE_SCHEMA_VERSION, type ArtifactEntry, type Evidence } from './schema.js';
 
-export interface EvidenceParts {
-  state: RunState;
-  policy: Policy;
-  judgement: Judgement;
-  metrics: Record<string, number>;
-  repro: Evidence['repro'];
-  finishedAt: string;
-  complete: boolean;
-  incompleteReason?: string;
-  governance?: Pick<Evidence['governance'], 'conflicts' | 'vetoes'>;
-}
+/** What evidence.json is made of, besides what writing it adds (schema version, producer, artifact index, audit trail). */
+export type EvidenceInput = Omit<Evidence, 'schemaVersion' | 'producer' | 'artifacts' | 'audit'>;
 
 /** The digest an `evidence.sealed` audit event carries: everything but the seal itself. */
 export function evidenceSealDigest(evidence: Pick<Evidence, 'audit'>): string {
@@ -34,42 +22,26 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 }
 
 /** The evidence object of a run (no I/O): what evidence.json holds before its seal. */
-export function assembleEvidence(parts: EvidenceParts, artifacts: ArtifactEntry[], events: readonly AuditEvent[]): Evidence {
-  const { state } = parts;
+export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[], events: readonly AuditEvent[]): Evidence {
+  const { complete, incompleteReason, runId, startedAt, finishedAt, repro, policy, change, plan, approval, steps, metrics, gate, governance } = input;
   return {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
-    complete: parts.complete,
-    ...(parts.incompleteReason !== undefined ? { incompleteReason: parts.incompleteReason } : {}),
-    runId: state.runId,
-    startedAt: state.startedAt,
-    finishedAt: parts.finishedAt,
+    complete,
+    ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+    runId,
+    startedAt,
+    finishedAt,
     producer: { name: 'qualityfoundry', version: QF_VERSION },
-    repro: parts.repro,
-    policy: { ...state.policy, mode: parts.policy.mode },
-    change: {
-      base: state.change.base,
-      head: state.change.head,
-      changedFiles: state.change.changedFiles,
-      labels: state.change.labels,
-    },
-    plan: { planHash: state.plan?.planHash ?? '0'.repeat(64), steps: state.plan?.steps ?? [] },
-    approval: state.approval,
-    steps: state.steps,
-    metrics: parts.metrics,
-    gate: parts.judgement,
+    repro,
+    policy,
+    change,
+    plan,
+    approval,
+    steps,
+    metrics,
+    gate,
     artifacts,
-    governance: {
-      mode: parts.policy.mode,
-      budget: {
-        totalSeconds: parts.policy.budget.total_seconds,
-        usedSeconds: Math.round(state.budget.usedMs) / 1000,
-        maxRetries: parts.policy.budget.max_retries,
-        retries: state.budget.retries,
-      },
-      shortCircuit: state.shortCircuit,
-      conflicts: parts.governance?.conflicts ?? [],
-      vetoes: parts.governance?.vetoes ?? [],
-    },
+    governance,
     audit: [...events],
   };
 }
@@ -79,10 +51,10 @@ export function assembleEvidence(parts: EvidenceParts, artifacts: ArtifactEntry[
  * entries are reused), assembles the evidence and seals it with a last audit event carrying its
  * digest.
  */
-export async function writeEvidence(outDir: string, parts: EvidenceParts, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
+export async function writeEvidence(outDir: string, input: EvidenceInput, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
   const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known);
-  const evidence = assembleEvidence(parts, artifacts, audit.events);
-  audit.record({ actor: 'qf', action: 'evidence.sealed', subject: parts.state.runId, data: { digest: evidenceSealDigest(evidence), complete: parts.complete } });
+  const evidence = assembleEvidence(input, artifacts, audit.events);
+  audit.record({ actor: 'qf', action: 'evidence.sealed', subject: input.runId, data: { digest: evidenceSealDigest(evidence), complete: input.complete } });
   evidence.audit = [...audit.events];
   await writeFileAtomic(path.join(outDir, EvidenceFile.evidence), JSON.stringify(evidence, null, 2) + '\n');
   return evidence;

@@ -1,5 +1,5 @@
 import { QfError } from '../errors.js';
-import type { LoadedPolicy } from '../orchestrator/types.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { checkPolicyText, parsePolicy } from '../policy/load-policy.js';
 import type { RepoRef } from './check-run-types.js';
 import type { GitHubClient } from './create-github-client.js';

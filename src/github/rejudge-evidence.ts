@@ -2,7 +2,8 @@ import type { Evidence, Verdict } from '../evidence/schema.js';
 import { judge } from '../gate/judge.js';
 import { acceptApprovals } from '../orchestrator/accept-approvals.js';
 import { collectMetrics } from '../orchestrator/collect-metrics.js';
-import type { ApprovalSource, LoadedPolicy } from '../orchestrator/types.js';
+import type { ApprovalSource } from '../orchestrator/types.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { approvalRequirement, buildPlan } from '../planner/build-plan.js';
 
 /** How strict a verdict is: a claim may be stricter than what the rules give, never looser. */

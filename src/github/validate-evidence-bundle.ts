@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { EvidenceFile } from '../constants.js';
 import type { Evidence } from '../evidence/schema.js';
 import { verifyEvidence } from '../evidence/verify-evidence.js';
-import type { ApprovalSource, LoadedPolicy } from '../orchestrator/types.js';
+import type { ApprovalSource } from '../orchestrator/types.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { rejudgeEvidence } from './rejudge-evidence.js';
 
 /** evidence.json larger than this is refused before parsing: the bundle is untrusted input. */

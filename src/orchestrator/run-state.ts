@@ -1,11 +1,13 @@
 import type { AuditEvent } from '../audit/audit-chain.js';
-import type { Evidence, StepResult } from '../evidence/schema.js';
+import type { ArtifactEntry, Evidence, StepResult } from '../evidence/schema.js';
+import type { ChangeSet } from '../planner/change-set.js';
 import type { Plan } from '../planner/build-plan.js';
-import type { ChangeSet, RunNode } from './types.js';
+import type { RunNode } from './types.js';
 
 /**
- * Everything a run knows, as plain JSON. It is written to OUT/run-state.json after every node so a
- * run waiting for a human (or interrupted) can resume where it stopped.
+ * Everything a run knows, as plain JSON: each node takes it and returns the next one. It is written
+ * to OUT/run-state.json where a run stops or may be resumed from, so a run waiting for a human (or
+ * interrupted) can resume where it stopped.
  */
 export interface RunState {
   stateVersion: 1;
@@ -20,14 +22,18 @@ export interface RunState {
   budget: { usedMs: number; retries: number };
   shortCircuit: { reason: string; atStep: string | null } | null;
   versions: { python: string | null; pytest: string | null };
+  /** collect's output: the step artifacts as indexed for PSMP (reused by evidence.json) and what PSMP found. */
+  collected: { artifacts: ArtifactEntry[]; conflicts: Array<Record<string, unknown>>; blockingConflicts: number; blockingFindings: string[] } | null;
+  /** The verdict, once a node has decided it (judge; approve when rejected or still waiting). */
+  judgement: Evidence['gate'] | null;
   audit: AuditEvent[];
 }
 
-/** Which node may follow which: the state machine, written down once. */
+/** Which node may follow which: the state machine, written down once. The loop in orchestrate.ts follows it. */
 export const TRANSITIONS: Readonly<Record<RunNode, readonly RunNode[]>> = {
   load_policy: ['plan'],
   plan: ['approve'],
-  approve: ['execute', 'done'], // done: waiting for a human, or rejected
+  approve: ['execute', 'done'], // done: rejected
   execute: ['collect'],
   collect: ['judge'],
   judge: ['done'],
@@ -48,6 +54,8 @@ export function initialRunState(runId: string, startedAt: string, policy: RunSta
     budget: { usedMs: 0, retries: 0 },
     shortCircuit: null,
     versions: { python: null, pytest: null },
+    collected: null,
+    judgement: null,
     audit: [],
   };
 }

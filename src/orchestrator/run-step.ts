@@ -4,14 +4,16 @@ import { StepResultSchema, type StepResult } from '../evidence/schema.js';
 import type { PlanStep } from '../planner/build-plan.js';
 import type { Policy } from '../policy/schema.js';
 import type { Sandbox } from '../sandbox/types.js';
-import type { ToolRun } from '../tools/tool-definition.js';
+import { QfError } from '../errors.js';
+import type { ToolDefinition, ToolRun } from '../tools/tool-definition.js';
 import { findTool } from '../tools/tool-registry.js';
 
 export interface StepEnvironment {
   policy: Policy;
   repoDir: string;
   outDir: string;
-  sandbox: Sandbox;
+  /** Undefined when no planned tool is allowed: every step is then refused before it needs one. */
+  sandbox: Sandbox | undefined;
   env: Record<string, string>;
   audit: AuditTrail;
   subject: string;
@@ -64,10 +66,7 @@ export function skippedStep(step: PlanStep, reason: string): StepResult {
   return { id: step.id, tool: step.tool, status: 'skipped', reason, attempts: 0, durationMs: 0, metrics: {}, artifacts: [] };
 }
 
-/**
- * Runs one plan step: allowlist check, input contract, then attempts until the step finishes or
- * the retries are spent. Only errors and timeouts are retried: failing tests are an answer.
- */
+/** A step's result, after attempts until it finished or the retries were spent. Only errors and timeouts are retried: failing tests are an answer. */
 export interface StepRun {
   result: StepResult;
   retries: number;
@@ -75,20 +74,26 @@ export interface StepRun {
   versions?: ToolRun['versions'];
 }
 
+/**
+ * The tool a step may run, with its input checked against the tool's contract. Throws TOOL_REFUSED
+ * when the tool is unknown (removed since the policy was written), not in the policy's allowlist,
+ * or its input does not fit: nothing of it runs.
+ */
+export function allowedTool(step: PlanStep, policy: Policy): { tool: ToolDefinition<unknown>; input: unknown } {
+  const tool = findTool(step.tool);
+  if (!tool) throw new QfError('TOOL_REFUSED', `tool "${step.tool}" does not exist`);
+  if (!policy.tools.allowlist.includes(step.tool)) throw new QfError('TOOL_REFUSED', `tool "${step.tool}" is not in the policy's tools.allowlist (${policy.tools.allowlist.join(', ') || 'empty'})`);
+  const input = tool.input.safeParse(step.input);
+  if (!input.success) throw new QfError('TOOL_REFUSED', `input for ${step.tool} does not fit its contract: ${input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return { tool, input: input.data };
+}
+
+/** Runs one plan step (see allowedTool, which it calls first and whose TOOL_REFUSED it lets through). */
 export async function runStep(step: PlanStep, environment: StepEnvironment): Promise<StepRun> {
   const { policy, audit, subject } = environment;
-  const tool = findTool(step.tool);
-  if (!tool || !policy.tools.allowlist.includes(step.tool)) {
-    const reason = !tool ? `tool "${step.tool}" does not exist` : `tool "${step.tool}" is not in the policy's tools.allowlist (${policy.tools.allowlist.join(', ') || 'empty'})`;
-    audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool, reason } });
-    return { result: refusedStep(step, reason), retries: 0, budgetCut: false };
-  }
-  const input = tool.input.safeParse(step.input);
-  if (!input.success) {
-    const reason = `input for ${step.tool} does not fit its contract: ${input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
-    audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool, reason } });
-    return { result: refusedStep(step, reason), retries: 0, budgetCut: false };
-  }
+  const { tool, input } = allowedTool(step, policy);
+  const sandbox = environment.sandbox;
+  if (!sandbox) throw new Error(`No sandbox for step ${step.id}, whose tool is allowed`); // cannot happen: execute makes one when any tool is allowed
 
   const stepTimeoutMs = policy.sandbox.timeout_seconds * 1000;
   const started = performance.now();
@@ -102,10 +107,10 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     budgetCut = timeoutMs < stepTimeoutMs;
     environment.onAttempt?.(attempt);
     audit.record({ actor: 'orchestrator', action: 'step.started', subject, data: { step: step.id, tool: step.tool, attempt, timeoutMs: Math.round(timeoutMs) } });
-    run = await tool.run(input.data, {
+    run = await tool.run(input, {
       repoDir: environment.repoDir,
       stepDir: path.join(environment.outDir, 'reports', step.id),
-      sandbox: environment.sandbox,
+      sandbox,
       env: environment.env,
       timeoutMs,
       maxOutputBytes: policy.sandbox.max_output_bytes,

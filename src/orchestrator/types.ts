@@ -1,29 +1,10 @@
 import type { AuditTrail } from '../audit/audit-chain.js';
 import type { ExitCode } from '../constants.js';
 import type { ApprovalRecord, Evidence } from '../evidence/schema.js';
-import type { Policy, SandboxPolicy } from '../policy/schema.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
+import type { SandboxPolicy } from '../policy/schema.js';
+import type { ChangeSet } from '../planner/change-set.js';
 import type { Sandbox } from '../sandbox/types.js';
-
-/** A policy after loading and validation, with where it came from. */
-export interface LoadedPolicy {
-  policy: Policy;
-  /** Path as the user named it (repository-relative for the Action). */
-  path: string;
-  /** The commit or ref it was read at (the base SHA for pull requests); null for a local file. */
-  sourceRef: string | null;
-  /** sha256 of the file's bytes. */
-  sha256: string;
-}
-
-/** What changed: the planner's only input besides the policy. */
-export interface ChangeSet {
-  base: string | null;
-  head: string | null;
-  changedFiles: string[];
-  labels: string[];
-  /** Login of the pull request's author, when there is one (they may not approve by default). */
-  author?: string;
-}
 
 export interface ApprovalLookup {
   approvals: ApprovalRecord[];

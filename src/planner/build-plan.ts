@@ -1,5 +1,6 @@
-import type { ChangeSet, LoadedPolicy } from '../orchestrator/types.js';
-import { findTool } from '../tools/tool-registry.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
+import { TOOL_CONTRACTS } from '../policy/tool-contracts.js';
+import type { ChangeSet } from './change-set.js';
 import { digestOf } from '../util/canonical-json.js';
 import { matchChange } from './match-change.js';
 
@@ -30,7 +31,7 @@ export function buildPlan(loaded: LoadedPolicy, change: ChangeSet): Plan {
   loaded.policy.plan.forEach((rule, index) => {
     const matched = matchChange(rule.when, change);
     if (!matched) return;
-    const parsed = findTool(rule.run)?.input.safeParse(rule.with);
+    const parsed = TOOL_CONTRACTS.get(rule.run)?.input.safeParse(rule.with);
     steps.push({
       id: rule.id ?? `${rule.run}-${index + 1}`,
       tool: rule.run,

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { ChangedMatch } from '../policy/schema.js';
-import type { ChangeSet } from '../orchestrator/types.js';
+import type { ChangeSet } from './change-set.js';
 
 /** Why a condition applied, e.g. `changed: src/app.py matches **\/*.py`; undefined when it did not. */
 export function matchChange(condition: ChangedMatch | undefined, change: Pick<ChangeSet, 'changedFiles' | 'labels'>): string[] | undefined {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { QfError } from '../errors.js';
-import type { LoadedPolicy } from '../orchestrator/types.js';
+import type { LoadedPolicy } from './loaded-policy.js';
 import { sha256Hex } from '../util/canonical-json.js';
 import { didYouMean } from './did-you-mean.js';
 import { formatDataPath, PolicyError, type PolicyProblem } from './policy-error.js';

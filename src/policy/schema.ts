@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_ENV_ALLOWLIST } from '../sandbox/sandbox-env.js';
+import { DEFAULT_ENV_ALLOWLIST } from './default-env-allowlist.js';
 
 /**
  * The policy file's schema: the single source of truth for its shape. Each field's description is

@@ -1,8 +1,8 @@
 import picomatch from 'picomatch';
-import { isKnownMetric, metricPatterns } from '../gate/metric-catalog.js';
-import { findTool, toolRegistry } from '../tools/tool-registry.js';
 import { didYouMean } from './did-you-mean.js';
+import { isKnownMetric, metricPatterns } from './metric-catalog.js';
 import type { ChangedMatch, Policy } from './schema.js';
+import { TOOL_CONTRACTS } from './tool-contracts.js';
 
 export interface SemanticProblem {
   path: PropertyKey[];
@@ -26,10 +26,10 @@ function checkGlobs(match: ChangedMatch | undefined, at: PropertyKey[], problems
  */
 export function validatePolicySemantics(policy: Policy): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
-  const toolNames = [...toolRegistry.keys()];
+  const toolNames = [...TOOL_CONTRACTS.keys()];
 
   policy.tools.allowlist.forEach((name, index) => {
-    if (!findTool(name)) {
+    if (!TOOL_CONTRACTS.has(name)) {
       const hint = didYouMean(name, toolNames);
       problems.push({ path: ['tools', 'allowlist', index], message: `unknown tool "${name}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
     }
@@ -38,7 +38,7 @@ export function validatePolicySemantics(policy: Policy): SemanticProblem[] {
   const stepIds = new Set<string>();
   policy.plan.forEach((rule, index) => {
     checkGlobs(rule.when, ['plan', index, 'when'], problems);
-    const tool = findTool(rule.run);
+    const tool = TOOL_CONTRACTS.get(rule.run);
     if (!tool) {
       const hint = didYouMean(rule.run, toolNames);
       problems.push({ path: ['plan', index, 'run'], message: `unknown tool "${rule.run}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
@@ -51,10 +51,7 @@ export function validatePolicySemantics(policy: Policy): SemanticProblem[] {
         problems.push({ path: ['plan', index, 'with', ...issue.path], message: detail });
       }
     }
-    if (rule.run === 'run_command' && typeof rule.with.command === 'string' && !(rule.with.command in policy.tools.commands)) {
-      const names = Object.keys(policy.tools.commands);
-      problems.push({ path: ['plan', index, 'with', 'command'], message: `command "${rule.with.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` });
-    }
+    for (const problem of tool.checkInPolicy?.(rule.with, policy) ?? []) problems.push({ path: ['plan', index, 'with', ...problem.path], message: problem.message });
     const id = rule.id ?? `${rule.run}-${index + 1}`;
     if (stepIds.has(id)) problems.push({ path: ['plan', index, 'id'], message: `duplicate step id "${id}"` });
     stepIds.add(id);

@@ -6,8 +6,6 @@
  * name: see `screenEnvValues`, which every sandbox applies to the environment it is handed.
  */
 const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|(^|_)KEY($|_)|AUTH)/i;
-/** The policy's default `sandbox.env_allowlist`. */
-export const DEFAULT_ENV_ALLOWLIST: readonly string[] = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PYTHONPATH', 'VIRTUAL_ENV'];
 
 const ALWAYS_DENIED_PREFIXES = ['ACTIONS_', 'GITHUB_', 'RUNNER_', 'INPUT_'];
 

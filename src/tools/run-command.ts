@@ -1,13 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as z from 'zod';
+import type { StepResult } from '../evidence/schema.js';
+import { RUN_COMMAND_CONTRACT, type RunCommandInput } from '../policy/tool-contracts.js';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
-
-const RunCommandInput = z.strictObject({
-  command: z.string().min(1).describe('Name of a command under tools.commands in the policy.'),
-  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
-});
-type RunCommandInput = z.infer<typeof RunCommandInput>;
 
 const OUTPUT_TAIL_LINES = 40;
 
@@ -43,10 +38,21 @@ async function runNamedCommand(input: RunCommandInput, context: ToolContext): Pr
   return { ...base, status: 'failed', reason: `"${input.command}" exited with code ${result.exitCode ?? result.signal}.${tail ? `\n${tail}` : ''}` };
 }
 
+/** Each command's exit code as it is; `command.failed` counts the commands that failed. */
+function aggregateCommandMetrics(steps: readonly StepResult[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  let failed: number | undefined;
+  for (const step of steps) {
+    for (const [name, value] of Object.entries(step.metrics)) {
+      if (name === 'command.failed') failed = (failed ?? 0) + value;
+      else if (name.startsWith('command.')) metrics[name] = value;
+    }
+  }
+  return failed === undefined ? metrics : { ...metrics, 'command.failed': failed };
+}
+
 export const runCommandTool: ToolDefinition<RunCommandInput> = {
-  name: 'run_command',
-  description: 'Runs a command the policy names under tools.commands (lint, build) and reports its exit code and output tail.',
-  input: RunCommandInput as z.ZodType<RunCommandInput>,
-  metrics: ['command.<name>.exit_code', 'command.failed'],
+  ...RUN_COMMAND_CONTRACT,
   run: runNamedCommand,
+  aggregateMetrics: aggregateCommandMetrics,
 };

@@ -1,21 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as z from 'zod';
-import { DEFAULT_PYTHON, PYTEST_EXTRA_ENV } from '../constants.js';
+import { PYTEST_EXTRA_ENV } from '../constants.js';
 import { isQfError } from '../errors.js';
-import type { TestCounts } from '../evidence/schema.js';
+import type { StepResult, TestCounts } from '../evidence/schema.js';
+import { RUN_PYTEST_CONTRACT, type RunPytestInput } from '../policy/tool-contracts.js';
 import type { SandboxResult } from '../sandbox/types.js';
 import { parseJUnitReport } from './junit-report.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
+import { parseVersionProbe, VERSION_PROBE_ARGS } from './pytest-version-probe.js';
 import type { ToolDefinition, ToolRun } from './tool-definition.js';
-
-const RunPytestInput = z.strictObject({
-  paths: z.array(z.string().min(1)).default([]).describe('Test paths relative to the working directory; empty runs pytest\'s own discovery.'),
-  args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
-  python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with.'),
-  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
-});
-type RunPytestInput = z.infer<typeof RunPytestInput>;
 
 const OOM_KILLED = "pytest itself was killed by the kernel's OOM killer at the sandbox's memory limit (sandbox.container.memory_mb).";
 
@@ -134,10 +127,23 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   }
 }
 
+/** The run's pytest metrics: counts summed over every pytest step, the pass rate recomputed from the sums. */
+function aggregatePytestMetrics(steps: readonly StepResult[]): Record<string, number> {
+  const counts: TestCounts = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, xfailed: 0, xpassed: 0 };
+  let seconds = 0;
+  let reported = 0;
+  for (const step of steps) {
+    if (!step.tests) continue;
+    reported++;
+    for (const key of Object.keys(counts) as Array<keyof TestCounts>) counts[key] += step.tests.counts[key];
+    seconds += step.metrics['pytest.duration_seconds'] ?? 0;
+  }
+  return reported > 0 ? pytestMetrics(counts, seconds) : {};
+}
+
 export const runPytestTool: ToolDefinition<RunPytestInput> = {
-  name: 'run_pytest',
-  description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
-  input: RunPytestInput as z.ZodType<RunPytestInput>,
-  metrics: ['pytest.total', 'pytest.passed', 'pytest.failed', 'pytest.errors', 'pytest.skipped', 'pytest.xfailed', 'pytest.xpassed', 'pytest.pass_rate', 'pytest.duration_seconds'],
+  ...RUN_PYTEST_CONTRACT,
   run: runPytest,
+  aggregateMetrics: aggregatePytestMetrics,
+  versionProbe: { command: (input) => ({ command: input.python, args: VERSION_PROBE_ARGS }), parse: parseVersionProbe },
 };

@@ -1,5 +1,5 @@
-import type * as z from 'zod';
-import type { StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
+import type { ToolContract } from '../policy/tool-contract.js';
+import type { StepResult, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 
 /** What a tool gets to work with. Everything it may touch is named here. */
@@ -28,17 +28,23 @@ export interface ToolRun {
   /** Absolute paths of files the tool produced; they become evidence artifacts. */
   artifacts: string[];
   /** Interpreter and framework versions the tool saw, for evidence's repro block. */
-  versions?: { python: string | null; pytest: string | null };
+  versions?: ToolVersions;
 }
 
-export interface ToolDefinition<Input = unknown> {
-  name: string;
-  description: string;
-  input: z.ZodType<Input>;
-  /**
-   * Metrics the tool publishes. `<name>` stands for a policy-chosen segment, e.g.
-   * `command.<name>.exit_code`. The gate refuses rules over metrics no tool publishes.
-   */
-  metrics: readonly string[];
+/** Interpreter and framework versions, for evidence's repro block. */
+export interface ToolVersions {
+  python: string | null;
+  pytest: string | null;
+}
+
+/** A tool: its contract (what a policy may say to it, src/policy/tool-contracts.ts) and the code that runs. */
+export interface ToolDefinition<Input = unknown> extends ToolContract<Input> {
   run(input: Input, context: ToolContext): Promise<ToolRun>;
+  /** Folds the metrics of this tool's steps (every one, in plan order) into the run's; none when it has none. */
+  aggregateMetrics?(steps: readonly StepResult[]): Record<string, number>;
+  /** When no step reported versions (pytest run with `-q`, say): a command, run in the sandbox, whose output names them. */
+  versionProbe?: {
+    command(input: Input): { command: string; args: readonly string[] };
+    parse(stdout: string): ToolVersions;
+  };
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QF_VERSION } from '../../src/constants.js';
 import { indexArtifacts } from '../../src/evidence/index-artifacts.js';
-import { dependencyFingerprint, gitRepro, parseVersionProbe } from '../../src/evidence/repro.js';
+import { dependencyFingerprint, gitRepro } from '../../src/evidence/repro.js';
+import { parseVersionProbe } from '../../src/tools/pytest-version-probe.js';
 import { sha256Hex } from '../../src/util/canonical-json.js';
 import { REPO_ROOT, runGit, tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
 

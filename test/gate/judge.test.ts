@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRule, judge, type JudgeInput } from '../../src/gate/judge.js';
-import { isKnownMetric, metricPatterns } from '../../src/gate/metric-catalog.js';
+import { isKnownMetric, metricPatterns } from '../../src/policy/metric-catalog.js';
 import type { GateOp } from '../../src/policy/schema.js';
 
 const rule = (op: GateOp, value: number, ifMissing: 'skip' | 'fail' = 'skip') => ({ id: 'r', metric: 'pytest.failed', op, value, if_missing: ifMissing });

@@ -47,9 +47,10 @@ plan:
 `);
     expect(exitCode).toBe(ExitCode.gateFailed);
     expect(evidence.gate.verdict).toBe('blocked');
-    expect(evidence.steps).toEqual([{ id: 'lint', tool: 'run_command', status: 'refused', reason: 'tool "run_command" is not in the policy\'s tools.allowlist', attempts: 0, durationMs: 0, metrics: {}, artifacts: [] }]);
-    expect(evidence.gate.reasons).toEqual(['Step lint was refused: tool "run_command" is not in the policy\'s tools.allowlist']);
-    expect(evidence.audit.filter((event) => event.action === 'tool.refused').map((event) => event.data)).toEqual([{ step: 'lint', tool: 'run_command' }]);
+    const reason = 'tool "run_command" is not in the policy\'s tools.allowlist (run_pytest)';
+    expect(evidence.steps).toEqual([{ id: 'lint', tool: 'run_command', status: 'refused', reason, attempts: 0, durationMs: 0, metrics: {}, artifacts: [] }]);
+    expect(evidence.gate.reasons).toEqual([`Step lint was refused: ${reason}`]);
+    expect(evidence.audit.filter((event) => event.action === 'tool.refused').map((event) => event.data)).toEqual([{ step: 'lint', tool: 'run_command', reason }]);
     expect(evidence.metrics['steps.refused']).toBe(1);
   });
 

@@ -1,4 +1,4 @@
-import { metricPatterns } from '../../gate/metric-catalog.js';
+import { metricPatterns } from '../../policy/metric-catalog.js';
 import type { CliIo } from '../cli-io.js';
 
 /** `qf metrics`: the metric names gate rules may use. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { evidenceJsonSchema, policyJsonSchema, renderJsonSchema } from '../../policy/json-schemas.js';
+import { evidenceJsonSchema, policyJsonSchema, renderJsonSchema } from '../json-schemas.js';
 import type { CliIo } from '../cli-io.js';
 
 /** `qf schema [--evidence]`: prints the policy's (or evidence's) JSON Schema. */

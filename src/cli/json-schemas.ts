@@ -1,0 +1,21 @@
+import * as z from 'zod';
+import { EvidenceSchema } from '../evidence/schema.js';
+import { PolicySchema } from '../policy/schema.js';
+
+/** JSON Schemas generated from the zod schemas; committed under policies/ for editors. */
+export function policyJsonSchema(): unknown {
+  return z.toJSONSchema(PolicySchema, { io: 'input', target: 'draft-2020-12' });
+}
+
+export function evidenceJsonSchema(): unknown {
+  return z.toJSONSchema(EvidenceSchema, { io: 'output', target: 'draft-2020-12' });
+}
+
+export const GENERATED_SCHEMAS = {
+  'policies/schema.json': policyJsonSchema,
+  'policies/evidence.schema.json': evidenceJsonSchema,
+} as const;
+
+export function renderJsonSchema(schema: unknown): string {
+  return JSON.stringify(schema, null, 2) + '\n';
+}

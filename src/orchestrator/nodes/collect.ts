@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { EvidenceFile } from '../../constants.js';
+import { indexArtifacts } from '../../evidence/index-artifacts.js';
+import { blockingFindings, declareStepArtifacts } from '../govern-run.js';
+import type { NodeResult, RunContext } from '../run-context.js';
+import type { RunState } from '../run-state.js';
+
+/** collect: indexes the steps' artifacts and declares each step's result to PSMP, which reports the conflicts that block. */
+export async function collectNode(state: RunState, context: RunContext): Promise<NodeResult> {
+  const { outDir } = context.options;
+  // summary.md is left out: it is (re)written when the run finishes.
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary]);
+  const digests = new Map(artifacts.map((entry) => [entry.path, entry.sha256]));
+  const report = await declareStepArtifacts(context.ledger, state.steps, { producerPrefix: '', iteration: context.options.iteration ?? 1, artifactDigests: digests, audit: context.audit, subject: context.subject });
+  const collected = {
+    artifacts,
+    conflicts: report.unresolved.map((conflict) => ({ ...conflict })),
+    blockingConflicts: report.blocked ? report.unresolved.length : 0,
+    blockingFindings: blockingFindings(report),
+  };
+  return { next: 'judge', state: { ...state, collected } };
+}

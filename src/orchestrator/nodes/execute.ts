@@ -1,0 +1,77 @@
+import { isQfError, QfError } from '../../errors.js';
+import { buildSandboxEnv } from '../../sandbox/sandbox-env.js';
+import { defaultCreateSandbox } from '../../sandbox/default-create-sandbox.js';
+import type { Sandbox } from '../../sandbox/types.js';
+import { probeVersions } from '../probe-versions.js';
+import type { NodeResult, RunContext } from '../run-context.js';
+import type { RunState } from '../run-state.js';
+import { allowedTool, refusedStep, runStep, skippedStep } from '../run-step.js';
+
+const interrupted = (signal: AbortSignal, where: string) => new QfError('INTERRUPTED', `Run interrupted (${String(signal.reason ?? 'aborted')}) ${where}.`);
+
+/**
+ * execute: every planned step not run yet, in order, within the run's budget; a fail-fast step that
+ * does not pass, or a spent budget, skips the rest. The state is saved after each step.
+ */
+export async function executeNode(initial: RunState, context: RunContext): Promise<NodeResult> {
+  const { options, audit, subject } = context;
+  const { policy } = context.policy;
+  const env = buildSandboxEnv(options.env, policy.sandbox.env_allowlist);
+  const totalMs = policy.budget.total_seconds * 1000;
+  const plan = initial.plan!;
+  // No sandbox (nor its engine) for a plan whose every tool is refused anyway.
+  const sandbox: Sandbox | undefined = plan.steps.some((step) => policy.tools.allowlist.includes(step.tool))
+    ? await (options.createSandbox ?? defaultCreateSandbox)(policy.sandbox, audit)
+    : undefined;
+
+  let state = initial;
+  for (const step of plan.steps.slice(state.steps.length)) {
+    if (options.signal?.aborted) throw interrupted(options.signal, `before step ${step.id}`);
+    if (state.shortCircuit) {
+      state = { ...state, steps: [...state.steps, skippedStep(step, `skipped: ${state.shortCircuit.reason}`)] };
+      continue;
+    }
+    const remaining = totalMs - state.budget.usedMs;
+    if (remaining <= 0) {
+      const shortCircuit = { reason: `the run's budget of ${policy.budget.total_seconds} s is spent`, atStep: step.id };
+      audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: shortCircuit });
+      state = { ...state, shortCircuit, steps: [...state.steps, skippedStep(step, `skipped: ${shortCircuit.reason}`)] };
+      continue;
+    }
+    try {
+      allowedTool(step, policy);
+    } catch (error) {
+      if (!isQfError(error, 'TOOL_REFUSED')) throw error;
+      audit.record({ actor: 'orchestrator', action: 'tool.refused', subject, data: { step: step.id, tool: step.tool, reason: error.message } });
+      state = { ...state, steps: [...state.steps, refusedStep(step, error.message)] };
+      continue;
+    }
+    const stepStarted = performance.now();
+    options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt: 1 });
+    const { result, retries, budgetCut, versions } = await runStep(step, {
+      policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
+      onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
+      onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (options.signal?.aborted) throw interrupted(options.signal, `during step ${step.id}; its result is not used`);
+    options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
+    const shortCircuit = budgetCut
+      ? { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id }
+      : step.failFast && result.status !== 'passed'
+        ? { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id }
+        : null;
+    if (shortCircuit) audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: shortCircuit });
+    state = {
+      ...state,
+      steps: [...state.steps, result],
+      versions: versions && !state.versions.python ? versions : state.versions,
+      budget: { usedMs: state.budget.usedMs + result.durationMs, retries: state.budget.retries + retries },
+      shortCircuit: shortCircuit ?? state.shortCircuit,
+    };
+    await context.checkpoint(state);
+  }
+  // A tool's own output usually names the versions; probe only when no step reported them.
+  if (sandbox && !state.versions.python) state = { ...state, versions: await probeVersions(plan, { sandbox, repoDir: options.repoDir, outDir: options.outDir, env }) };
+  return { next: 'collect', state };
+}

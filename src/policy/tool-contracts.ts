@@ -1,0 +1,41 @@
+import * as z from 'zod';
+import { DEFAULT_PYTHON } from '../constants.js';
+import type { ToolContract } from './tool-contract.js';
+
+export const RunPytestInput = z.strictObject({
+  paths: z.array(z.string().min(1)).default([]).describe('Test paths relative to the working directory; empty runs pytest\'s own discovery.'),
+  args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
+  python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with.'),
+  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
+});
+export type RunPytestInput = z.infer<typeof RunPytestInput>;
+
+export const RUN_PYTEST_CONTRACT: ToolContract<RunPytestInput> = {
+  name: 'run_pytest',
+  description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
+  input: RunPytestInput as z.ZodType<RunPytestInput>,
+  metrics: ['pytest.total', 'pytest.passed', 'pytest.failed', 'pytest.errors', 'pytest.skipped', 'pytest.xfailed', 'pytest.xpassed', 'pytest.pass_rate', 'pytest.duration_seconds'],
+};
+
+export const RunCommandInput = z.strictObject({
+  command: z.string().min(1).describe('Name of a command under tools.commands in the policy.'),
+  cwd: z.string().optional().describe('Working directory relative to the repository root.'),
+});
+export type RunCommandInput = z.infer<typeof RunCommandInput>;
+
+export const RUN_COMMAND_CONTRACT: ToolContract<RunCommandInput> = {
+  name: 'run_command',
+  description: 'Runs a command the policy names under tools.commands (lint, build) and reports its exit code and output tail.',
+  input: RunCommandInput as z.ZodType<RunCommandInput>,
+  metrics: ['command.<name>.exit_code', 'command.failed'],
+  checkInPolicy: (input, policy) => {
+    if (typeof input.command !== 'string' || input.command in policy.tools.commands) return [];
+    const names = Object.keys(policy.tools.commands);
+    return [{ path: ['command'], message: `command "${input.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` }];
+  },
+};
+
+/** Every tool a policy may name. src/tools/tool-registry.ts has one ToolDefinition per contract (a test checks it). */
+export const TOOL_CONTRACTS: ReadonlyMap<string, ToolContract> = new Map<string, ToolContract>(
+  [RUN_PYTEST_CONTRACT, RUN_COMMAND_CONTRACT].map((contract) => [contract.name, contract as ToolContract]),
+);
