@@ -190,6 +190,12 @@ async function measure(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   console.log(`| PYTHONDONTWRITEBYTECODE=1 python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${asQfMedian.toFixed(0)} ms | ${runs(pytestAsQfMs)} |`);
   for (const qfRun of qfRuns) console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${runs(qfRun.ms)} |`);
   console.log('');
+  // The machine is shared: load drifts between repetitions, so qf's own cost is also taken pairwise,
+  // each qf run against the pytest-with-qf's-arguments run just before it, and the median of those.
+  for (const qfRun of qfRuns) {
+    const paired = qfRun.ms.map((ms, index) => ms - pytestAsQfMs[index]!);
+    console.log(`${qfRun.label}: qf's own cost, median of the ${paired.length} paired differences: ${median(paired).toFixed(0)} ms (${runs(paired)})`);
+  }
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
     console.log(`${qfRun.label}: qf's own cost (qf run − pytest with qf's arguments) ${(q - asQfMedian).toFixed(0)} ms (target <= 150); ratio qf run / plain pytest ${(q / p).toFixed(3)} (target <= 1.03 on a suite of >= 10 s); of the ${(q - p).toFixed(0)} ms over plain pytest, ${(asQfMedian - p).toFixed(0)} ms is pytest's own with qf's arguments`);
@@ -208,6 +214,7 @@ try {
       await measure(`pytest-only (${describe})`, env);
     } else throw new Error(`--python must be installed or pytest-only, not ${python}`);
   }
+  console.log(`\nload average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
