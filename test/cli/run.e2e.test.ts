@@ -63,7 +63,8 @@ describe('qf run on real pytest projects', () => {
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.pass);
     expect(run.stdout.split('\n').slice(0, 2)).toEqual(['PASS · 5 passed, 0 failed, 0 errors, 1 skipped', '  All 3 gate rules hold.']);
-    expect(run.stderr).toMatch(/^▶ unit \(run_pytest\)\n✔ unit passed in \d+\.\d s\n$/);
+    // A step past 10 s (a busy machine) also reports that it is still running.
+    expect(run.stderr).toMatch(/^▶ unit \(run_pytest\)\n(?: {2}… unit running, \d+ s\n)*✔ unit passed in \d+\.\d s\n$/);
     const { evidence } = run;
     expect(evidence.complete).toBe(true);
     expect(evidence.gate.verdict).toBe('pass');
@@ -71,7 +72,7 @@ describe('qf run on real pytest projects', () => {
     expect(evidence.repro.branch).toBe('main');
     expect(evidence.repro.dirty).toBe(false);
     expect(evidence.repro.versions.pytest).toMatch(/^\d+\.\d+/);
-    // pytest's own output, read through the sandbox's named pipes: session header kept, no progress percentages.
+    // pytest's own output, read through the sandbox's pipes: session header kept, no progress percentages.
     expect(evidence.steps[0]!.sandbox!.stdoutTail).toMatch(/^=+ test session starts =+\nplatform /);
     expect(evidence.steps[0]!.sandbox!.stdoutTail).toMatch(/\n=+ 5 passed, 1 skipped in [\d.]+s =+\n$/);
     expect(evidence.steps[0]!.sandbox!.stdoutTail).not.toMatch(/\[\s*\d+%\]/);
@@ -142,8 +143,8 @@ describe('qf run on real pytest projects', () => {
     await writeFile(path.join(repo.dir, 'marker.txt'), `${marker}\n`);
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.gateFailed);
-    expect(run.evidence.steps[0]).toMatchObject({ status: 'timed_out', reason: 'pytest ran past the 2 s deadline and was killed.', attempts: 1, sandbox: { timedOut: true, exitCode: null, signal: 'SIGTERM' } });
-    expect(run.evidence.gate.reasons).toEqual(['Step unit did not finish (timed_out): pytest ran past the 2 s deadline and was killed.']);
+    expect(run.evidence.steps[0]).toMatchObject({ status: 'timed_out', reason: 'pytest ran past the 8 s deadline and was killed.', attempts: 1, sandbox: { timedOut: true, exitCode: null, signal: 'SIGTERM' } });
+    expect(run.evidence.gate.reasons).toEqual(['Step unit did not finish (timed_out): pytest ran past the 8 s deadline and was killed.']);
     expect(run.evidence.metrics['steps.timed_out']).toBe(1);
     // The test did start the grandchild before it hung (its stdout shows the test running).
     expect(run.evidence.steps[0]!.sandbox!.stdoutTail).toContain('tests/test_hangs.py ');
