@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditTrail } from '../audit/audit-chain.js';
 import { DEFAULT_PYTHON, EvidenceFile, ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { dependencyFingerprint, gitRepro, parseVersionProbe, VERSION_PROBE_ARGS } from '../evidence/repro.js';
 import type { ArtifactEntry, Evidence } from '../evidence/schema.js';
-import { assembleEvidence, writeEvidence, writeFileAtomic } from '../evidence/write-evidence.js';
+import { createFreshFolder, prepareOutputFolder, PROBE_FOLDER, writeFileAtomic } from '../evidence/output-folder.js';
+import { assembleEvidence, writeEvidence } from '../evidence/write-evidence.js';
 import { judge, type Judgement } from '../gate/judge.js';
 import { approvalRequirement, buildPlan } from '../planner/build-plan.js';
 import { renderSummary, summaryMarkdown } from '../report/render-summary.js';
@@ -53,7 +54,7 @@ const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
 export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOutcome> {
   const clock = options.clock ?? (() => new Date());
   const { policy } = options.policy;
-  await mkdir(options.outDir, { recursive: true });
+  await prepareOutputFolder(options.outDir, { resume: options.resume !== undefined });
 
   const state: RunState = options.resume
     ? structuredClone(options.resume)
@@ -108,7 +109,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     };
     // summary.md is an artifact of the evidence, so it is rendered first, from the evidence before
     // its artifact index and seal (the summary shows neither).
-    await writeFile(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(parts, [], audit.events))));
+    await writeFileAtomic(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(parts, [], audit.events))));
     const evidence = await writeEvidence(options.outDir, parts, audit, indexedArtifacts);
     await saveState();
     return { evidence, evidencePath: path.join(options.outDir, EvidenceFile.evidence), summaryPath, exitCode: complete ? VERDICT_EXIT[judgement.verdict] : ExitCode.badInput };
@@ -213,6 +214,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
 
     const ledger = options.ledger ?? inRunLedger(policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock);
     // summary.md is left out: it is (re)written when the run finishes.
+    // Files it refuses to read (links, pipes) are audited once, when evidence.json indexes the folder.
     indexedArtifacts = await indexArtifacts(options.outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary]);
     const digests = new Map(indexedArtifacts.map((entry) => [entry.path, entry.sha256]));
     const report = await declareStepArtifacts(ledger, state.steps, { producerPrefix: '', iteration: options.iteration ?? 1, artifactDigests: digests, audit, subject });
@@ -241,8 +243,7 @@ async function probeVersions(sandbox: Sandbox, repoDir: string, outDir: string, 
   const pytestStep = plan?.steps.find((step) => step.tool === 'run_pytest');
   if (!pytestStep) return { python: null, pytest: null };
   const python = typeof pytestStep.input.python === 'string' ? pytestStep.input.python : DEFAULT_PYTHON;
-  const probeDir = path.join(outDir, '.probe');
-  await mkdir(probeDir, { recursive: true });
+  const probeDir = await createFreshFolder(outDir, PROBE_FOLDER);
   const result = await sandbox.run({ command: python, args: VERSION_PROBE_ARGS, repoDir, outputDir: probeDir, env, timeoutMs: 30_000, maxOutputBytes: 4_096 }).catch(() => undefined);
   await rm(probeDir, { recursive: true, force: true });
   return result?.exitCode === 0 ? parseVersionProbe(result.stdout.text) : { python: null, pytest: null };

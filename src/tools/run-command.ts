@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
+import { writeFileAtomic } from '../evidence/output-folder.js';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
 
 const RunCommandInput = z.strictObject({
@@ -31,7 +32,8 @@ async function runCommand(input: RunCommandInput, context: ToolContext): Promise
     ...(context.signal ? { signal: context.signal } : {}),
   });
   const logPath = path.join(context.stepDir, 'output.log');
-  await writeFile(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);
+  // The command may have planted a link at output.log: replace the name, never write through it.
+  await writeFileAtomic(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);
 
   const exitCode = result.exitCode ?? -1;
   const metrics = { [`command.${input.command}.exit_code`]: exitCode, 'command.failed': exitCode === 0 ? 0 : 1 };
