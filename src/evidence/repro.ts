@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { git } from '../util/git.js';
-import { digestOf, sha256Hex } from '../util/canonical-json.js';
+import { digestOf } from '../util/canonical-json.js';
+import { hashConfinedFile, MAX_STEP_FILE_BYTES } from '../util/open-confined-file.js';
 import type { Evidence } from './schema.js';
 
 /** Files whose content pins a Python or Node dependency set. */
@@ -16,7 +16,15 @@ async function gitOutput(repoDir: string, args: string[]): Promise<string | null
 export async function dependencyFingerprint(repoDir: string): Promise<Evidence['repro']['dependencyFingerprint']> {
   const listed = (await gitOutput(repoDir, ['ls-files', '-z'])) ?? '';
   const lockfiles = listed.split('\0').filter((file) => LOCKFILE.test(file)).sort();
-  const files = await Promise.all(lockfiles.map(async (file) => ({ path: file, sha256: sha256Hex(await readFile(path.join(repoDir, file))) })));
+  // The tested code may have swapped a lockfile for a link to a host file or a pipe by now (this runs
+  // alongside the first step): each is read only as a regular file inside the repository, else left out.
+  const read = await Promise.all(
+    lockfiles.map(async (file) => {
+      const hashed = await hashConfinedFile(path.join(repoDir, file), { within: repoDir, maxBytes: MAX_STEP_FILE_BYTES }).catch(() => undefined);
+      return hashed ? { path: file, sha256: hashed.sha256 } : undefined;
+    }),
+  );
+  const files = read.filter((entry) => entry !== undefined);
   return { sha256: digestOf(files), files };
 }
 

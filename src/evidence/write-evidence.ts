@@ -1,9 +1,9 @@
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEvent, AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile, QF_VERSION } from '../constants.js';
 import { digestOf } from '../util/canonical-json.js';
 import { indexArtifacts } from './index-artifacts.js';
+import { writeFileAtomic } from './output-folder.js';
 import { EVIDENCE_SCHEMA_VERSION, type ArtifactEntry, type Evidence } from './schema.js';
 
 /** What evidence.json is made of, besides what writing it adds (schema version, producer, artifact index, audit trail). */
@@ -12,13 +12,6 @@ export type EvidenceInput = Omit<Evidence, 'schemaVersion' | 'producer' | 'artif
 /** The digest an `evidence.sealed` audit event carries: everything but the seal itself. */
 export function evidenceSealDigest(evidence: Pick<Evidence, 'audit'>): string {
   return digestOf({ ...evidence, audit: evidence.audit.filter((event) => event.action !== 'evidence.sealed') });
-}
-
-/** Writes a file whole or not at all: a reader never sees half an evidence.json. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, file);
 }
 
 /** The evidence object of a run (no I/O): what evidence.json holds before its seal. */
@@ -47,12 +40,14 @@ export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[
 }
 
 /**
- * Writes evidence.json: indexes every artifact in the folder (raw reports, summary.md; `known`
- * entries are reused), assembles the evidence and seals it with a last audit event carrying its
+ * Writes evidence.json: indexes every regular file in the folder (raw reports, summary.md; `known`
+ * entries are reused; links, pipes and oversized files are refused and audited), assembles the evidence and seals it with a last audit event carrying its
  * digest.
  */
 export async function writeEvidence(outDir: string, input: EvidenceInput, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known);
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known, (refused) =>
+    audit.record({ actor: 'qf', action: 'artifact.refused', subject: input.runId, data: { ...refused } }),
+  );
   const evidence = assembleEvidence(input, artifacts, audit.events);
   audit.record({ actor: 'qf', action: 'evidence.sealed', subject: input.runId, data: { digest: evidenceSealDigest(evidence), complete: input.complete } });
   evidence.audit = [...audit.events];

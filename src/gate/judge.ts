@@ -58,8 +58,9 @@ export function evaluateRule(rule: Pick<GateRule, 'id' | 'metric' | 'op' | 'valu
 /**
  * Decides the verdict. Order matters: a plan waiting for a human was never run; a run that could
  * not be completed (budget spent, tool refused, blocking governance finding) is blocked, not
- * failed; then the policy's rules decide, plus one rule no policy can turn off: every step must
- * finish (a crashed or timed-out step measured nothing, so no rule could fail it). Playground
+ * failed; then the policy's rules decide, plus two rules no policy can turn off: every step must
+ * finish (a crashed or timed-out step measured nothing, so no rule could fail it), and no step may
+ * have failed (a threshold such as a pass rate never outvotes the tool's own verdict). Playground
  * mode reports the would-be verdict and passes.
  */
 export function judge(input: JudgeInput): Judgement {
@@ -79,14 +80,18 @@ export function judge(input: JudgeInput): Judgement {
     .filter((step) => step.status === 'error' || step.status === 'timed_out')
     .map((step) => `Step ${step.id} did not finish (${step.status}): ${step.reason ?? 'no reason given'}`);
   const failedRules = rules.filter((rule) => rule.status === 'fail').map((rule) => `Rule ${rule.id} failed: ${rule.reason}`);
+  // No rule can pass a failed step: its tool said it failed (tests failed, a command exited non-zero,
+  // or the exit status and the report disagree), and the metrics may come from a forged report.
+  // Named only when no rule failed: otherwise the failed rules already say why the verdict is fail.
+  const failedSteps = failedRules.length > 0 ? [] : input.steps.filter((step) => step.status === 'failed').map((step) => `Step ${step.id} failed: ${step.reason ?? 'no reason given'}`);
 
   if (blockers.length > 0) {
     verdict = 'blocked';
     reasons.push(...blockers);
   }
-  if (unfinished.length > 0 || failedRules.length > 0) {
+  if (unfinished.length > 0 || failedRules.length > 0 || failedSteps.length > 0) {
     if (verdict === 'pass') verdict = 'fail';
-    reasons.push(...unfinished, ...failedRules);
+    reasons.push(...unfinished, ...failedRules, ...failedSteps);
   }
   if (input.policy.mode === 'playground' && verdict !== 'pass') {
     reasons.unshift(`Playground mode: the verdict would have been ${verdict}; reported, not enforced.`);

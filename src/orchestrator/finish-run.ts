@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EvidenceFile, ExitCode } from '../constants.js';
+import { writeFileAtomic } from '../evidence/output-folder.js';
 import type { Evidence } from '../evidence/schema.js';
 import { assembleEvidence, writeEvidence, type EvidenceInput } from '../evidence/write-evidence.js';
 import { renderSummary, summaryMarkdown } from '../report/render-summary.js';
@@ -46,7 +46,7 @@ export async function finishRun(state: RunState, context: RunContext, ending: { 
   // summary.md is an artifact of the evidence, so it is rendered first, from the evidence before
   // its artifact index and seal (the summary shows neither).
   const summaryPath = path.join(outDir, EvidenceFile.summary);
-  await writeFile(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(input, [], context.audit.events))));
+  await writeFileAtomic(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(input, [], context.audit.events))));
   const evidence = await writeEvidence(outDir, input, context.audit, state.collected?.artifacts ?? []);
   await context.checkpoint(state);
   return { evidence, evidencePath: path.join(outDir, EvidenceFile.evidence), summaryPath, exitCode: VERDICT_EXIT[ending.judgement.verdict] };

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { dependencyFingerprint, gitRepro } from '../evidence/repro.js';
-import { writeFileAtomic } from '../evidence/write-evidence.js';
+import { prepareOutputFolder, writeFileAtomic } from '../evidence/output-folder.js';
 import { inRunLedger, type ArtifactLedger } from './artifact-ledger.js';
 import { finishRun } from './finish-run.js';
 import { approveNode } from './nodes/approve.js';
@@ -52,7 +51,7 @@ const NODES: Readonly<Record<Exclude<RunNode, 'done'>, RunNodeFunction>> = {
  */
 export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOutcome> {
   const clock = options.clock ?? (() => new Date());
-  await mkdir(options.outDir, { recursive: true });
+  await prepareOutputFolder(options.outDir, { resume: options.resume !== undefined });
   if (options.resume && options.resume.policy.sha256 !== options.policy.sha256) {
     throw new QfError('BAD_INPUT', `Cannot resume run ${options.resume.runId}: its policy had sha256 ${options.resume.policy.sha256.slice(0, 12)}…, the policy given now has ${options.policy.sha256.slice(0, 12)}…. Start a new run.`);
   }

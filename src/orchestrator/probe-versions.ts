@@ -1,5 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { createFreshFolder, PROBE_FOLDER } from '../evidence/output-folder.js';
 import type { Plan } from '../planner/build-plan.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { ToolVersions } from '../tools/tool-definition.js';
@@ -14,8 +14,7 @@ export async function probeVersions(plan: Plan, where: { sandbox: Sandbox; repoD
     const input = tool?.versionProbe ? tool.input.safeParse(step.input) : undefined;
     if (!tool?.versionProbe || !input?.success) continue;
     const { command, args } = tool.versionProbe.command(input.data);
-    const probeDir = path.join(where.outDir, '.probe');
-    await mkdir(probeDir, { recursive: true });
+    const probeDir = await createFreshFolder(where.outDir, PROBE_FOLDER);
     const result = await where.sandbox.run({ command, args, repoDir: where.repoDir, outputDir: probeDir, env: where.env, timeoutMs: 30_000, maxOutputBytes: 4_096 }).catch(() => undefined);
     await rm(probeDir, { recursive: true, force: true });
     return result?.exitCode === 0 ? tool.versionProbe.parse(result.stdout.text) : UNKNOWN;

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { AuditTrail } from '../audit/audit-chain.js';
+import { EvidenceFile } from '../constants.js';
+import { createFreshFolder } from '../evidence/output-folder.js';
 import { StepResultSchema, type StepResult } from '../evidence/schema.js';
 import type { PlanStep } from '../planner/build-plan.js';
 import type { Policy } from '../policy/schema.js';
@@ -109,7 +111,9 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     audit.record({ actor: 'orchestrator', action: 'step.started', subject, data: { step: step.id, tool: step.tool, attempt, timeoutMs: Math.round(timeoutMs) } });
     run = await tool.run(input, {
       repoDir: environment.repoDir,
-      stepDir: path.join(environment.outDir, 'reports', step.id),
+      // Every attempt starts from an empty folder qf made: nothing an earlier attempt planted there
+      // (a link where the report goes, a stale report) survives into this one.
+      stepDir: await createFreshFolder(environment.outDir, EvidenceFile.reportsDir, step.id),
       sandbox,
       env: environment.env,
       timeoutMs,

@@ -21,21 +21,35 @@ function splitNul(output: string): string[] {
  * A missing folder or one outside git is named as such rather than by git's own message; that
  * check runs only when git fails, so a healthy run pays for one git call, not two.
  */
-export async function changedFilesFromGit(repoDir: string, base: string | null, head: string | null): Promise<string[]> {
+export async function changedFilesFromGit(repoDir: string, base: string | null, head: string | null, options: ChangedFilesOptions = {}): Promise<string[]> {
   try {
-    return await listChangedFiles(repoDir, base, head);
+    return await listChangedFiles(repoDir, base, head, options);
   } catch (error) {
     await assertGitRepository(repoDir);
     throw error;
   }
 }
 
-async function listChangedFiles(repoDir: string, base: string | null, head: string | null): Promise<string[]> {
-  if (!base) return splitNul(await git(repoDir, ['ls-files', '--cached', '--others', '--exclude-standard', '-z'])).sort();
+export interface ChangedFilesOptions {
+  /**
+   * A repository-relative folder whose untracked files are not part of the change: qf's own output
+   * folder, left by an earlier run. Its tracked files (committed by the change) still count.
+   */
+  ignoreUntrackedUnder?: string;
+}
+
+async function listChangedFiles(repoDir: string, base: string | null, head: string | null, options: ChangedFilesOptions): Promise<string[]> {
+  const exclude = options.ignoreUntrackedUnder ? ['--', '.', `:(exclude,literal)${options.ignoreUntrackedUnder}`] : [];
+  const untracked = async () => splitNul(await git(repoDir, ['ls-files', '--others', '--exclude-standard', '-z', ...exclude]));
+  if (!base) {
+    if (!options.ignoreUntrackedUnder) return splitNul(await git(repoDir, ['ls-files', '--cached', '--others', '--exclude-standard', '-z'])).sort();
+    const [tracked, others] = await Promise.all([git(repoDir, ['ls-files', '--cached', '-z']).then(splitNul), untracked()]);
+    return [...new Set([...tracked, ...others])].sort();
+  }
   const files = new Set(splitNul(await git(repoDir, ['diff', '--name-only', '--relative', '-z', `${base}...${head ?? 'HEAD'}`])));
   if (!head) {
     for (const file of splitNul(await git(repoDir, ['diff', '--name-only', '--relative', '-z', 'HEAD']))) files.add(file);
-    for (const file of splitNul(await git(repoDir, ['ls-files', '--others', '--exclude-standard', '-z']))) files.add(file);
+    for (const file of await untracked()) files.add(file);
   }
   return [...files].sort();
 }

@@ -1,6 +1,7 @@
-import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import { SaxesParser, type SaxesTag } from 'saxes';
-import { QfError } from '../errors.js';
+import { isQfError, QfError } from '../errors.js';
+import { MAX_STEP_FILE_BYTES, openConfinedFile, readConfined, type ConfinedFile } from '../util/open-confined-file.js';
 import type { TestCase, TestCounts, TestOutcome } from '../evidence/schema.js';
 
 export interface JUnitParseOptions {
@@ -10,6 +11,10 @@ export interface JUnitParseOptions {
   maxTextBytes?: number;
   /** Called for every test case, in document order (the streaming view of all outcomes). */
   onTestCase?: (test: TestCase) => void;
+  /** The folder the report must really be in (default: its own); see openConfinedFile. */
+  within?: string;
+  /** Larger reports are refused (default MAX_STEP_FILE_BYTES). */
+  maxBytes?: number;
 }
 
 export interface JUnitSummary {
@@ -57,14 +62,23 @@ function testId(classname: string, name: string, file: string | undefined): stri
  */
 export async function parseJUnitReport(file: string, options: JUnitParseOptions = {}): Promise<JUnitSummary> {
   const collector = junitCollector(options);
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  // The report was written by the step's code: read it only as a regular file inside its folder.
+  let opened: ConfinedFile;
   try {
-    for await (const chunk of stream) collector.parser.write(chunk as string);
+    opened = await openConfinedFile(file, { within: options.within ?? path.dirname(file), maxBytes: options.maxBytes ?? MAX_STEP_FILE_BYTES });
+  } catch (error) {
+    if (isQfError(error) && /does not exist/.test(error.message)) throw new QfError('TOOL_FAILED', `The JUnit report ${file} does not exist.`, { cause: error });
+    throw error;
+  }
+  try {
+    const decoder = new TextDecoder('utf-8');
+    for await (const chunk of readConfined(opened)) collector.parser.write(decoder.decode(chunk, { stream: true }));
+    collector.parser.write(decoder.decode());
     collector.parser.close();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new QfError('TOOL_FAILED', `The JUnit report ${file} does not exist.`, { cause: error });
     throw new QfError('TOOL_FAILED', `The JUnit report ${file} is truncated or not valid XML (${(error as Error).message.split('\n')[0]}); counted ${collector.counted()} test cases before the break.`, { cause: error });
+  } finally {
+    await opened.close();
   }
   const summary = collector.summary();
   if (!summary) throw new QfError('TOOL_FAILED', `The JUnit report ${file} has no <testsuite> element; expected a pytest --junitxml report.`);

@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../evidence/output-folder.js';
 import type { StepResult } from '../evidence/schema.js';
 import { RUN_COMMAND_CONTRACT, type RunCommandInput } from '../policy/tool-contracts.js';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
@@ -26,7 +27,8 @@ async function runNamedCommand(input: RunCommandInput, context: ToolContext): Pr
     ...(context.signal ? { signal: context.signal } : {}),
   });
   const logPath = path.join(context.stepDir, 'output.log');
-  await writeFile(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);
+  // The command may have planted a link at output.log: replace the name, never write through it.
+  await writeFileAtomic(logPath, `$ ${argv.join(' ')}\n${result.stdout.text}${result.stderr.text ? `\n--- stderr ---\n${result.stderr.text}` : ''}`);
 
   const exitCode = result.exitCode ?? -1;
   const metrics = { [`command.${input.command}.exit_code`]: exitCode, 'command.failed': exitCode === 0 ? 0 : 1 };

@@ -5,6 +5,7 @@ import { isQfError } from '../errors.js';
 import type { StepResult, TestCounts } from '../evidence/schema.js';
 import { RUN_PYTEST_CONTRACT, type RunPytestInput } from '../policy/tool-contracts.js';
 import type { SandboxResult } from '../sandbox/types.js';
+import { isRefusedFile } from '../util/open-confined-file.js';
 import { parseJUnitReport } from './junit-report.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
 import { parseVersionProbe, VERSION_PROBE_ARGS } from './pytest-version-probe.js';
@@ -38,6 +39,22 @@ function explainNoReport(result: SandboxResult): string {
   if (/No module named pytest/.test(output)) return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
   const tail = output.trim().split('\n').slice(-5).join('\n');
   return `pytest exited with code ${result.exitCode ?? result.signal} and wrote no JUnit report. Its last output:\n${tail}`;
+}
+
+/**
+ * Where pytest's exit status and its report tell different stories, or undefined when they agree.
+ * The report is written by the tested code's process and can be rewritten after pytest wrote it
+ * (an `atexit` hook, say), so a report that claims success for a run pytest called failed, or the
+ * other way round, is not believed: the step fails with the reason.
+ */
+export function exitReportDisagreement(exitCode: number | null, counts: TestCounts): string | undefined {
+  const failing = counts.failed + counts.errors;
+  const says = `its JUnit report lists ${counts.total} tests, ${counts.failed} failed and ${counts.errors} errors`;
+  const untrusted = 'the report does not match the run, so it is not trusted';
+  if (exitCode === PYTEST_EXIT.ok && failing > 0) return `pytest exited with code 0 (all tests passed) but ${says}: ${untrusted}.`;
+  if (exitCode === PYTEST_EXIT.testsFailed && failing === 0) return `pytest exited with code 1 (tests failed) but ${says}: ${untrusted}.`;
+  if (exitCode === PYTEST_EXIT.noTests && counts.total > 0) return `pytest exited with code 5 (no tests collected) but ${says}: ${untrusted}.`;
+  return undefined;
 }
 
 /** pytest's session header: `platform linux -- Python 3.11.7, pytest-9.0.3, pluggy-1.6.0`. */
@@ -96,11 +113,12 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
 
   let summary;
   try {
-    summary = await parseJUnitReport(reportPath);
+    summary = await parseJUnitReport(reportPath, { within: context.stepDir });
   } catch (error) {
     if (!isQfError(error, 'TOOL_FAILED')) throw error;
     const missing = /does not exist/.test(error.message);
-    return { ...base, status: 'error', reason: missing ? explainNoReport(result) : error.message, metrics: {}, artifacts: missing ? [] : [reportPath] };
+    // A report swapped for a link or a pipe is not an artifact: it is never read, so never listed.
+    return { ...base, status: 'error', reason: missing ? explainNoReport(result) : error.message, metrics: {}, artifacts: missing || isRefusedFile(error) ? [] : [reportPath] };
   }
 
   // JUnit shows a non-strict XPASS as a pass; pytest's closing line has the real count.
@@ -111,6 +129,8 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   const metrics = pytestMetrics(counts, result.durationMs / 1000);
   const tests = { counts, notable: summary.notable, truncated: summary.truncated };
   const withReport = { ...base, metrics, tests, artifacts: [reportPath] };
+  const disagreement = exitReportDisagreement(result.exitCode, counts);
+  if (disagreement) return { ...withReport, status: 'failed', reason: disagreement };
 
   switch (result.exitCode) {
     case PYTEST_EXIT.ok:

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
-import { QfError } from '../../errors.js';
+import { errorMessage, QfError } from '../../errors.js';
+import { isRefusedFile, MAX_STEP_FILE_BYTES, readConfinedFile } from '../../util/open-confined-file.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
 import type { ProgressEvent } from '../../orchestrator/types.js';
@@ -61,12 +61,11 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : path.join(repoDir, DEFAULT_POLICY_PATH);
   // git lists the changed files while the policy is read and checked. git's answer is awaited
   // first: a missing or non-git repository is named as such, not as a missing policy file inside
-  // it. The evidence folder of an earlier run is not part of the change.
+  // it. An earlier run's evidence folder (untracked) is not part of the change; anything the change
+  // itself commits there is, like any other file.
   const outInRepo = path.relative(repoDir, outDir);
-  const isEvidence = (file: string) => !outInRepo.startsWith('..') && (file === outInRepo || file.startsWith(`${outInRepo}/`));
-  const listing = values.changed
-    ? Promise.resolve(values.changed)
-    : changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null).then((files) => files.filter((file) => !isEvidence(file)));
+  const ownOutput = outInRepo !== '' && !outInRepo.startsWith('..') && !path.isAbsolute(outInRepo) ? { ignoreUntrackedUnder: outInRepo.split(path.sep).join('/') } : {};
+  const listing = values.changed ? Promise.resolve(values.changed) : changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null, ownOutput);
   const loading = loadPolicyFile(policyPath);
   loading.catch(() => undefined); // its error is reported below, once the listing has succeeded
   const changedFiles = await listing;
@@ -85,9 +84,12 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   let resume: RunState | undefined;
   if (values.resume) {
     const stateFile = path.join(outDir, EvidenceFile.runState);
-    resume = JSON.parse(await readFile(stateFile, 'utf8').catch(() => {
+    // Read as a regular file inside the output folder, never through a link planted there.
+    const saved = await readConfinedFile(stateFile, { within: outDir, maxBytes: MAX_STEP_FILE_BYTES }).catch((error: unknown) => {
+      if (isRefusedFile(error)) throw new QfError('BAD_INPUT', `--resume: ${errorMessage(error)}`);
       throw new QfError('BAD_INPUT', `--resume needs ${stateFile} from an earlier run that waited for approval; none found.`);
-    })) as RunState;
+    });
+    resume = JSON.parse(saved.toString('utf8')) as RunState;
   }
 
   const runId = resume?.runId ?? randomUUID();

@@ -8,7 +8,8 @@ import type { RunState } from '../run-state.js';
 /** collect: indexes the steps' artifacts and declares each step's result to PSMP, which reports the conflicts that block. */
 export async function collectNode(state: RunState, context: RunContext): Promise<NodeResult> {
   const { outDir } = context.options;
-  // summary.md is left out: it is (re)written when the run finishes.
+  // summary.md is left out: it is (re)written when the run finishes. Files it refuses to read
+  // (links, pipes) are audited once, when evidence.json indexes the folder.
   const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary]);
   const digests = new Map(artifacts.map((entry) => [entry.path, entry.sha256]));
   const report = await declareStepArtifacts(context.ledger, state.steps, { producerPrefix: '', iteration: context.options.iteration ?? 1, artifactDigests: digests, audit: context.audit, subject: context.subject });
