@@ -202,7 +202,7 @@ describe('item 2: reports swapped after the step', () => {
     child.kill(signal);
     const run = await child;
 
-    expect(run.exitCode).toBe(ExitCode.badInput);
+    expect(run.exitCode).toBe(ExitCode.interrupted); // 130, through the real entry point
     expect(run.stderr).toContain(`Run interrupted (${signal}) during step unit; its result is not used.`);
     const evidence = await readEvidence(out);
     expect(evidence).toMatchObject({ complete: false, incompleteReason: `Run interrupted (${signal}) during step unit; its result is not used.`, gate: { verdict: 'blocked' } });
