@@ -26,7 +26,13 @@ export function makeTestApp(): { app: FakeApp; privateKey: string } {
  * Probot as tests should run it (its testing guide): retries and throttling off, so a fault is seen
  * at once and writes are not spaced a second apart. Everything else is Probot's own client.
  */
-export const TestOctokit = ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } });
+// A function, because Probot passes its own throttle options at construction and an object default
+// would be replaced by them, leaving writes throttled.
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+  ...options,
+  retry: { ...options.retry, enabled: false },
+  throttle: { ...options.throttle, enabled: false },
+}));
 
 /** Starts the real bot (Fastify + Probot's middleware) on a loopback port, talking to the fake as GitHub Enterprise. */
 export async function startTestBot(github: FakeGitHub, privateKey: string, store: StoreConnection, env: Record<string, string> = {}): Promise<RunningBot> {
@@ -62,12 +68,15 @@ export async function deliver(
 ): Promise<Delivery> {
   const body = JSON.stringify(payload);
   const signature = options.signature ?? `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET).update(body).digest('hex')}`;
+  const started = performance.now();
   const response = await fetch(`${bot.url}${options.path ?? '/api/github/webhooks'}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-github-event': name, 'x-github-delivery': options.id ?? randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'GitHub-Hookshot/test' },
     body,
   });
-  return { status: response.status, body: await response.text() };
+  const text = await response.text();
+  if (process.env.QF_TEST_TIMING) console.error(`delivery ${name} ${Math.round(performance.now() - started)} ms`);
+  return { status: response.status, body: text };
 }
 
 const require = createRequire(import.meta.url);
