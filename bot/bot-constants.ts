@@ -19,7 +19,12 @@ export const AuditAction = {
   editedIgnored: 'bot.command.edited',
   stale: 'bot.approvals.stale',
   planSeen: 'bot.plan.seen',
+  deliveryRefused: 'bot.delivery.refused',
+  deliveryReplayed: 'bot.delivery.replayed',
 } as const;
+
+/** The audit chain of the bot itself (deliveries), beside one chain per repository. */
+export const BOT_CHAIN = 'bot:webhooks';
 
 /** The webhooks path Probot's middleware answers (Probot's own default). */
 export const DEFAULT_WEBHOOKS_PATH = '/api/github/webhooks';

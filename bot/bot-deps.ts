@@ -1,4 +1,5 @@
 import { ComplianceAuditor, projectChain } from '../src/governance/index.js';
+import { BOT_CHAIN } from './bot-constants.js';
 import type { StorageBackend } from '../src/store/index.js';
 
 /** What every handler receives besides the event: the store, a clock, and who the bot is. */
@@ -9,6 +10,8 @@ export interface BotDeps {
   appId: number;
   /** The audit chain of a repository (`project:owner/name`), group-committed. */
   auditor(projectId: string): ComplianceAuditor;
+  /** The bot's own chain: refused and replayed deliveries. */
+  botAuditor: ComplianceAuditor;
 }
 
 export function createBotDeps(options: { store: StorageBackend; appId: number; clock?: () => Date }): BotDeps {
@@ -18,6 +21,7 @@ export function createBotDeps(options: { store: StorageBackend; appId: number; c
     store: options.store,
     clock,
     appId: options.appId,
+    botAuditor: new ComplianceAuditor(options.store, { chain: BOT_CHAIN, projectId: null, clock }),
     auditor(projectId) {
       let auditor = auditors.get(projectId);
       if (!auditor) {

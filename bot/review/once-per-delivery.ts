@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
 import type { EmitterWebhookEventName } from '@octokit/webhooks';
+import { AuditAction } from '../bot-constants.js';
 import type { BotDeps } from '../bot-deps.js';
 import type { HandlerOptions } from '../handlers/handler-options.js';
 
@@ -17,6 +18,7 @@ export function oncePerDelivery<E extends EmitterWebhookEventName>(deps: BotDeps
     const event = `${context.name}${payload.action ? `.${payload.action}` : ''}`;
     if (!(await deps.store.markDeliveryProcessed(context.id, event, deps.clock().toISOString()))) {
       context.log.info({ delivery: context.id, event }, 'delivery already processed; ignored');
+      await deps.botAuditor.append({ actor: 'webhooks', action: AuditAction.deliveryReplayed, subject: context.id, data: { event } });
       return;
     }
     const repository = payload.repository;

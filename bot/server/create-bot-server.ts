@@ -1,13 +1,17 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import { errorMessage } from '../../src/errors.js';
+import type { ComplianceAuditor } from '../../src/governance/index.js';
 import type { StorageBackend } from '../../src/store/index.js';
+import { AuditAction } from '../bot-constants.js';
 
 export interface BotServerOptions {
   probot: Probot;
   app: ApplicationFunction;
   store: StorageBackend;
   webhooksPath: string;
+  /** Where refused deliveries (bad signature, missing headers, not JSON) are audited. */
+  auditor: ComplianceAuditor;
 }
 
 /**
@@ -18,7 +22,7 @@ export interface BotServerOptions {
 export async function createBotServer(options: BotServerOptions): Promise<FastifyInstance> {
   const { probot, store, webhooksPath } = options;
   const middleware = await createNodeMiddleware(options.app, { probot, webhooksPath });
-  const server = Fastify({ disableRequestLogging: true, forceCloseConnections: true });
+  const server = Fastify({ logger: false, forceCloseConnections: true });
 
   server.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST' || request.url.split('?')[0] !== webhooksPath) return;
@@ -26,6 +30,17 @@ export async function createBotServer(options: BotServerOptions): Promise<Fastif
     // Probot answers (200, 400 for a missing header or a bad signature, 415 unless JSON, 202 after 9 s).
     const handled = await middleware(request.raw, reply.raw);
     if (!handled && !reply.raw.headersSent) reply.raw.writeHead(404).end();
+    const status = reply.raw.statusCode;
+    if (status >= 400 && status < 500) {
+      const header = (name: string): string | null => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : null);
+      probot.log.warn({ status, delivery: header('x-github-delivery'), event: header('x-github-event'), remote: request.ip }, 'webhook delivery refused');
+      await options.auditor.append({
+        actor: 'webhooks',
+        action: AuditAction.deliveryRefused,
+        subject: header('x-github-delivery') ?? 'unknown delivery',
+        data: { status, event: header('x-github-event'), remote: request.ip, signed: header('x-hub-signature-256') !== null },
+      });
+    }
   });
 
   server.get('/healthz', async () => ({ status: 'ok' }));

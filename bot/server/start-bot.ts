@@ -37,7 +37,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     });
     const deps = createBotDeps({ store, appId: settings.appId, ...(options.clock ? { clock: options.clock } : {}) });
-    const server = await createBotServer({ probot, app: qualityFoundryBot(deps), store, webhooksPath: settings.webhooksPath });
+    const server = await createBotServer({ probot, app: qualityFoundryBot(deps), store, webhooksPath: settings.webhooksPath, auditor: deps.botAuditor });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
     return {
@@ -47,6 +47,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       probot,
       async close() {
         await server.close();
+        await deps.botAuditor.flush();
         await store.close();
       },
     };
