@@ -83,7 +83,7 @@ function privateKey(inline: string | undefined, path: string | undefined): strin
   }
   if (!key) throw new QfError('BAD_INPUT', 'neither PRIVATE_KEY nor PRIVATE_KEY_PATH is set; expected the GitHub App\'s private key (PEM)');
   if (!/-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----/.test(key)) {
-    throw new QfError('BAD_INPUT', `${path ? `PRIVATE_KEY_PATH (${path})` : 'PRIVATE_KEY'}: expected a PEM private key ("-----BEGIN RSA PRIVATE KEY-----" …)`);
+    throw new QfError('BAD_INPUT', `${path ? `PRIVATE_KEY_PATH (${path})` : 'PRIVATE_KEY'}: expected a PEM private key (a "-----BEGIN … PRIVATE KEY-----" block, as GitHub downloads it)`);
   }
   return key;
 }
