@@ -33,8 +33,9 @@ export async function authorizeReviewer(scope: ReviewScope, options: { actor: Ac
   if (users.length === 0 && teams.length === 0) return { ok: true, permission };
   if (users.some((user) => same(user.replace(/^@/, ''), login))) return { ok: true, permission };
   for (const team of teams) if (await isTeamMember(scope, team, login)) return { ok: true, permission };
-  const named = [users.length ? `approval.approvers.users (${users.join(', ')})` : '', teams.length ? `a member of approval.approvers.teams (${teams.join(', ')})` : ''].filter(Boolean);
-  return { ok: false, permission, reason: `@${login} is not in team: expected ${named.join(' or ')}` };
+  const inTeam = teams.length ? `in team ${teams.join(', ')}` : '';
+  const inUsers = users.length ? `among approval.approvers.users (${users.join(', ')})` : '';
+  return { ok: false, permission, reason: `@${login} is not ${[inTeam, inUsers].filter(Boolean).join(' nor ')}` };
 }
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
