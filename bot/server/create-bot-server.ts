@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import { errorMessage } from '../../src/errors.js';
 import type { ComplianceAuditor } from '../../src/governance/index.js';
@@ -19,14 +19,31 @@ export interface BotServerOptions {
  * middleware answering the webhooks path. The middleware gets the raw request before Fastify parses
  * anything, because it verifies `x-hub-signature-256` over the exact bytes GitHub sent.
  */
-export async function createBotServer(options: BotServerOptions): Promise<FastifyInstance> {
+export interface BotServer {
+  server: FastifyInstance;
+  /** Resolves once every webhook request being handled has finished (its answer may have gone out before). */
+  settled(): Promise<void>;
+}
+
+export async function createBotServer(options: BotServerOptions): Promise<BotServer> {
   const { probot, store, webhooksPath } = options;
   const middleware = await createNodeMiddleware(options.app, { probot, webhooksPath });
   const server = Fastify({ logger: false, forceCloseConnections: true });
 
+  const inFlight = new Set<Promise<void>>();
   server.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST' || request.url.split('?')[0] !== webhooksPath) return;
     reply.hijack();
+    const work = handleWebhook(request, reply);
+    inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(work);
+    }
+  });
+
+  async function handleWebhook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     // Probot answers (200, 400 for a missing header or a bad signature, 415 unless JSON, 202 after 9 s).
     const handled = await middleware(request.raw, reply.raw);
     if (!handled && !reply.raw.headersSent) reply.raw.writeHead(404).end();
@@ -41,7 +58,7 @@ export async function createBotServer(options: BotServerOptions): Promise<Fastif
         data: { status, event: header('x-github-event'), remote: request.ip, signed: header('x-hub-signature-256') !== null },
       });
     }
-  });
+  }
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -55,5 +72,10 @@ export async function createBotServer(options: BotServerOptions): Promise<Fastif
       return reply.code(503).send({ status: 'unavailable', store: store.location, error: errorMessage(error) });
     }
   });
-  return server;
+  return {
+    server,
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
 }

@@ -11,6 +11,8 @@ export interface RunningBot {
   settings: BotSettings;
   store: StorageBackend;
   probot: Probot;
+  /** Resolves once every delivery being handled has finished, audit included. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     });
     const deps = createBotDeps({ store, appId: settings.appId, ...(options.clock ? { clock: options.clock } : {}) });
-    const server = await createBotServer({ probot, app: qualityFoundryBot(deps), store, webhooksPath: settings.webhooksPath, auditor: deps.botAuditor });
+    const { server, settled } = await createBotServer({ probot, app: qualityFoundryBot(deps), store, webhooksPath: settings.webhooksPath, auditor: deps.botAuditor });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
     return {
@@ -45,8 +47,10 @@ export async function startBot(env: Record<string, string | undefined>, options:
       settings,
       store,
       probot,
+      settled,
       async close() {
         await server.close();
+        await settled();
         await deps.botAuditor.flush();
         await store.close();
       },

@@ -163,6 +163,7 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
     const unsigned = await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' }), { id: 'forged-2', signature: 'sha256=' + '0'.repeat(64) });
     expect(unsigned.status).toBe(400);
     expect(harness.github.requests.length).toBe(before);
+    await bot.settled();
     expect(await bot.store.markDeliveryProcessed('forged-1', 'probe', '2025-01-01T00:00:00.000Z')).toBe(true);
     const refused = await bot.store.listAudit({ chain: 'bot:webhooks', action: 'bot.delivery.refused' });
     expect(refused.map((event) => [event.subject, (event.data as { status: number }).status])).toEqual([['forged-1', 400], ['forged-2', 400]]);
