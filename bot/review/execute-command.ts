@@ -74,8 +74,14 @@ export async function executeCommand(scope: ReviewScope, request: CommandRequest
     await updateStatusComment(scope, await loadReviewState(scope, pull, request.policyPath), { create: false });
     return;
   }
-  if (source.kind === 'comment') await reactAccepted(scope, source.commentId);
-  await updateStatusComment(scope, await loadReviewState(scope, pull, request.policyPath), { create: true });
+  // The command is done and recorded; answering is best effort from here. Failing the delivery now
+  // would make GitHub's redelivery answer "already decided" instead.
+  try {
+    if (source.kind === 'comment') await reactAccepted(scope, source.commentId);
+    await updateStatusComment(scope, await loadReviewState(scope, pull, request.policyPath), { create: true });
+  } catch (error) {
+    scope.log.warn({ err: error, pull: pull.number }, 'the command was done but could not be answered');
+  }
 }
 
 async function authorize(scope: ReviewScope, state: ReviewState, request: CommandRequest): Promise<string> {
