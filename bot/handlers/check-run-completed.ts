@@ -22,11 +22,15 @@ export async function onCheckRunCompleted({ context, deps, scope }: HandlerOptio
   const pull = await loadPullRequest(scope, number);
   if (pull.headSha !== run.head_sha || !pull.open) return;
   const at = deps.clock().toISOString();
-  if (!(await deps.store.claim(`plan:${scope.projectId}:${run.head_sha}:${run.external_id}`, at))) return;
+  const claim = `plan:${scope.projectId}:${run.head_sha}:${run.external_id}`;
+  if (!(await deps.store.claim(claim, at))) return;
   const config = await readBotConfig(context);
   const state = await loadReviewState(scope, pull, config.policy);
   const needed = state.policy?.approval.count ?? 1;
-  const request = await publishApprovalRequest(scope, { headSha: run.head_sha, planHash: run.external_id, needed });
+  const request = await publishApprovalRequest(scope, { headSha: run.head_sha, planHash: run.external_id, needed }).catch(async (error: unknown) => {
+    await deps.store.releaseClaim(claim);
+    throw error;
+  });
   await deps.auditor(scope.projectId).append({
     actor: 'qualityfoundry-bot',
     action: AuditAction.planSeen,

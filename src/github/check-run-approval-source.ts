@@ -63,6 +63,28 @@ export class CheckRunApprovalSource implements ApprovalSource {
     return this.#remember({ approvals, rejected, notes });
   }
 
+  /**
+   * The hold on the head commit: the configured app's newest `qualityfoundry/hold` check run there,
+   * while it is not completed (`/qf hold`; `/qf unhold` completes it). Fails closed: when the list
+   * cannot be read, the run is taken as held.
+   */
+  async hold(headSha: string | null): Promise<{ by: string; reason: string } | null> {
+    const { octokit, repo, approvalApp } = this.options;
+    if (headSha === null || !approvalApp) return null;
+    let runs: CheckRunSummary[];
+    try {
+      runs = await callGitHub('list hold check runs', () =>
+        octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.hold, filter: 'all', per_page: 100 }),
+      );
+    } catch (error) {
+      if (!(error instanceof GitHubApiError)) throw error;
+      return { by: approvalApp, reason: `hold check runs could not be listed (${error.message}); the run is taken as held` };
+    }
+    const newest = runs.filter((run) => run.app?.slug === approvalApp && run.head_sha === headSha).sort((a, b) => Number(b.id) - Number(a.id))[0];
+    if (!newest || newest.status === 'completed') return null;
+    return { by: `@${approverOf(newest)}`, reason: reasonOf(newest) };
+  }
+
   #remember(lookup: ApprovalLookup): ApprovalLookup {
     this.lastNotes = lookup.notes;
     return lookup;
