@@ -18,6 +18,8 @@ export const CheckRunName = {
   gate: 'qualityfoundry/gate',
   plan: 'qualityfoundry/plan',
   approval: 'qualityfoundry/approval',
+  /** Created by the bot on `/qf hold`: in progress while held, success once released. */
+  hold: 'qualityfoundry/hold',
 } as const;
 
 export const EvidenceFile = {

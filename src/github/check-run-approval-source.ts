@@ -14,8 +14,10 @@ export interface CheckRunApprovalSourceOptions {
 
 /**
  * Approvals recorded by the bot as `qualityfoundry/approval` check runs. One counts only when it was
- * created by the configured app, on the head SHA, concluded success, for the current planHash. Every
- * other candidate is listed with the reason it was not taken, so the summary can say why.
+ * created by the configured app, on the head SHA, concluded success, for the current planHash. A
+ * `failure` one from that app, head and plan is a rejection (`/qf reject`): the run is blocked. The
+ * app's `action_required` one is its request for approval (the buttons) and neither. Every other
+ * candidate is listed with the reason it was not taken, so the summary can say why.
  */
 export class CheckRunApprovalSource implements ApprovalSource {
   /** The notes of the last lookup, for the summary. */
@@ -38,11 +40,19 @@ export class CheckRunApprovalSource implements ApprovalSource {
       return this.#remember({ approvals: [], rejected: [], notes: [`Approval check runs could not be listed (${error.message}); no approval is taken as given.`] });
     }
     const approvals: ApprovalRecord[] = [];
+    const rejected: Array<{ by: string; reason: string }> = [];
     const notes: string[] = [];
     if (!approvalApp && runs.length > 0) {
       notes.push(`Approval check runs were found but the \`approval-app\` input is not set, so none counts.`);
     }
     for (const run of runs) {
+      if (isFromApp(run, { planHash, headSha, approvalApp }) && run.status === 'completed') {
+        if (run.conclusion === 'action_required') continue;
+        if (run.conclusion === 'failure') {
+          rejected.push({ by: `@${approverOf(run)}`, reason: reasonOf(run) });
+          continue;
+        }
+      }
       const reason = whyNot(run, { planHash, headSha, approvalApp });
       if (reason) {
         notes.push(`Check run ${run.id} (${describeApp(run)}) is not an approval: ${reason}.`);
@@ -50,7 +60,29 @@ export class CheckRunApprovalSource implements ApprovalSource {
       }
       approvals.push({ by: approverOf(run), at: run.completed_at ?? run.started_at ?? '', planHash, headSha, source: 'check-run' });
     }
-    return this.#remember({ approvals, rejected: [], notes });
+    return this.#remember({ approvals, rejected, notes });
+  }
+
+  /**
+   * The hold on the head commit: the configured app's newest `qualityfoundry/hold` check run there,
+   * while it is not completed (`/qf hold`; `/qf unhold` completes it). Fails closed: when the list
+   * cannot be read, the run is taken as held.
+   */
+  async hold(headSha: string | null): Promise<{ by: string; reason: string } | null> {
+    const { octokit, repo, approvalApp } = this.options;
+    if (headSha === null || !approvalApp) return null;
+    let runs: CheckRunSummary[];
+    try {
+      runs = await callGitHub('list hold check runs', () =>
+        octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.hold, filter: 'all', per_page: 100 }),
+      );
+    } catch (error) {
+      if (!(error instanceof GitHubApiError)) throw error;
+      return { by: approvalApp, reason: `hold check runs could not be listed (${error.message}); the run is taken as held` };
+    }
+    const newest = runs.filter((run) => run.app?.slug === approvalApp && run.head_sha === headSha).sort((a, b) => Number(b.id) - Number(a.id))[0];
+    if (!newest || newest.status === 'completed') return null;
+    return { by: `@${approverOf(newest)}`, reason: reasonOf(newest) };
   }
 
   #remember(lookup: ApprovalLookup): ApprovalLookup {
@@ -66,6 +98,16 @@ function whyNot(run: CheckRunSummary, expected: { planHash: string; headSha: str
   if (run.status !== 'completed' || run.conclusion !== 'success') return `its conclusion is ${run.conclusion ?? run.status}, not success`;
   if (run.external_id !== expected.planHash) return `it approves plan ${(run.external_id ?? 'none').slice(0, 12)}, the current plan is ${expected.planHash.slice(0, 12)}`;
   return null;
+}
+
+/** Created by the configured app for this plan on the head: the bot's own word on this plan. */
+function isFromApp(run: CheckRunSummary, expected: { planHash: string; headSha: string; approvalApp: string | undefined }): boolean {
+  return Boolean(expected.approvalApp) && run.app?.slug === expected.approvalApp && run.head_sha === expected.headSha && run.external_id === expected.planHash;
+}
+
+/** The bot writes the reviewer's reason as a `Reason: …` line of the summary. */
+function reasonOf(run: CheckRunSummary): string {
+  return /^Reason: (.+)$/m.exec(run.output?.summary ?? '')?.[1]?.trim() ?? 'no reason given';
 }
 
 function describeApp(run: CheckRunSummary): string {

@@ -2,8 +2,7 @@ import { QfError } from '../errors.js';
 import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { checkPolicyText, parsePolicy } from '../policy/load-policy.js';
 import type { RepoRef } from './check-run-types.js';
-import type { GitHubClient } from './create-github-client.js';
-import { readFileAtRef } from './read-file-at-ref.js';
+import { readFileAtRef, type ContentsReader } from './read-file-at-ref.js';
 
 export interface BasePolicy {
   policy: LoadedPolicy;
@@ -17,7 +16,7 @@ export interface BasePolicy {
  * version is validated and the result shown, but the base version still decides.
  */
 export async function loadBasePolicy(options: {
-  octokit: GitHubClient;
+  octokit: ContentsReader;
   repo: RepoRef;
   path: string;
   baseSha: string;

@@ -3,10 +3,19 @@ import type { RepoRef } from './check-run-types.js';
 import type { GitHubClient } from './create-github-client.js';
 
 /**
+ * The one call this needs, so that any Octokit with the REST methods can read a file: the Action's
+ * client and the one Probot hands the bot (whose plugin versions differ) both fit.
+ */
+export interface ContentsReader {
+  rest: { repos: { getContent(params: { owner: string; repo: string; path: string; ref: string; [key: string]: unknown }): Promise<{ data: ContentData }> } };
+}
+type ContentData = Awaited<ReturnType<GitHubClient['rest']['repos']['getContent']>>['data'];
+
+/**
  * A file's text at a commit, through the contents API (never the checked-out tree, which for a pull
  * request is the proposed code). Null when the file does not exist at that commit.
  */
-export async function readFileAtRef(octokit: GitHubClient, repo: RepoRef, path: string, ref: string): Promise<string | null> {
+export async function readFileAtRef(octokit: ContentsReader, repo: RepoRef, path: string, ref: string): Promise<string | null> {
   try {
     const { data } = await callGitHub(`read ${path} at ${ref.slice(0, 12)}`, () => octokit.rest.repos.getContent({ ...repo, path, ref }));
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {

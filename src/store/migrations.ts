@@ -41,6 +41,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }
       `CREATE INDEX audit_events_at ON audit_events(at)`,
     ],
   },
+  {
+    // The bot's record of reviews on pull requests: approvals and rejections per head SHA and plan,
+    // holds per head SHA, and claims (one re-run per head SHA and plan, one delivery processed once).
+    version: 2,
+    statements: [
+      `CREATE TABLE pr_reviews (
+        project_id TEXT NOT NULL REFERENCES projects(id), pull_number INTEGER NOT NULL, head_sha TEXT NOT NULL, plan_hash TEXT NOT NULL,
+        by_login TEXT NOT NULL, verdict TEXT NOT NULL, permission TEXT NOT NULL, reason TEXT NOT NULL, comment_id TEXT, comment_url TEXT,
+        at TEXT NOT NULL, PRIMARY KEY (project_id, head_sha, plan_hash, by_login))`,
+      `CREATE INDEX pr_reviews_pull ON pr_reviews(project_id, pull_number, at)`,
+      `CREATE TABLE pr_holds (
+        project_id TEXT NOT NULL REFERENCES projects(id), head_sha TEXT NOT NULL, pull_number INTEGER NOT NULL, held INTEGER NOT NULL,
+        by_login TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (project_id, head_sha))`,
+      `CREATE TABLE claims (key TEXT PRIMARY KEY, at TEXT NOT NULL)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,4 +1,4 @@
-import type { ApprovalRow, ArtifactRecord, ConflictRecord, RunRecord, TaskRecord } from './types.js';
+import type { ApprovalRow, PrHoldRow, PrReviewRow, ArtifactRecord, ConflictRecord, RunRecord, TaskRecord } from './types.js';
 
 /** Column lists and row mappers shared by both dialects (they return the same shapes here). */
 type Row = Record<string, unknown>;
@@ -83,6 +83,36 @@ export const toApproval = (row: Row): ApprovalRow => ({
   permission: text(row.permission),
   at: text(row.at),
   source: text(row.source),
+});
+
+export const PR_REVIEW_COLUMNS = 'project_id, pull_number, head_sha, plan_hash, by_login, verdict, permission, reason, comment_id, comment_url, at';
+export const prReviewParams = (r: PrReviewRow): unknown[] => [
+  r.projectId, r.pullNumber, r.headSha, r.planHash, r.by, r.verdict, r.permission, r.reason, r.commentId, r.commentUrl, r.at,
+];
+export const toPrReview = (row: Row): PrReviewRow => ({
+  projectId: text(row.project_id),
+  pullNumber: Number(row.pull_number),
+  headSha: text(row.head_sha),
+  planHash: text(row.plan_hash),
+  by: text(row.by_login),
+  verdict: text(row.verdict) as PrReviewRow['verdict'],
+  permission: text(row.permission),
+  reason: text(row.reason),
+  commentId: textOrNull(row.comment_id),
+  commentUrl: textOrNull(row.comment_url),
+  at: text(row.at),
+});
+
+export const PR_HOLD_COLUMNS = 'project_id, head_sha, pull_number, held, by_login, reason, at';
+export const prHoldParams = (h: PrHoldRow): unknown[] => [h.projectId, h.headSha, h.pullNumber, h.held ? 1 : 0, h.by, h.reason, h.at];
+export const toPrHold = (row: Row): PrHoldRow => ({
+  projectId: text(row.project_id),
+  headSha: text(row.head_sha),
+  pullNumber: Number(row.pull_number),
+  held: Number(row.held) === 1,
+  by: text(row.by_login),
+  reason: text(row.reason),
+  at: text(row.at),
 });
 
 export const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');

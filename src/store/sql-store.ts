@@ -1,15 +1,16 @@
 import type { AuditEvent, AuditEventInput } from '../audit/audit-chain.js';
 import { QfError } from '../errors.js';
 import {
-  APPROVAL_COLUMNS, ARTIFACT_COLUMNS, CONFLICT_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, approvalParams, artifactParams, conflictParams,
-  placeholders, runParams, taskParams, toApproval, toArtifact, toConflict, toRun, toTask, upsertSql,
+  APPROVAL_COLUMNS, ARTIFACT_COLUMNS, CONFLICT_COLUMNS, PR_HOLD_COLUMNS, PR_REVIEW_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, approvalParams,
+  artifactParams, conflictParams, placeholders, prHoldParams, prReviewParams, runParams, taskParams, toApproval, toArtifact, toConflict,
+  toPrHold, toPrReview, toRun, toTask, upsertSql,
 } from './rows.js';
 import * as auditLog from './sql-audit-log.js';
 import { exportProjectState, importProjectState } from './sql-project-state.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type {
   ApprovalRow, ArtifactRecord, AuditChainHead, AuditFilter, CheckpointMeta, CheckpointRecord, ConflictRecord, ConflictStatus,
-  NewArtifact, ProjectRecord, ProjectState, RunRecord, StorageBackend, StoredAuditEvent, TaskRecord,
+  NewArtifact, PrHoldRow, PrReviewRow, ProjectRecord, ProjectState, RunRecord, StorageBackend, StoredAuditEvent, TaskRecord,
 } from './types.js';
 
 const CHECKPOINT_META = 'id, project_id, label, created_at, size, sha256, artifact_count';
@@ -122,6 +123,39 @@ export class SqlStore implements StorageBackend {
   async markDeliveryProcessed(deliveryId: string, event: string, at: string): Promise<boolean> {
     const changed = await this.ex.run(`INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`, [deliveryId, event, at]);
     return changed === 1;
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    await this.ex.run(`DELETE FROM deliveries WHERE id = ?`, [deliveryId]);
+  }
+
+  async recordPrReview(review: PrReviewRow): Promise<boolean> {
+    const changed = await this.ex.run(
+      `INSERT INTO pr_reviews (${PR_REVIEW_COLUMNS}) VALUES (${placeholders(11)}) ON CONFLICT (project_id, head_sha, plan_hash, by_login) DO NOTHING`,
+      prReviewParams(review),
+    );
+    return changed === 1;
+  }
+
+  async listPrReviews(projectId: string, pullNumber: number): Promise<PrReviewRow[]> {
+    const rows = await this.ex.all(`SELECT ${PR_REVIEW_COLUMNS} FROM pr_reviews WHERE project_id = ? AND pull_number = ? ORDER BY at, by_login`, [projectId, pullNumber]);
+    return rows.map(toPrReview);
+  }
+
+  async savePrHold(hold: PrHoldRow): Promise<void> {
+    await this.ex.run(upsertSql('pr_holds', PR_HOLD_COLUMNS, ['project_id', 'head_sha']), prHoldParams(hold));
+  }
+
+  async getPrHold(projectId: string, headSha: string): Promise<PrHoldRow | undefined> {
+    return (await this.ex.all(`SELECT ${PR_HOLD_COLUMNS} FROM pr_holds WHERE project_id = ? AND head_sha = ?`, [projectId, headSha])).map(toPrHold)[0];
+  }
+
+  async claim(key: string, at: string): Promise<boolean> {
+    return (await this.ex.run(`INSERT INTO claims (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, [key, at])) === 1;
+  }
+
+  async releaseClaim(key: string): Promise<void> {
+    await this.ex.run(`DELETE FROM claims WHERE key = ?`, [key]);
   }
 
   async saveCheckpoint(c: CheckpointRecord): Promise<void> {

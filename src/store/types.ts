@@ -94,6 +94,34 @@ export interface ApprovalRow {
   source: string;
 }
 
+/** A reviewer's decision on one plan at one head commit, recorded by the bot. */
+export interface PrReviewRow {
+  projectId: string;
+  pullNumber: number;
+  headSha: string;
+  planHash: string;
+  by: string;
+  verdict: 'approve' | 'reject';
+  /** The reviewer's repository permission when they decided. */
+  permission: string;
+  reason: string;
+  /** The comment (or check-run click) that carried the decision. */
+  commentId: string | null;
+  commentUrl: string | null;
+  at: string;
+}
+
+/** Whether a head commit is held (`/qf hold`) or was released (`/qf unhold`), and by whom. */
+export interface PrHoldRow {
+  projectId: string;
+  headSha: string;
+  pullNumber: number;
+  held: boolean;
+  by: string;
+  reason: string;
+  at: string;
+}
+
 export interface CheckpointMeta {
   id: string;
   projectId: string;
@@ -188,6 +216,20 @@ export interface StorageBackend {
 
   /** True the first time a webhook delivery id is seen, false for every redelivery. */
   markDeliveryProcessed(deliveryId: string, event: string, at: string): Promise<boolean>;
+  /** Forgets a delivery whose processing failed, so GitHub's redelivery is processed again. */
+  releaseDelivery(deliveryId: string): Promise<void>;
+
+  /** One decision per (project, head SHA, plan, reviewer); a repeat returns false and changes nothing. */
+  recordPrReview(review: PrReviewRow): Promise<boolean>;
+  /** A pull request's decisions on every head commit, oldest first. */
+  listPrReviews(projectId: string, pullNumber: number): Promise<PrReviewRow[]>;
+  /** Inserts or replaces the hold of (project, head SHA). */
+  savePrHold(hold: PrHoldRow): Promise<void>;
+  getPrHold(projectId: string, headSha: string): Promise<PrHoldRow | undefined>;
+  /** True for the first caller of `key` ever (a re-run per head SHA and plan), false for every other. */
+  claim(key: string, at: string): Promise<boolean>;
+  /** Gives a claim back when the work it guarded failed, so a later attempt may take it. */
+  releaseClaim(key: string): Promise<void>;
 
   saveCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
   listCheckpoints(projectId: string): Promise<CheckpointMeta[]>;

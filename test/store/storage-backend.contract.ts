@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isQfError } from '../../src/errors.js';
-import { openStore, type StorageBackend, type StoreConnection } from '../../src/store/index.js';
+import { LATEST_SCHEMA_VERSION, openStore, type StorageBackend, type StoreConnection } from '../../src/store/index.js';
 import type { ArtifactRecord, ConflictRecord, ProjectState } from '../../src/store/index.js';
 import { rawSql } from '../support/store-raw-sql.js';
 
@@ -149,13 +149,59 @@ export function storageBackendContract(harness: BackendHarness): void {
       });
     });
 
+    it('records a review once per head SHA, plan and reviewer, also under concurrent writes, and keeps every head', async () => {
+      const connection = await harness.newConnection();
+      const review = { projectId: P, pullNumber: 7, headSha: 'h1', planHash: 'p1', by: 'alice', verdict: 'approve' as const, permission: 'maintain', reason: '', commentId: '11', commentUrl: 'https://x/11', at: T0 };
+      await withStore(connection, async (store) => {
+        await seedProject(store);
+        const first = await Promise.all([1, 2, 3, 4].map(() => store.recordPrReview(review)));
+        expect(first.filter(Boolean)).toHaveLength(1);
+        expect(await store.recordPrReview({ ...review, headSha: 'h2', at: '2025-01-02T00:00:00.000Z' })).toBe(true);
+        expect(await store.recordPrReview({ ...review, by: 'bob', verdict: 'reject', reason: 'no', commentId: null, commentUrl: null, at: '2025-01-03T00:00:00.000Z' })).toBe(true);
+        expect(await store.recordPrReview({ ...review, pullNumber: 8, projectId: P, headSha: 'h9' })).toBe(true);
+      });
+      await withStore(connection, async (store) => {
+        expect(await store.listPrReviews(P, 7)).toEqual([
+          review,
+          { ...review, headSha: 'h2', at: '2025-01-02T00:00:00.000Z' },
+          { ...review, by: 'bob', verdict: 'reject', reason: 'no', commentId: null, commentUrl: null, at: '2025-01-03T00:00:00.000Z' },
+        ]);
+      });
+    });
+
+    it('keeps one hold per head SHA, replaced by unhold', async () => {
+      await withStore(await harness.newConnection(), async (store) => {
+        await seedProject(store);
+        const hold = { projectId: P, headSha: 'h1', pullNumber: 7, held: true, by: 'alice', reason: 'wait for the freeze', at: T0 };
+        await store.savePrHold(hold);
+        expect(await store.getPrHold(P, 'h1')).toEqual(hold);
+        await store.savePrHold({ ...hold, held: false, by: 'bob', reason: '' });
+        expect(await store.getPrHold(P, 'h1')).toEqual({ ...hold, held: false, by: 'bob', reason: '' });
+        expect(await store.getPrHold(P, 'h2')).toBeUndefined();
+      });
+    });
+
+    it('gives a claim to exactly one of many concurrent callers, and again only once released; deliveries likewise', async () => {
+      await withStore(await harness.newConnection(), async (store) => {
+        const won = await Promise.all(Array.from({ length: 8 }, () => store.claim('rerun:acme/widgets:h1:p1', T0)));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        expect(await store.claim('rerun:acme/widgets:h2:p1', T0)).toBe(true);
+        await store.releaseClaim('rerun:acme/widgets:h1:p1');
+        expect(await store.claim('rerun:acme/widgets:h1:p1', T0)).toBe(true);
+        expect(await store.markDeliveryProcessed('d-1', 'issue_comment', T0)).toBe(true);
+        await store.releaseDelivery('d-1');
+        expect(await store.markDeliveryProcessed('d-1', 'issue_comment', T0)).toBe(true);
+        expect(await store.markDeliveryProcessed('d-1', 'issue_comment', T0)).toBe(false);
+      });
+    });
+
     it('refuses a database whose schema is newer than this qf', async () => {
       const connection = await harness.newConnection();
       await withStore(connection, async () => undefined);
       await rawSql(connection, `UPDATE qf_meta SET value = '99' WHERE key = 'schema_version'`);
       const error = await openStore(connection).catch((e: unknown) => e);
       expect(isQfError(error, 'STORE_ERROR')).toBe(true);
-      expect((error as Error).message).toMatch(/schema version 99, newer than this qf knows \(1\)/);
+      expect((error as Error).message).toContain(`schema version 99, newer than this qf knows (${LATEST_SCHEMA_VERSION})`);
     });
   });
 }

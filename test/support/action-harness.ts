@@ -6,6 +6,7 @@ import Bottleneck from 'bottleneck';
 import type { ClientTuning } from '../../src/github/create-github-client.js';
 import { FakeArtifactService } from './fake-artifact-service.js';
 import { FakeGitHub } from './fake-github.js';
+import type { FakeApp } from './fake-github-review-routes.js';
 import type { FixtureRepo } from './python-project.js';
 
 export const TOKEN = 'ghs_fakeWorkflowToken0123456789abcdef';
@@ -29,9 +30,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { app?: FakeApp } = {}): Promise<Harness> {
   const artifacts = await FakeArtifactService.start({ token: RUNTIME_TOKEN });
-  const github = await FakeGitHub.start({ token: TOKEN, artifacts });
+  const github = await FakeGitHub.start({ token: TOKEN, artifacts, ...(options.app ? { app: options.app } : {}) });
   const summaryFile = join(await mkdtemp(join(tmpdir(), 'qf-summary-')), 'step-summary.md');
   await writeFile(summaryFile, '');
   return { github, artifacts, summaryFile, close: async () => void (await Promise.all([github.close(), artifacts.close()])) };
@@ -104,6 +105,7 @@ export async function prepareRun(harness: Harness, run: ActionRun): Promise<Prep
   await writeFile(harness.summaryFile, '');
   const runId = run.runId ?? RUN_ID;
   harness.artifacts.currentRunId = runId;
+  harness.github.currentRunId = runId;
   const inputs = { policy: '.github/qualityfoundry.yml', 'github-token': TOKEN, 'working-directory': '.', 'artifact-name': 'qualityfoundry-evidence', 'approval-app': '', mode: 'gate', 'dry-run': 'false', ...run.inputs };
   const env: Record<string, string> = {
     GITHUB_ACTIONS: 'true',
@@ -163,6 +165,10 @@ export function resetHarness(harness: Harness): void {
   github.faults.length = 0;
   github.contents.clear();
   github.readOnly = false;
+  github.currentRunId = null;
+  for (const list of [github.workflowRuns, github.reruns, github.comments, github.reactions]) list.length = 0;
+  github.permissions.clear();
+  github.teams.clear();
   artifacts.artifacts.length = 0;
   artifacts.calls.length = 0;
 }

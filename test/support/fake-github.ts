@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeArtifactService } from './fake-artifact-service.js';
+import { handleOrgRoute, handleReviewRoute, verifyAppJwt, type FakeApp } from './fake-github-review-routes.js';
 
 /**
  * A local fake of the parts of GitHub's REST API the Action uses, with GitHub's own validation where it
@@ -22,7 +23,8 @@ export interface FakeCheckRun {
   conclusion: string | null;
   external_id: string | null;
   details_url: string | null;
-  app: { slug: string };
+  app: { slug: string; id?: number };
+  check_suite?: { id: number };
   output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
   annotations: Array<Record<string, unknown>>;
   started_at: string;
@@ -44,6 +46,26 @@ export interface PullRequestSeed {
   head: { sha: string; ref: string; owner: string };
   base: { sha: string; ref: string };
   files: Array<{ filename: string; status?: string; previous_filename?: string }>;
+  /** The author's login (default `Codertocat`, the examples' author). */
+  author?: string;
+  /** The commits' author logins (default: one commit by the author, on the head). */
+  commits?: Array<{ sha: string; author: string }>;
+  state?: 'open' | 'closed';
+}
+
+export interface FakeComment {
+  id: number;
+  issue_number: number;
+  body: string;
+  user: { login: string; type: string };
+  performed_via_github_app: { id: number; slug: string } | null;
+  html_url: string;
+}
+
+export interface FakeWorkflowRun {
+  id: number;
+  head_sha: string;
+  check_suite_id: number;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -59,7 +81,21 @@ export class FakeGitHub {
   readOnly = false;
   /** The app slug check runs created through this API get (the workflow token's app). */
   tokenApp = 'github-actions';
+  /** The workflow run the Action's process belongs to: its check runs go into that run's check suite. */
+  currentRunId: number | null = null;
+  readonly workflowRuns: FakeWorkflowRun[] = [];
+  /** Workflow run ids asked to re-run, in order. */
+  readonly reruns: number[] = [];
+  readonly comments: FakeComment[] = [];
+  readonly reactions: Array<{ commentId: number; content: string; by: string }> = [];
+  /** login → role (`read`, `triage`, `write`, `maintain`, `admin`); absent: not a collaborator (404). */
+  readonly permissions = new Map<string, string>();
+  /** `org/slug` → member logins. */
+  readonly teams = new Map<string, string[]>();
+  /** The GitHub App that installation tokens belong to (the bot), when one is configured. */
+  readonly app: FakeApp | undefined;
   #nextCheckRunId = 1000;
+  nextId = 5000;
   #onFirstRequest: Array<() => void> = [];
 
   private constructor(
@@ -67,16 +103,19 @@ export class FakeGitHub {
     readonly url: string,
     private readonly artifacts: FakeArtifactService | undefined,
     private readonly token: string,
-  ) {}
+    app: FakeApp | undefined,
+  ) {
+    this.app = app;
+  }
 
-  static async start(options: { token: string; artifacts?: FakeArtifactService }): Promise<FakeGitHub> {
+  static async start(options: { token: string; artifacts?: FakeArtifactService; app?: FakeApp }): Promise<FakeGitHub> {
     let fake: FakeGitHub | undefined;
     const server = createServer((request, response) => {
       void fake!.#handle(request, response).catch((error: unknown) => send(response, 500, { message: String(error) }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, options.artifacts, options.token);
+    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, options.artifacts, options.token, options.app);
     return fake;
   }
 
@@ -108,6 +147,16 @@ export class FakeGitHub {
     return stored;
   }
 
+  /** The check suite of a workflow run (registered on first use), as GitHub Actions makes one per run. */
+  suiteOf(headSha: string, runId: number): number {
+    let run = this.workflowRuns.find((candidate) => candidate.id === runId);
+    if (!run) {
+      run = { id: runId, head_sha: headSha, check_suite_id: runId + 7_000_000 };
+      this.workflowRuns.push(run);
+    }
+    return run.check_suite_id;
+  }
+
   /** Requests, without the ones the test did not ask about (GETs of contents, for instance, when filtered). */
   writes(): RecordedRequest[] {
     return this.requests.filter((request) => WRITE_METHODS.has(request.method));
@@ -116,12 +165,22 @@ export class FakeGitHub {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     for (const resolve of this.#onFirstRequest.splice(0)) resolve();
     const url = new URL(request.url ?? '/', this.url);
+    // GitHub Enterprise Server serves the same API under /api/v3 (Probot's GHE_HOST).
+    url.pathname = url.pathname.replace(/^\/api\/v3(?=\/)/, '');
     const raw = await readBody(request);
     const body: unknown = raw.length ? JSON.parse(raw) : undefined;
     const method = request.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body });
 
-    if (request.headers.authorization !== `token ${this.token}` && request.headers.authorization !== `Bearer ${this.token}`) {
+    const authorization = request.headers.authorization ?? '';
+    const installationTokenRoute = url.pathname.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
+    if (installationTokenRoute && method === 'POST' && this.app) {
+      // An installation token only for a JWT signed with the app's private key.
+      if (!verifyAppJwt(authorization, this.app)) return send(response, 401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
+      return send(response, 201, { token: this.app.installationToken, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
+    }
+    const caller = this.app && (authorization === `token ${this.app.installationToken}` || authorization === `Bearer ${this.app.installationToken}`) ? 'app' : 'workflow';
+    if (caller === 'workflow' && authorization !== `token ${this.token}` && authorization !== `Bearer ${this.token}`) {
       return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
     const fault = this.faults.find((candidate) => candidate.method === method && candidate.path.test(url.pathname) && candidate.times > 0);
@@ -129,12 +188,14 @@ export class FakeGitHub {
       fault.times -= 1;
       return send(response, fault.status, fault.body ?? { message: `fault ${fault.status}` }, fault.headers);
     }
+    if (handleOrgRoute(this, url.pathname, response)) return;
     const route = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/(.*)$/);
     if (!route) return notFound(response);
     const rest = route[3]!;
     let m: RegExpMatchArray | null;
 
-    if (method === 'POST' && rest === 'check-runs') return this.#createCheckRun(body as Record<string, unknown>, response);
+    if (method === 'POST' && rest === 'check-runs') return this.#createCheckRun(body as Record<string, unknown>, response, caller);
+    if (handleReviewRoute(this, { method, rest, url, body, response, caller })) return;
     if (method === 'PATCH' && (m = rest.match(/^check-runs\/(\d+)$/))) return this.#updateCheckRun(Number(m[1]), body as Record<string, unknown>, response);
     if (method === 'GET' && (m = rest.match(/^commits\/([^/]+)\/check-runs$/))) {
       const name = url.searchParams.get('check_name');
@@ -152,7 +213,7 @@ export class FakeGitHub {
       const head = url.searchParams.get('head');
       const pulls = this.pulls.filter((pull) => !head || head === `${pull.head.owner}:${pull.head.ref}`);
       const { items } = paginate(pulls, url, response);
-      return send(response, 200, items.map((pull) => ({ number: pull.number, state: 'open', head: { sha: pull.head.sha, ref: pull.head.ref, label: `${pull.head.owner}:${pull.head.ref}` }, base: { sha: pull.base.sha, ref: pull.base.ref } })));
+      return send(response, 200, items.map((pull) => ({ number: pull.number, state: pull.state ?? 'open', user: { login: pull.author ?? 'Codertocat', type: 'User' }, head: { sha: pull.head.sha, ref: pull.head.ref, label: `${pull.head.owner}:${pull.head.ref}` }, base: { sha: pull.base.sha, ref: pull.base.ref } })));
     }
     if (method === 'GET' && (m = rest.match(/^contents\/(.+)$/))) {
       const path = decodeURIComponent(m[1]!);
@@ -179,9 +240,13 @@ export class FakeGitHub {
     return notFound(response);
   }
 
-  #createCheckRun(body: Record<string, unknown>, response: ServerResponse): void {
+  #createCheckRun(body: Record<string, unknown>, response: ServerResponse, caller: 'app' | 'workflow'): void {
     if (this.readOnly) return send(response, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/checks/runs#create-a-check-run', status: '403' });
     if (typeof body.name !== 'string' || typeof body.head_sha !== 'string') return invalid(response, 'name and head_sha are required');
+    const actions = (body.actions as Array<{ label: string; description: string; identifier: string }> | undefined) ?? [];
+    if (actions.length > 3 || actions.some((action) => action.label.length > 20 || action.description.length > 40 || action.identifier.length > 20)) {
+      return invalid(response, 'actions: at most 3, label ≤ 20, description ≤ 40, identifier ≤ 20 characters');
+    }
     const output = body.output as Record<string, unknown> | undefined;
     const problem = validateOutput(output);
     if (problem) return invalid(response, problem);
@@ -193,7 +258,8 @@ export class FakeGitHub {
       conclusion: (body.conclusion as string | undefined) ?? null,
       external_id: (body.external_id as string | undefined) ?? null,
       details_url: (body.details_url as string | undefined) ?? null,
-      app: { slug: this.tokenApp },
+      app: caller === 'app' && this.app ? { slug: this.app.slug, id: this.app.id } : { slug: this.tokenApp, id: 15368 },
+      ...(caller === 'workflow' && this.currentRunId !== null ? { check_suite: { id: this.suiteOf(body.head_sha, this.currentRunId) } } : {}),
       output: { title: null, summary: null, text: null, annotations_count: 0 },
       annotations: [],
       started_at: new Date().toISOString(),
@@ -248,13 +314,13 @@ function applyOutput(run: FakeCheckRun, output: Record<string, unknown> | undefi
   run.output.annotations_count = run.annotations.length;
 }
 
-function publicCheckRun(run: FakeCheckRun) {
+export function publicCheckRun(run: FakeCheckRun) {
   const { annotations: _annotations, ...rest } = run;
   return { ...rest, html_url: `https://github.com/checks/${run.id}`, url: `https://api.github.com/check-runs/${run.id}` };
 }
 
 /** GitHub's page/per_page pagination, with the Link header octokit's paginate() follows. */
-function paginate<T>(items: readonly T[], url: URL, response: ServerResponse): { items: T[] } {
+export function paginate<T>(items: readonly T[], url: URL, response: ServerResponse): { items: T[] } {
   const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
   const page = Number(url.searchParams.get('page') ?? 1);
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -274,15 +340,15 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-request-id': 'FAKE', ...headers });
   response.end(JSON.stringify(body));
 }
 
-function notFound(response: ServerResponse): void {
+export function notFound(response: ServerResponse): void {
   send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
 }
 
-function invalid(response: ServerResponse, message: string): void {
+export function invalid(response: ServerResponse, message: string): void {
   send(response, 422, { message: 'Invalid request.', errors: [message], documentation_url: 'https://docs.github.com/rest/checks/runs', status: '422' });
 }

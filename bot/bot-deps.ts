@@ -1,0 +1,34 @@
+import { ComplianceAuditor, projectChain } from '../src/governance/index.js';
+import { BOT_CHAIN } from './bot-constants.js';
+import type { StorageBackend } from '../src/store/index.js';
+
+/** What every handler receives besides the event: the store, a clock, and who the bot is. */
+export interface BotDeps {
+  store: StorageBackend;
+  clock: () => Date;
+  /** The GitHub App's id: check runs and comments it made are recognised by it. */
+  appId: number;
+  /** The audit chain of a repository (`project:owner/name`), group-committed. */
+  auditor(projectId: string): ComplianceAuditor;
+  /** The bot's own chain: refused and replayed deliveries. */
+  botAuditor: ComplianceAuditor;
+}
+
+export function createBotDeps(options: { store: StorageBackend; appId: number; clock?: () => Date }): BotDeps {
+  const clock = options.clock ?? (() => new Date());
+  const auditors = new Map<string, ComplianceAuditor>();
+  return {
+    store: options.store,
+    clock,
+    appId: options.appId,
+    botAuditor: new ComplianceAuditor(options.store, { chain: BOT_CHAIN, projectId: null, clock }),
+    auditor(projectId) {
+      let auditor = auditors.get(projectId);
+      if (!auditor) {
+        auditor = new ComplianceAuditor(options.store, { chain: projectChain(projectId), projectId, clock });
+        auditors.set(projectId, auditor);
+      }
+      return auditor;
+    },
+  };
+}

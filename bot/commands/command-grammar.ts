@@ -1,0 +1,39 @@
+/**
+ * The one command grammar of the bot. A command is a line of a new comment that starts with `/qf`,
+ * then a verb (any letter case) and what the verb takes. Nothing else in a comment acts.
+ */
+export const COMMAND_PREFIX = '/qf';
+
+/** What a verb takes after it. */
+export type Arguments = 'none' | 'optional-reason' | 'required-reason';
+
+export const VERBS = {
+  approve: { args: 'optional-reason', usage: '/qf approve [reason]', says: 'approve the plan waiting on the head commit' },
+  reject: { args: 'required-reason', usage: '/qf reject <reason>', says: 'reject the plan; the gate reports it blocked until a new push' },
+  hold: { args: 'optional-reason', usage: '/qf hold [reason]', says: 'hold the head commit (qualityfoundry/hold stays in progress)' },
+  unhold: { args: 'none', usage: '/qf unhold', says: 'release the hold and run the gate again' },
+  retry: { args: 'none', usage: '/qf retry', says: 'run the latest gate workflow run again' },
+  status: { args: 'none', usage: '/qf status', says: 'refresh the status comment' },
+  help: { args: 'none', usage: '/qf help', says: 'show this grammar' },
+} as const satisfies Record<string, { args: Arguments; usage: string; says: string }>;
+
+export type Verb = keyof typeof VERBS;
+export const VERB_NAMES = Object.keys(VERBS) as Verb[];
+
+/** Verbs that change the gate's outcome: only approvers of the base policy may give them. */
+export const APPROVER_VERBS: ReadonlySet<Verb> = new Set(['approve', 'reject', 'hold', 'unhold', 'retry']);
+
+/** Longest reason kept; a reason goes into check-run titles and summaries. */
+export const MAX_REASON_LENGTH = 500;
+
+/** The grammar as Markdown, for help and for every refusal. */
+export function grammarMarkdown(): string {
+  const rows = VERB_NAMES.map((verb) => `| \`${VERBS[verb].usage}\` | ${VERBS[verb].says} |`);
+  return [
+    'One command per comment, on its own line starting with `/qf` (any letter case). Edited comments never act.',
+    '',
+    '| command | what it does |',
+    '|---|---|',
+    ...rows,
+  ].join('\n');
+}

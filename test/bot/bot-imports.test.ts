@@ -1,0 +1,20 @@
+import { build } from 'esbuild';
+import { expect, it } from 'vitest';
+
+it('the bot imports nothing of @actions/* (only the Action touches the runner toolkit)', async () => {
+  const result = await build({
+    entryPoints: [new URL('../../bot/main.ts', import.meta.url).pathname],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+    // Native and optional modules need not resolve to see the import graph.
+    external: ['sqlite3', 'pg-native', 'ioredis', 'pino-pretty', '@sentry/node'],
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs.some((path) => path.includes('node_modules/probot/'))).toBe(true);
+  expect(inputs.filter((path) => path.includes('node_modules/@actions/'))).toEqual([]);
+  expect(inputs.filter((path) => path.startsWith('src/action/'))).toEqual([]);
+});
