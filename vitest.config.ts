@@ -12,6 +12,9 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportOnFailure: true,
+      // What the suite reached when the threshold was set (2026-12-01: 91.15 / 79.24 / 90.72 / 94.82 %),
+      // rounded down. Raise it when coverage grows; never lower it. CI (.ci/run) runs with --coverage.
+      thresholds: { statements: 91, branches: 79, functions: 90, lines: 94 },
     },
   },
 });
