@@ -131,10 +131,10 @@ async function loadPolicyAndChange(options: {
   }
   // Pushes, merge groups and dispatches run code already in the repository: its policy is trusted.
   const file = join(context.workspace, inputs.policy);
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new QfError('BAD_INPUT', `input "policy": cannot read ${inputs.policy} in the checkout (${error.code ?? error.message}); expected a policy file (check out the repository first).`, { cause: error });
   });
-  const policy = parsePolicy(text, { path: inputs.policy, sourceRef: target.headSha });
+  const policy = parsePolicy(bytes, { path: inputs.policy, sourceRef: target.headSha });
   const changedFiles = await changedFilesFromGit(repoDir, target.baseSha, target.headSha);
   return { policy, change: { base: target.baseSha, head: target.headSha, changedFiles, labels: [] }, notice: null };
 }

@@ -20,8 +20,8 @@ import { finishStep } from './finish-step.js';
 import type { ActionInputs } from './inputs.js';
 
 /** The base policy (parsed) and the check-run approval source publish mode re-judges with. */
-function rejudgeWith(policyText: string, inputs: ActionInputs, context: ActionContext, octokit: GitHubClient) {
-  const checked = checkPolicyText(policyText, { path: inputs.policy, sourceRef: null });
+function rejudgeWith(policyBytes: Buffer, inputs: ActionInputs, context: ActionContext, octokit: GitHubClient) {
+  const checked = checkPolicyText(policyBytes, { path: inputs.policy, sourceRef: null });
   if (!checked.ok) return undefined; // an invalid base policy cannot judge; the digest check still binds the evidence to it
   return { policy: checked.policy, approvals: new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp }) };
 }

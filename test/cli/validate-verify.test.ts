@@ -24,7 +24,7 @@ describe('qf validate', () => {
     const result = await qf(['validate', 'passing/.github/qualityfoundry.yml', 'approval/.github/qualityfoundry.yml'], PROJECTS_DIR);
     expect(result).toEqual({
       code: 0,
-      stdout: '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 1 gate rules)\n',
+      stdout: '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 1 gate rule)\n',
       stderr: '',
     });
   });
@@ -34,7 +34,7 @@ describe('qf validate', () => {
     const missing = path.join(PROJECTS_DIR, 'no-such-policy.yml');
     const result = await qf(['validate', 'passing/.github/qualityfoundry.yml', 'broken-policy/.github/qualityfoundry.yml', 'no-such-policy.yml'], PROJECTS_DIR);
     expect(result.code).toBe(ExitCode.badInput);
-    expect(result.stdout).toBe('✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 3 gate rules)\n');
+    expect(result.stdout).toBe('✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n');
     expect(result.stderr).toBe(
       [
         `✗ Policy ${broken} has 2 problems:`,
