@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvidenceFile } from '../constants.js';
+import { errorMessage, isQfError } from '../errors.js';
 import type { Evidence } from '../evidence/schema.js';
 import { verifyEvidence } from '../evidence/verify-evidence.js';
 import type { ApprovalSource, LoadedPolicy } from '../orchestrator/types.js';
@@ -18,10 +19,23 @@ export type BundleCheck = { ok: true; evidence: Evidence } | { ok: false; proble
  * the base commit's policy. The seal only proves the file was not edited after sealing by someone who
  * could not recompute it; the binding to the head SHA and the base policy is what we can check here.
  */
-export async function validateEvidenceBundle(
-  dir: string,
-  expected: { headSha: string; policySha256?: string; rejudge?: { policy: LoadedPolicy; approvals: ApprovalSource } },
-): Promise<BundleCheck> {
+export async function validateEvidenceBundle(dir: string, expected: BundleExpectations): Promise<BundleCheck> {
+  try {
+    return await checkBundle(dir, expected);
+  } catch (error) {
+    // The bundle is untrusted: whatever in it trips a check up, it is rejected, never an unexpected error.
+    if (isQfError(error, 'GITHUB_API')) throw error;
+    return { ok: false, problems: [`the bundle could not be checked: ${errorMessage(error)}`] };
+  }
+}
+
+export interface BundleExpectations {
+  headSha: string;
+  policySha256?: string;
+  rejudge?: { policy: LoadedPolicy; approvals: ApprovalSource };
+}
+
+async function checkBundle(dir: string, expected: BundleExpectations): Promise<BundleCheck> {
   const file = join(dir, EvidenceFile.evidence);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return { ok: false, problems: [`${EvidenceFile.evidence} is missing from the artifact`] };

@@ -6,7 +6,7 @@ import { readZip } from '../../src/github/extract-zip.js';
 import { FAST_TUNING, type Harness, loadFixture, prepareRun, readOutputs, resetHarness, runOnPullRequest, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { createFixtureRepo, FAILING_CHANGE, type FixtureRepo } from '../support/python-project.js';
-import { writeZip } from '../support/zip-writer.js';
+import { writeZip, type ZipWriterEntry } from '../support/zip-writer.js';
 import { hashAuditEvent } from '../../src/audit/audit-chain.js';
 import type { Evidence } from '../../src/evidence/schema.js';
 import { evidenceSealDigest } from '../../src/evidence/write-evidence.js';
@@ -133,5 +133,27 @@ describe('run() in publish mode (workflow_run)', () => {
     const gate = harness.github.checkRuns[0]!;
     expect(gate).toMatchObject({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
     expect(gate.output.summary).toContain(`entry name "${escape}" would land outside the folder`);
+  });
+
+  // Each of these made the extractor throw a plain error: publish mode ended in "Unexpected error" with no check run.
+  it.each<[string, (entries: ZipWriterEntry[]) => ZipWriterEntry[], string]>([
+    ['duplicate entries (a second evidence.json)', (entries) => [...entries, { name: 'evidence.json', data: Buffer.from('{}') }], 'evidence.json appears twice'],
+    ['a file, then a folder of the same name', (entries) => [{ name: 'reports2', data: Buffer.from('x') }, ...entries, { name: 'reports2/x.txt', data: Buffer.from('y') }], 'reports2/x.txt needs a folder reports2, and a file of that name is in the archive too'],
+    ['a size that lies', (entries) => entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, deflate: true, declaredSize: 100 } : entry)), 'evidence.json: expands past the 100 bytes the directory says'],
+    ['a very long name', (entries) => [...entries, { name: `reports/${'a'.repeat(5_000)}`, data: Buffer.from('x') }], 'is 5008 bytes, more than 1024'],
+    ['a CRC that does not match', (entries) => entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, data: Buffer.alloc(0), deflate: false, declaredSize: 0, crc: 1 } : entry)), 'evidence.json: its CRC-32 does not match its data'],
+  ])('rejects a malformed zip (%s) as invalid evidence on a failure check run, exit 2', async (_name, forge, message) => {
+    const runId = 300 + harness.artifacts.artifacts.length;
+    const entries: ZipWriterEntry[] = readZip(evidenceZip);
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId, zip: writeZip(forge(entries)) });
+    const result = await publish(runId);
+
+    expect(result.exitCode).toBe(2);
+    expect(harness.github.checkRuns).toHaveLength(1);
+    const gate = harness.github.checkRuns[0]!;
+    expect(gate).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
+    expect(gate.output.summary).toContain(message);
+    expect(gate.output.summary).not.toContain('Unexpected error');
+    expect(result.outputs.verdict).toBe('blocked');
   });
 });

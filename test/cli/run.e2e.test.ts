@@ -300,8 +300,9 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
       [
-        `qf: Policy ${file} has 2 problems:`,
+        `qf: Policy ${file} has 3 problems:`,
         `${file}:3:20: sandbox.timeout_seconds: expected number, got "ten"`,
+        `${file}:8:10: plan[0].run: unknown tool "run_pytset"; did you mean "run_pytest"?`,
         `${file}:10:51: gate[0].op: expected one of "=="|"!="|"<"|"<="|">"|">=", got "=<"; did you mean "=="?`,
         '',
       ].join('\n'),

@@ -37,8 +37,9 @@ describe('qf validate', () => {
     expect(result.stdout).toBe('✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n');
     expect(result.stderr).toBe(
       [
-        `✗ Policy ${broken} has 2 problems:`,
+        `✗ Policy ${broken} has 3 problems:`,
         `${broken}:3:20: sandbox.timeout_seconds: expected number, got "ten"`,
+        `${broken}:8:10: plan[0].run: unknown tool "run_pytset"; did you mean "run_pytest"?`,
         `${broken}:10:51: gate[0].op: expected one of "=="|"!="|"<"|"<="|">"|">=", got "=<"; did you mean "=="?`,
         `✗ Cannot read policy file ${missing}: no such file. Expected a YAML policy (see policies/default.yaml).`,
         '',
