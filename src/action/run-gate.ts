@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, ExitCode } from '../constants.js';
+import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
+import { signEvidence } from '../evidence/sign-evidence.js';
 import { GitHubApiError } from '../github/call-github.js';
 import { CheckRunApprovalSource } from '../github/check-run-approval-source.js';
 import { CheckRunPublisher } from '../github/check-run-publisher.js';
@@ -71,6 +72,12 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     await progress.flushed();
     const { evidence } = outcome;
     if (evidence.gate.verdict !== 'needs_approval') notices.push(...approvals.lastNotes);
+
+    if (inputs.signingKey) {
+      const id = await signEvidence(outDir, inputs.signingKey);
+      core.info(`Evidence signed with key ${id.slice(0, 16)}… (${EvidenceFile.signature})`);
+      notices.push(`The evidence is signed (\`${EvidenceFile.signature}\`, key id \`${id.slice(0, 16)}…\`); check it with \`qf verify --key PUBLIC_KEY.pem\`.`);
+    }
 
     let artifact: UploadedArtifact | undefined;
     if (!inputs.dryRun) {

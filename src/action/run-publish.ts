@@ -58,7 +58,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
   // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
   const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
-  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
+  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(inputs.verifyKey ? { publicKey: inputs.verifyKey } : {}), ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
   const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });

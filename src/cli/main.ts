@@ -12,7 +12,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   run: { run: runCommand, usage: RUN_USAGE },
   validate: { run: validateCommand, usage: 'qf validate FILE...' },
   schema: { run: async (argv, io) => (await import('./commands/schema.js')).schemaCommand(argv, io), usage: 'qf schema [--evidence]' },
-  verify: { run: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io), usage: 'qf verify DIR|evidence.json' },
+  verify: { run: async (argv, io) => (await import('./commands/verify.js')).verifyCommand(argv, io), usage: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json' },
   golden: { run: async (argv, io) => (await import('./commands/golden.js')).goldenCommand(argv, io), usage: 'qf golden [FILE]' },
   metrics: { run: async (argv, io) => (await import('./commands/metrics.js')).metricsCommand(argv, io), usage: 'qf metrics' },
   audit: { run: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io), usage: 'qf audit verify|list [--db PATH | --database-url URL]' },

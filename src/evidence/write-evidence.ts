@@ -73,7 +73,8 @@ export function assembleEvidence(parts: EvidenceParts, artifacts: ArtifactEntry[
  * digest.
  */
 export async function writeEvidence(outDir: string, parts: EvidenceParts, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known, (refused) =>
+  // The envelope is written after the seal (it signs evidence.json), so it is never an artifact.
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature], known, (refused) =>
     audit.record({ actor: 'qf', action: 'artifact.refused', subject: parts.state.runId, data: { ...refused } }),
   );
   const evidence = assembleEvidence(parts, artifacts, audit.events);

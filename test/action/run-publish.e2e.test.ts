@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,13 +29,13 @@ beforeAll(async () => {
 afterAll(() => harness.close());
 
 /** The trusted half: a workflow_run job with a write token, fed the artifact of run `runId`. */
-async function publish(runId: number) {
+async function publish(runId: number, inputs: Record<string, string> = {}) {
   resetHarnessKeepingArtifacts();
   seedPullRequest(harness.github, repo, { headOwner: 'forker' });
   const payload = await loadFixture('workflow_run.completed.json');
   Object.assign(payload.workflow_run, { id: runId, event: 'pull_request', head_sha: repo.headSha, head_branch: 'changes', pull_requests: [], conclusion: 'failure' });
   payload.workflow_run.head_repository.owner.login = 'forker';
-  const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish' } });
+  const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish', ...inputs } });
   const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
   return { exitCode, outputs: await readOutputs(prepared.outputFile), runnerTemp: prepared.runnerTemp };
 }
@@ -111,6 +112,53 @@ describe('run() in publish mode (workflow_run)', () => {
     expect(summary).not.toContain('changed after it was sealed');
     expect(summary).toContain("the evidence claims pass, the base policy's rules give fail");
     expect(result.outputs.verdict).toBe('blocked');
+  });
+
+  it('rejects an unknown member, which the schema would strip so that the seal still held', async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 206, zip: tamper(evidenceZip, (evidence) => void (evidence.gate.approvedBy = 'maintainer')) });
+    const result = await publish(206);
+    expect(result.exitCode).toBe(2);
+    expect(harness.github.checkRuns[0]!.output.summary).toContain('has member the evidence schema v2 does not know: gate.approvedBy');
+  });
+
+  it('rejects a file the index does not list', async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 207, zip: writeZip([...readZip(evidenceZip), { name: 'reports/extra/junit.xml', data: Buffer.from('<testsuite/>') }]) });
+    const result = await publish(207);
+    expect(result.exitCode).toBe(2);
+    expect(harness.github.checkRuns[0]!.output.summary).toContain('the evidence folder holds a file its index does not list: reports/extra/junit.xml');
+  });
+
+  it('signing-key signs the evidence in gate mode; verify-key in publish mode accepts only a bundle signed by that key and unchanged since', async () => {
+    const key = generateKeyPairSync('ed25519');
+    const privatePem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const publicPem = key.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    resetHarness(harness); // one artifact per name per run: the pull request run's upload must not collide
+    const signedRun = await runOnPullRequest(harness, repo, { fork: true, inputs: { 'signing-key': privatePem } });
+    expect(signedRun.exitCode).toBe(1);
+    expect(signedRun.jobSummary).toContain('The evidence is signed (`evidence.dsse.json`');
+    expect(signedRun.jobSummary).not.toContain('PRIVATE KEY');
+    const signedZip = harness.artifacts.artifacts.at(-1)!.blob!;
+    expect(readZip(signedZip).map((entry) => entry.name)).toContain('evidence.dsse.json');
+
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 210, zip: signedZip });
+    const accepted = await publish(210, { 'verify-key': publicPem });
+    expect(accepted.exitCode).toBe(0);
+    expect(harness.github.checkRuns[0]).toMatchObject({ conclusion: 'failure', output: { title: expect.not.stringContaining('Evidence rejected') } });
+
+    // The unsigned bundle, and a signed one whose verdict was edited and re-sealed, are rejected.
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 211, zip: evidenceZip });
+    expect((await publish(211, { 'verify-key': publicPem })).exitCode).toBe(2);
+    expect(harness.github.checkRuns[0]!.output.summary).toContain('evidence.dsse.json is missing: the bundle is not signed, and a key was given');
+    const forged = tamper(signedZip, (evidence) => {
+      evidence.gate.reasons = ['All rules hold.'];
+      const seal = evidence.audit.pop();
+      seal.data.digest = evidenceSealDigest(evidence as Evidence);
+      const { hash: _hash, ...unsealed } = seal;
+      evidence.audit.push({ ...unsealed, hash: hashAuditEvent(unsealed) });
+    });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 212, zip: forged });
+    expect((await publish(212, { 'verify-key': publicPem })).exitCode).toBe(2);
+    expect(harness.github.checkRuns[0]!.output.summary).toContain('evidence.json is not the one that was signed');
   });
 
   it('rejects evidence that does not match the schema', async () => {

@@ -129,7 +129,7 @@ describe('qf verify', () => {
 
   it('accepts a version-1 bundle written by qf before warm start was removed, and returns it as version 2', async () => {
     const result = await qf(['verify', V1_BUNDLE], work.dir);
-    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; verdict fail\n`, stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; signature not checked (no --key); verdict fail\n`, stderr: '' });
     const check = await verifyEvidence(V1_BUNDLE);
     if (!check.ok) throw new Error(check.problem);
     expect(check.evidence.schemaVersion).toBe(2);
@@ -151,7 +151,7 @@ describe('qf verify', () => {
   it('accepts untouched evidence, by folder or by file', async () => {
     const byDir = await qf(['verify', goodOut], work.dir);
     expect(byDir.code).toBe(0);
-    expect(byDir.stdout).toMatch(/^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; verdict fail\n$/);
+    expect(byDir.stdout).toMatch(/^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; signature not checked \(no --key\); verdict fail\n$/);
     expect((await qf(['verify', 'good/evidence.json'], work.dir)).code).toBe(0);
   });
 
@@ -214,7 +214,8 @@ describe('qf verify', () => {
     const result = await qf(['verify', dir], work.dir);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('does not match the evidence schema v2: schemaVersion: Invalid input: expected 2');
-    const missing = await qf(['verify', 'nothing-here'], work.dir);
-    expect(missing).toEqual({ code: 1, stdout: '', stderr: `✗ nothing-here: ${path.join(work.dir, 'nothing-here')} does not exist\n` });
+    // A target that does not exist is bad input (2), not evidence that failed the check (1).
+    const missing = await qf(['verify', '/nonexistent'], work.dir);
+    expect(missing).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf: /nonexistent does not exist; expected an evidence folder or its evidence.json.\n' });
   });
 });
