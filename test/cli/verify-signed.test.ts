@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashAuditEvent } from '../../src/audit/audit-chain.js';
@@ -187,6 +187,23 @@ describe('strict qf verify', () => {
     const result = await qf(['verify', dir], work.dir);
     expect(result.code).toBe(ExitCode.gateFailed);
     expect(result.stderr).toContain(message);
+  });
+
+  it('accepts a file qf itself refused to index (a report swapped for a link, audited as artifact.refused), and nothing else unlisted', async () => {
+    const hostile = await tempGitRepo('passing');
+    try {
+      const conftest = 'import atexit\nimport os\n\n\ndef pytest_configure(config):\n    report = config.option.xmlpath\n\n    def swap():\n        os.remove(report)\n        os.symlink("/etc/hostname", report)\n\n    atexit.register(swap)\n';
+      await writeFile(path.join(hostile.dir, 'conftest.py'), conftest);
+      const out = path.join(work.dir, 'refused');
+      expect((await qf(['run', '--repo', hostile.dir, '--out', out], hostile.dir)).code).toBe(ExitCode.gateFailed);
+      const evidence = JSON.parse(await readFile(path.join(out, 'evidence.json'), 'utf8')) as Evidence;
+      expect(evidence.audit.filter((event) => event.action === 'artifact.refused').map((event) => event.data.path)).toContain('reports/unit/junit.xml');
+      expect(await qf(['verify', out], work.dir)).toMatchObject({ code: 0, stderr: '' });
+      await symlink('/etc/hostname', path.join(out, 'reports/unit/planted.xml'));
+      expect((await qf(['verify', out], work.dir)).stderr).toContain('holds a file its index does not list: reports/unit/planted.xml');
+    } finally {
+      await hostile.cleanup();
+    }
   });
 
   it('refuses files the index does not list', async () => {
