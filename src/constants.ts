@@ -26,6 +26,8 @@ export const EvidenceFile = {
   evidence: 'evidence.json',
   summary: 'summary.md',
   runState: 'run-state.json',
+  /** The DSSE envelope of a signed run (an in-toto Statement over evidence.json and every artifact). */
+  signature: 'evidence.dsse.json',
   reportsDir: 'reports',
 } as const;
 
@@ -47,6 +49,8 @@ export const ActionInput = {
   approvalApp: 'approval-app',
   mode: 'mode',
   dryRun: 'dry-run',
+  signingKey: 'signing-key',
+  verifyKey: 'verify-key',
 } as const;
 
 /** The Action's outputs, as named in action.yml. */

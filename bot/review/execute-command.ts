@@ -4,7 +4,7 @@ import { APPROVER_VERBS, grammarMarkdown, type Command } from '../commands/index
 import { reactAccepted, reply, replyRefused } from './answer.js';
 import { authorizeReviewer } from './authorize-reviewer.js';
 import { findGate, findOwnHold, type FoundCheckRun } from './find-check-runs.js';
-import { currentReviews, loadReviewState, type ReviewState } from './load-review-state.js';
+import { currentReviews, loadReviewState, refreshReviewState, type ReviewState } from './load-review-state.js';
 import { loadPullRequest } from './load-pull-request.js';
 import { publishHold, publishReviewCheckRun, releaseHoldCheckRun } from './review-check-runs.js';
 import { rerunWorkflowOf } from './rerun-workflow.js';
@@ -71,14 +71,14 @@ export async function executeCommand(scope: ReviewScope, request: CommandRequest
       data: { verb: command.verb, reason: error.message, headSha: pull.headSha, planHash: state.plan?.externalId ?? null, source: sourceData(source) },
     });
     await replyRefused(scope, { pullNumber: pull.number, login: actor.login, lines: [command.line], reason: error.message });
-    await updateStatusComment(scope, await loadReviewState(scope, pull, request.policyPath), { create: false });
+    await updateStatusComment(scope, await refreshReviewState(scope, state), { create: false });
     return;
   }
   // The command is done and recorded; answering is best effort from here. Failing the delivery now
   // would make GitHub's redelivery answer "already decided" instead.
   try {
     if (source.kind === 'comment') await reactAccepted(scope, source.commentId);
-    await updateStatusComment(scope, await loadReviewState(scope, pull, request.policyPath), { create: true });
+    await updateStatusComment(scope, await refreshReviewState(scope, state), { create: true });
   } catch (error) {
     scope.log.warn({ err: error, pull: pull.number }, 'the command was done but could not be answered');
   }
@@ -121,7 +121,7 @@ async function decide(scope: ReviewScope, state: ReviewState, request: CommandRe
     subject: pullSubject(scope.projectId, pull.number),
     data: { permission, planHash, headSha: pull.headSha, reason, commentId, commentUrl: source.url, checkRunId: checkRun.id },
   });
-  const approvals = currentReviews({ ...state, reviews: await scope.deps.store.listPrReviews(scope.projectId, pull.number) }).filter((review) => review.verdict === 'approve');
+  const approvals = currentReviews(await refreshReviewState(scope, state)).filter((review) => review.verdict === 'approve');
   // Enough approvals (or a rejection, so the gate says blocked now): the plan's workflow runs again.
   if (verdict === 'reject' || approvals.length >= state.policy!.approval.count) await rerunOnce(scope, state, plan!, `${verdict}:${scope.projectId}:${pull.headSha}:${planHash}`, actor.login);
 }

@@ -43,6 +43,15 @@ async function readBasePolicy(scope: ReviewScope, pull: PullRequestInfo, path: s
   }
 }
 
+/** The same state with the store's side read again (after a decision): GitHub's side has not changed. */
+export async function refreshReviewState(scope: ReviewScope, state: ReviewState): Promise<ReviewState> {
+  const [reviews, hold] = await Promise.all([
+    scope.deps.store.listPrReviews(scope.projectId, state.pull.number),
+    scope.deps.store.getPrHold(scope.projectId, state.pull.headSha),
+  ]);
+  return { ...state, reviews, hold };
+}
+
 /** Decisions that count now: on the head commit, for the plan waiting there. */
 export function currentReviews(state: ReviewState): PrReviewRow[] {
   const planHash = state.plan?.externalId;

@@ -1,7 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import * as core from '@actions/core';
 import * as z from 'zod';
 import { ActionInput, DEFAULT_ARTIFACT_NAME, DEFAULT_POLICY_PATH } from '../constants.js';
 import { QfError } from '../errors.js';
+import { signingKeyFromPem, verificationKeyFromPem } from '../evidence/dsse.js';
 
 /** A repository-relative path: read through the contents API, so it may not leave the repository. */
 const repoPath = z
@@ -28,7 +30,12 @@ const InputsSchema = z.object({
     .optional(),
   [ActionInput.mode]: z.enum(['gate', 'publish'], { error: 'one of "gate", "publish"' }).default('gate'),
   [ActionInput.dryRun]: booleanText.default(false),
+  [ActionInput.signingKey]: z.string().optional(),
+  [ActionInput.verifyKey]: z.string().optional(),
 });
+
+/** Inputs whose value is never shown in a message, even a malformed one. */
+const SECRET_INPUTS: readonly string[] = [ActionInput.githubToken, ActionInput.signingKey];
 
 export interface ActionInputs {
   /** Policy file, repository-relative. */
@@ -42,6 +49,10 @@ export interface ActionInputs {
   mode: 'gate' | 'publish';
   /** Compute and report (job summary, outputs) but write nothing to GitHub: no check runs, no artifact. */
   dryRun: boolean;
+  /** Gate mode: signs the evidence (a DSSE envelope over an in-toto Statement) before it is uploaded. */
+  signingKey: KeyObject | undefined;
+  /** Publish mode: the bundle must carry a signature by this key. */
+  verifyKey: KeyObject | undefined;
 }
 
 /** Reads and validates every input; throws one BAD_INPUT error naming each bad input and what was expected. */
@@ -58,12 +69,14 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
       const got = raw[name];
       const message = issue.message.replace(/^Invalid input: /, '');
       // Tokens never appear in messages, even a malformed one.
-      const shown = name === ActionInput.githubToken || got === undefined ? 'nothing' : JSON.stringify(got);
+      const shown = got === undefined ? 'nothing' : SECRET_INPUTS.includes(name) ? 'a value (not shown)' : JSON.stringify(got);
       return `input "${name}": expected ${message}, got ${shown}`;
     });
     throw new QfError('BAD_INPUT', problems.join('\n'));
   }
   const data = parsed.data;
+  const signingKey = data[ActionInput.signingKey];
+  const verifyKey = data[ActionInput.verifyKey];
   return {
     policy: data[ActionInput.policy],
     githubToken: data[ActionInput.githubToken],
@@ -72,5 +85,7 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     approvalApp: data[ActionInput.approvalApp],
     mode: data[ActionInput.mode],
     dryRun: data[ActionInput.dryRun],
+    signingKey: signingKey === undefined ? undefined : signingKeyFromPem(signingKey, `input "${ActionInput.signingKey}"`),
+    verifyKey: verifyKey === undefined ? undefined : verificationKeyFromPem(verifyKey, `input "${ActionInput.verifyKey}"`),
   };
 }

@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, ExitCode } from '../constants.js';
+import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
+import { signEvidence } from '../evidence/sign-evidence.js';
 import { GitHubApiError } from '../github/call-github.js';
 import { CheckRunApprovalSource } from '../github/check-run-approval-source.js';
 import { CheckRunPublisher } from '../github/check-run-publisher.js';
@@ -74,6 +75,12 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     const { evidence } = outcome;
     if (evidence.gate.verdict !== 'needs_approval') notices.push(...approvals.lastNotes);
 
+    if (inputs.signingKey) {
+      const id = await signEvidence(outDir, inputs.signingKey);
+      core.info(`Evidence signed with key ${id.slice(0, 16)}… (${EvidenceFile.signature})`);
+      notices.push(`The evidence is signed (\`${EvidenceFile.signature}\`, key id \`${id.slice(0, 16)}…\`); check it with \`qf verify --key PUBLIC_KEY.pem\`.`);
+    }
+
     let artifact: UploadedArtifact | undefined;
     if (!inputs.dryRun) {
       artifact = await core.group('Upload the evidence artifact', async () => {
@@ -133,10 +140,10 @@ async function loadPolicyAndChange(options: {
   }
   // Pushes, merge groups and dispatches run code already in the repository: its policy is trusted.
   const file = join(context.workspace, inputs.policy);
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new QfError('BAD_INPUT', `input "policy": cannot read ${inputs.policy} in the checkout (${error.code ?? error.message}); expected a policy file (check out the repository first).`, { cause: error });
   });
-  const policy = parsePolicy(text, { path: inputs.policy, sourceRef: target.headSha });
+  const policy = parsePolicy(bytes, { path: inputs.policy, sourceRef: target.headSha });
   const changedFiles = await changedFilesFromGit(repoDir, target.baseSha, target.headSha);
   return { policy, change: { base: target.baseSha, head: target.headSha, changedFiles, labels: [] }, notice: null };
 }

@@ -20,8 +20,8 @@ import { finishStep } from './finish-step.js';
 import type { ActionInputs } from './inputs.js';
 
 /** The base policy (parsed) and the check-run approval source publish mode re-judges with. */
-function rejudgeWith(policyText: string, inputs: ActionInputs, context: ActionContext, octokit: GitHubClient) {
-  const checked = checkPolicyText(policyText, { path: inputs.policy, sourceRef: null });
+function rejudgeWith(policyBytes: Buffer, inputs: ActionInputs, context: ActionContext, octokit: GitHubClient) {
+  const checked = checkPolicyText(policyBytes, { path: inputs.policy, sourceRef: null });
   if (!checked.ok) return undefined; // an invalid base policy cannot judge; the digest check still binds the evidence to it
   return { policy: checked.policy, approvals: new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp }) };
 }
@@ -58,7 +58,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
   // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
   const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
-  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
+  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(inputs.verifyKey ? { publicKey: inputs.verifyKey } : {}), ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
   const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ExitCode } from '../constants.js';
+import { ActionInput, ExitCode } from '../constants.js';
 import { errorMessage, exitCodeForError, isQfError } from '../errors.js';
 import { type ClientTuning, createGitHubClient } from '../github/create-github-client.js';
 import { actionLog } from './action-log.js';
@@ -22,6 +22,8 @@ const USER_AGENT = 'qualityfoundry-action';
 export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
   let exitCode: ExitCode;
   try {
+    // Masked before anything can print them; a multi-line key is masked line by line.
+    for (const line of core.getInput(ActionInput.signingKey).split('\n')) if (line.trim().length > 8) core.setSecret(line.trim());
     const inputs = readInputs();
     core.setSecret(inputs.githubToken);
     const context = readContext(process.env);

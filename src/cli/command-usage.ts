@@ -1,10 +1,10 @@
 /** Each command's usage, written once: `qf --help` lists them, and a command line that does not fit prints its own. */
 export const COMMAND_USAGE = {
   run: `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
-       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--db PATH | --database-url URL]`,
+       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--sign-key FILE] [--db PATH | --database-url URL]`,
   validate: 'qf validate FILE...',
   schema: 'qf schema [--evidence]',
-  verify: 'qf verify DIR|evidence.json',
+  verify: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json',
   golden: 'qf golden [FILE]',
   metrics: 'qf metrics',
   audit: `qf audit verify [--chain NAME] [--json] [--db PATH | --database-url URL]

@@ -1,4 +1,5 @@
 import type { Evidence } from '../evidence/schema.js';
+import { formatNumber } from '../util/format-number.js';
 
 const VERDICT_WORD: Record<Evidence['gate']['verdict'], string> = {
   pass: 'PASS',
@@ -16,12 +17,17 @@ export function formatRunResult(evidence: Evidence, paths: { evidencePath: strin
     ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
     : '';
   lines.push(`${VERDICT_WORD[evidence.gate.verdict]}${counts}`);
-  for (const reason of evidence.gate.reasons) lines.push(`  ${reason.split('\n')[0]}`);
-
+  // Each failed rule is listed once, under "Failed rules", not also among the reasons.
   const failedRules = evidence.gate.rules.filter((rule) => rule.status === 'fail');
+  const ruleReasons = new Set(failedRules.map((rule) => `Rule ${rule.id} failed: ${rule.reason}`));
+  for (const reason of evidence.gate.reasons) if (!ruleReasons.has(reason)) lines.push(`  ${reason.split('\n')[0]}`);
+
   if (failedRules.length > 0) {
     lines.push('', 'Failed rules:');
-    for (const rule of failedRules) lines.push(`  ✗ ${rule.id}: ${rule.metric} is ${rule.observed ?? 'not measured'}, expected ${rule.op} ${rule.expected}`);
+    for (const rule of failedRules) {
+      const observed = rule.observed === null ? 'not measured' : formatNumber(rule.observed);
+      lines.push(`  ✗ ${rule.id}: ${rule.metric} is ${observed}, expected ${rule.op} ${formatNumber(rule.expected)}`);
+    }
   }
 
   const failures = evidence.steps.flatMap((step) => step.tests?.notable ?? []);

@@ -45,7 +45,8 @@ export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[
  * digest.
  */
 export async function writeEvidence(outDir: string, input: EvidenceInput, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState], known, (refused) =>
+  // The envelope is written after the seal (it signs evidence.json), so it is never an artifact.
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature], known, (refused) =>
     audit.record({ actor: 'qf', action: 'artifact.refused', subject: input.runId, data: { ...refused } }),
   );
   const evidence = assembleEvidence(input, artifacts, audit.events);

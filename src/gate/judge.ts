@@ -1,5 +1,6 @@
 import type { GateRuleResult, StepResult, Verdict } from '../evidence/schema.js';
 import type { GateOp, GateRule, Policy } from '../policy/schema.js';
+import { formatNumber } from '../util/format-number.js';
 
 const COMPARE: Record<GateOp, (observed: number, expected: number) => boolean> = {
   '==': (a, b) => a === b,
@@ -24,10 +25,6 @@ export interface Judgement {
   verdict: Verdict;
   rules: GateRuleResult[];
   reasons: string[];
-}
-
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 10_000) / 10_000);
 }
 
 function passReason(rules: readonly GateRuleResult[], steps: number): string {

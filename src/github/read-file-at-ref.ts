@@ -12,10 +12,11 @@ export interface ContentsReader {
 type ContentData = Awaited<ReturnType<GitHubClient['rest']['repos']['getContent']>>['data'];
 
 /**
- * A file's text at a commit, through the contents API (never the checked-out tree, which for a pull
- * request is the proposed code). Null when the file does not exist at that commit.
+ * A file's bytes at a commit, through the contents API (never the checked-out tree, which for a pull
+ * request is the proposed code). Null when the file does not exist at that commit. Bytes, not text:
+ * the policy's digest is over exactly what the commit holds, and invalid UTF-8 is refused later.
  */
-export async function readFileAtRef(octokit: ContentsReader, repo: RepoRef, path: string, ref: string): Promise<string | null> {
+export async function readFileAtRef(octokit: ContentsReader, repo: RepoRef, path: string, ref: string): Promise<Buffer | null> {
   try {
     const { data } = await callGitHub(`read ${path} at ${ref.slice(0, 12)}`, () => octokit.rest.repos.getContent({ ...repo, path, ref }));
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
@@ -23,7 +24,7 @@ export async function readFileAtRef(octokit: ContentsReader, repo: RepoRef, path
     }
     // Files over 1 MB come back without content; a policy never is that large.
     if (data.encoding !== 'base64') throw new GitHubApiError(`${path} at ${ref.slice(0, 12)} is too large to read (${data.size} bytes)`, null, undefined);
-    return Buffer.from(data.content, 'base64').toString('utf8');
+    return Buffer.from(data.content, 'base64');
   } catch (error) {
     if (error instanceof GitHubApiError && error.status === 404) return null;
     throw error;

@@ -22,5 +22,5 @@ export interface ToolContract<Input = unknown> {
    */
   metrics: readonly string[];
   /** Checks of a plan rule's `with` against the rest of the policy (a named command exists, say). */
-  checkInPolicy?(input: Record<string, unknown>, policy: Policy): ContractProblem[];
+  checkInPolicy?(input: Record<string, unknown>, policy: { tools?: Policy['tools'] | undefined }): ContractProblem[];
 }

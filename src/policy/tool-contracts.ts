@@ -29,7 +29,7 @@ export const RUN_COMMAND_CONTRACT: ToolContract<RunCommandInput> = {
   input: RunCommandInput as z.ZodType<RunCommandInput>,
   metrics: ['command.<name>.exit_code', 'command.failed'],
   checkInPolicy: (input, policy) => {
-    if (typeof input.command !== 'string' || input.command in policy.tools.commands) return [];
+    if (!policy.tools || typeof input.command !== 'string' || input.command in policy.tools.commands) return [];
     const names = Object.keys(policy.tools.commands);
     return [{ path: ['command'], message: `command "${input.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` }];
   },

@@ -1,4 +1,5 @@
 import type { Evidence, GateRuleResult, TestCase } from '../evidence/schema.js';
+import { formatNumber } from '../util/format-number.js';
 
 export interface SummarySection {
   /** Lower comes first and is the last to be cut when a platform limit bites. */
@@ -33,7 +34,7 @@ function escapeCell(text: string): string {
 
 function ruleRow(rule: GateRuleResult): string {
   const mark = rule.status === 'pass' ? '✅' : rule.status === 'fail' ? '❌' : '➖';
-  return `| ${mark} | \`${rule.id}\` | \`${rule.metric} ${rule.op} ${rule.expected}\` | ${rule.observed ?? 'not measured'} |`;
+  return `| ${mark} | \`${rule.id}\` | \`${rule.metric} ${rule.op} ${formatNumber(rule.expected)}\` | ${rule.observed === null ? 'not measured' : formatNumber(rule.observed)} |`;
 }
 
 function failureLine(test: TestCase): string {

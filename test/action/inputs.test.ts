@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/action/inputs.js';
 
@@ -14,6 +15,8 @@ describe('readInputs', () => {
       approvalApp: undefined,
       mode: 'gate',
       dryRun: false,
+      signingKey: undefined,
+      verifyKey: undefined,
     });
   });
 
@@ -35,6 +38,22 @@ describe('readInputs', () => {
     [{ 'approval-app': 'My App' }, 'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"'],
   ])('refuses %j naming the input and what was expected', (values, message) => {
     expect(() => readInputs(from({ ...TOKEN, ...values }))).toThrow(message);
+  });
+
+  it('parses the signing and verify keys, and refuses a bad one without echoing it', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const inputs = readInputs(from({ ...TOKEN, 'signing-key': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'verify-key': publicKey.export({ type: 'spki', format: 'pem' }).toString() }));
+    expect(inputs.signingKey?.asymmetricKeyType).toBe('ed25519');
+    expect(inputs.verifyKey?.type).toBe('public');
+    const secret = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----';
+    let message = '';
+    try {
+      readInputs(from({ ...TOKEN, 'signing-key': secret }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^input "signing-key": not a PEM private key/);
+    expect(message).not.toContain('c2VjcmV0');
   });
 
   it('refuses a missing token without echoing any token', () => {

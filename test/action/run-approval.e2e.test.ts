@@ -94,4 +94,17 @@ describe('run() when the pull request changes the policy', () => {
     expect(gate.output.summary).toMatch(/not valid[\s\S]*\.github\/qualityfoundry\.yml:\d+:\d+: gate\[0\]\.op/);
     expect(result.jobSummary).toContain('This pull request changes the policy file');
   });
+  it('a proposed policy that is an alias bomb is reported with its position; the run goes on with the base policy', async () => {
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefg'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`)];
+    const proposed = `${BASE_POLICY}${levels.join('\n')}\n`;
+    const changed = await createFixtureRepo({ ...PASSING_CHANGE, '.github/qualityfoundry.yml': proposed });
+    const result = await runOnPullRequest(harness, changed);
+
+    expect(result.exitCode).toBe(0);
+    const line = BASE_POLICY.split('\n').length - 1 + 5; // the first *d
+    const summary = harness.github.checkRuns[0]!.output.summary;
+    expect(summary).toContain('The proposed version is not valid');
+    expect(summary).toContain(`.github/qualityfoundry.yml:${line}:8: aliases expand to more than 10000 nodes by here`);
+    expect(summary).not.toContain('ReferenceError');
+  });
 });

@@ -93,14 +93,16 @@ describe('qf run on real pytest projects', () => {
     // The same evidence verifies.
     const verify = await qf(['verify', run.out], { cwd: repo.dir });
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toBe(`✔ ${run.out}: 2 artifacts match their digests; audit chain of ${evidence.audit.length} events intact; verdict pass\n`);
+    expect(verify.stdout).toBe(`✔ ${run.out}: 2 artifacts match their digests; audit chain of ${evidence.audit.length} events intact; signature not checked (no --key); verdict pass\n`);
   });
 
   it('fails when a test fails, naming the failure at file:line', async () => {
     const repo = await fixtureRepo('failing');
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.gateFailed);
-    expect(run.stdout).toContain('FAIL · 1 passed, 1 failed, 0 errors, 0 skipped\n  Rule no-failures failed: pytest.failed is 1, expected == 0\n');
+    // The failed rule is printed once, under "Failed rules".
+    expect(run.stdout).toContain('FAIL · 1 passed, 1 failed, 0 errors, 0 skipped\n\nFailed rules:\n  ✗ no-failures: pytest.failed is 1, expected == 0\n\n');
+    expect(run.stdout.match(/no-failures/g)).toHaveLength(1);
     expect(run.stdout).toContain('Failed tests:\n  tests/test_totals.py:7: failed tests/test_totals.py::test_total_of_three_items — assert 6 == 7\n');
     const [failure] = run.evidence.steps[0]!.tests!.notable;
     expect(failure).toMatchObject({ id: 'tests/test_totals.py::test_total_of_three_items', outcome: 'failed', file: 'tests/test_totals.py', line: 7, message: 'assert 6 == 7\n +  where 6 = total([1, 2, 3])' });
@@ -301,8 +303,9 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
       [
-        `qf: Policy ${file} has 2 problems:`,
+        `qf: Policy ${file} has 3 problems:`,
         `${file}:3:20: sandbox.timeout_seconds: expected number, got "ten"`,
+        `${file}:8:10: plan[0].run: unknown tool "run_pytset"; did you mean "run_pytest"?`,
         `${file}:10:51: gate[0].op: expected one of "=="|"!="|"<"|"<="|">"|">=", got "=<"; did you mean "=="?`,
         '',
       ].join('\n'),

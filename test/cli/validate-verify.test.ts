@@ -24,7 +24,7 @@ describe('qf validate', () => {
     const result = await qf(['validate', 'passing/.github/qualityfoundry.yml', 'approval/.github/qualityfoundry.yml'], PROJECTS_DIR);
     expect(result).toEqual({
       code: 0,
-      stdout: '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 1 gate rules)\n',
+      stdout: '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 1 gate rule)\n',
       stderr: '',
     });
   });
@@ -34,11 +34,12 @@ describe('qf validate', () => {
     const missing = path.join(PROJECTS_DIR, 'no-such-policy.yml');
     const result = await qf(['validate', 'passing/.github/qualityfoundry.yml', 'broken-policy/.github/qualityfoundry.yml', 'no-such-policy.yml'], PROJECTS_DIR);
     expect(result.code).toBe(ExitCode.badInput);
-    expect(result.stdout).toBe('✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rules, 3 gate rules)\n');
+    expect(result.stdout).toBe('✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n');
     expect(result.stderr).toBe(
       [
-        `✗ Policy ${broken} has 2 problems:`,
+        `✗ Policy ${broken} has 3 problems:`,
         `${broken}:3:20: sandbox.timeout_seconds: expected number, got "ten"`,
+        `${broken}:8:10: plan[0].run: unknown tool "run_pytset"; did you mean "run_pytest"?`,
         `${broken}:10:51: gate[0].op: expected one of "=="|"!="|"<"|"<="|">"|">=", got "=<"; did you mean "=="?`,
         `✗ Cannot read policy file ${missing}: no such file. Expected a YAML policy (see policies/default.yaml).`,
         '',
@@ -128,7 +129,7 @@ describe('qf verify', () => {
 
   it('accepts a version-1 bundle written by qf before warm start was removed, and returns it as version 2', async () => {
     const result = await qf(['verify', V1_BUNDLE], work.dir);
-    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; verdict fail\n`, stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; signature not checked (no --key); verdict fail\n`, stderr: '' });
     const check = await verifyEvidence(V1_BUNDLE);
     if (!check.ok) throw new Error(check.problem);
     expect(check.evidence.schemaVersion).toBe(2);
@@ -150,7 +151,7 @@ describe('qf verify', () => {
   it('accepts untouched evidence, by folder or by file', async () => {
     const byDir = await qf(['verify', goodOut], work.dir);
     expect(byDir.code).toBe(0);
-    expect(byDir.stdout).toMatch(/^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; verdict fail\n$/);
+    expect(byDir.stdout).toMatch(/^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; signature not checked \(no --key\); verdict fail\n$/);
     expect((await qf(['verify', 'good/evidence.json'], work.dir)).code).toBe(0);
   });
 
@@ -213,7 +214,8 @@ describe('qf verify', () => {
     const result = await qf(['verify', dir], work.dir);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('does not match the evidence schema v2: schemaVersion: Invalid input: expected 2');
-    const missing = await qf(['verify', 'nothing-here'], work.dir);
-    expect(missing).toEqual({ code: 1, stdout: '', stderr: `✗ nothing-here: ${path.join(work.dir, 'nothing-here')} does not exist\n` });
+    // A target that does not exist is bad input (2), not evidence that failed the check (1).
+    const missing = await qf(['verify', '/nonexistent'], work.dir);
+    expect(missing).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf: /nonexistent does not exist; expected an evidence folder or its evidence.json.\n' });
   });
 });

@@ -22,7 +22,16 @@ const ONE_OF_OPS = 'expected one of "=="|"!="|"<"|"<="|">"|">="';
 describe('policy errors: exact message and position', () => {
   it.each<[string, string, string[]]>([
     // ---- not YAML, or not a mapping
-    ['an unterminated flow sequence', 'version: 1\nplan:\n  - id: unit\n    run: [run_pytest\n', ['5:1 : not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+    [
+      'an unterminated flow sequence (at its bracket, not where the parser gave up)',
+      'version: 1\nplan:\n  - id: unit\n    run: [run_pytest\n',
+      ['4:10 : not valid YAML: this [ is never closed with ] (Flow sequence in block collection must be sufficiently indented and end with a ]; the parser gave up at 5:1)'],
+    ],
+    [
+      'an unclosed { on line 3',
+      'version: 1\nmode: strict\nsandbox: { mode: subprocess\nplan: []\ngate: []\n',
+      ['3:10 : not valid YAML: this { is never closed with } (Flow map in block collection must be sufficiently indented and end with a }; the parser gave up at 4:1)'],
+    ],
     ['a mis-indented key', 'version: 1\nsandbox:\n  timeout_seconds: 5\n mode: subprocess\n', ['4:1 : not valid YAML: All mapping items must start at the same column']],
     ['a duplicate key', 'version: 1\nmode: strict\nmode: playground\n', ['3:1 : not valid YAML: Map keys must be unique']],
     ['an empty file', '', ['1:1 : expected a mapping with at least `version: 1`, found an empty document']],
@@ -90,7 +99,19 @@ describe('policy errors: exact message and position', () => {
     [
       "a tool input that does not fit the tool's contract",
       'version: 1\nplan:\n  - when: { always: true }\n    run: run_pytest\n    with: { path: [tests], args: "-x" }\n',
-      ['5:34 plan[0].with.args: Invalid input: expected array, received string', '5:11 plan[0].with: unknown key "path" for run_pytest'],
+      ['5:13 plan[0].with.path: unknown key "path" for run_pytest; did you mean "paths"?', '5:34 plan[0].with.args: expected array, received string'],
+    ],
+    // ---- one pass: schema problems and semantic problems of the parts that pass the schema, together
+    [
+      'schema and semantic problems in one report',
+      'version: 1\nmode: strickt\ntools:\n  allowlist: [run_pytest]\nplan:\n  - when: { always: true }\n    run: run_pytest\n    with: { path: [tests] }\n  - when: { always: yes please }\n    run: run_pytest\ngate:\n  - { id: a, metric: pytest.fails, op: "==", value: 0 }\n  - { id: b, metric: pytest.failed, op: "=", value: 0 }\n',
+      [
+        '2:7 mode: expected one of "strict"|"adaptive"|"playground", got "strickt"; did you mean "strict"?',
+        '8:13 plan[0].with.path: unknown key "path" for run_pytest; did you mean "paths"?',
+        '9:21 plan[1].when.always: expected boolean, got "yes please"',
+        '12:22 gate[0].metric: unknown metric "pytest.fails"; did you mean "pytest.failed"?',
+        `13:41 gate[1].op: ${ONE_OF_OPS}, got "="; did you mean "=="?`,
+      ],
     ],
     ['container mode without an image', 'version: 1\nsandbox: { mode: container }\n', ['2:18 sandbox.mode: sandbox.mode is "container" but sandbox.container (with an image) is missing']],
   ])('%s', (_name, text, expected) => {

@@ -59,6 +59,13 @@ export interface Delivery {
   body: string;
 }
 
+/** A delivery's bytes and headers, signed like GitHub signs it (HMAC-SHA256 of the exact bytes). */
+export function signDelivery(name: string, payload: unknown, options: { id?: string; secret?: string } = {}): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(payload);
+  const signature = `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET).update(body).digest('hex')}`;
+  return { body, headers: { 'content-type': 'application/json', 'x-github-event': name, 'x-github-delivery': options.id ?? randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'GitHub-Hookshot/test' } };
+}
+
 /** POSTs a webhook over real HTTP, signed like GitHub signs it (HMAC-SHA256 of the exact bytes). */
 export async function deliver(
   bot: { url: string },

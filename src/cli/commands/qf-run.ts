@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
 import { errorMessage, QfError } from '../../errors.js';
 import { isRefusedFile, MAX_STEP_FILE_BYTES, readConfinedFile } from '../../util/open-confined-file.js';
+import { signingKeyFromPem } from '../../evidence/dsse.js';
+import { signEvidence } from '../../evidence/sign-evidence.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
 import type { ProgressEvent } from '../../orchestrator/types.js';
@@ -49,6 +52,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       approvals: { type: 'string' },
       resume: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'sign-key': { type: 'string' },
       ...STORE_FLAGS,
     },
     strict: true,
@@ -56,6 +60,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   if (!values.repo) throw new QfError('USAGE', '--repo DIR is required.');
   if (values.approve && values.approvals) throw new QfError('USAGE', 'Use either --approve or --approvals FILE, not both.');
 
+  // Read before anything runs: a key that cannot sign is bad input, not a run whose evidence goes unsigned.
+  const signKey = values['sign-key'] ? await readSigningKey(path.resolve(io.cwd, values['sign-key'])) : undefined;
   const repoDir = path.resolve(io.cwd, values.repo);
   const outDir = path.resolve(io.cwd, values.out ?? path.join(values.repo, 'qf-out'));
   const policyPath = values.policy ? path.resolve(io.cwd, values.policy) : path.join(repoDir, DEFAULT_POLICY_PATH);
@@ -118,12 +124,24 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await recorder?.finish(outcome?.evidence);
   }
+  // A signature of an earlier run in this folder would not match this evidence.
+  const envelope = path.join(outDir, EvidenceFile.signature);
+  if (signKey) await signEvidence(outDir, signKey);
+  else await rm(envelope, { force: true });
 
   if (values.json) {
     const { evidence } = outcome;
-    io.stdout(JSON.stringify({ verdict: evidence.gate.verdict, exitCode: outcome.exitCode, planHash: evidence.plan.planHash, reasons: evidence.gate.reasons, rules: evidence.gate.rules, metrics: evidence.metrics, evidencePath: outcome.evidencePath, summaryPath: outcome.summaryPath }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ verdict: evidence.gate.verdict, exitCode: outcome.exitCode, planHash: evidence.plan.planHash, reasons: evidence.gate.reasons, rules: evidence.gate.rules, metrics: evidence.metrics, evidencePath: outcome.evidencePath, summaryPath: outcome.summaryPath, ...(signKey ? { signaturePath: envelope } : {}) }, null, 2) + '\n');
   } else {
     io.stdout(formatRunResult(outcome.evidence, outcome));
+    if (signKey) io.stdout(`Signed:   ${envelope}\n`);
   }
   return outcome.exitCode;
+}
+
+async function readSigningKey(file: string) {
+  const pem = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new QfError('BAD_INPUT', `--sign-key: cannot read ${file} (${error.code ?? error.message}); expected a PEM private key (ed25519 or ECDSA P-256).`, { cause: error });
+  });
+  return signingKeyFromPem(pem, `--sign-key ${file}`);
 }

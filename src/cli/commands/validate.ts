@@ -11,7 +11,7 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   for (const file of argv) {
     try {
       const loaded = await loadPolicyFile(path.resolve(io.cwd, file));
-      io.stdout(`✔ ${file}: valid (mode ${loaded.policy.mode}, ${loaded.policy.plan.length} plan rules, ${loaded.policy.gate.length} gate rules)\n`);
+      io.stdout(`✔ ${file}: valid (mode ${loaded.policy.mode}, ${count(loaded.policy.plan.length, 'plan rule')}, ${count(loaded.policy.gate.length, 'gate rule')})\n`);
     } catch (error) {
       if (!(error instanceof PolicyError) && !(error instanceof QfError)) throw error;
       failed++;
@@ -19,4 +19,9 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     }
   }
   return failed === 0 ? 0 : 2;
+}
+
+/** `1 plan rule`, `2 plan rules`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
