@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { writeFileAtomic } from '../evidence/output-folder.js';
+import { confineStepPaths } from './confine-step-paths.js';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
 
 const RunCommandInput = z.strictObject({
@@ -18,6 +19,8 @@ async function runCommand(input: RunCommandInput, context: ToolContext): Promise
     return { status: 'refused', reason: `Command "${input.command}" is not listed under tools.commands in the policy.`, metrics: {}, artifacts: [] };
   }
   const [command, ...args] = argv as [string, ...string[]];
+  const outside = await confineStepPaths(context.repoDir, input.cwd);
+  if (outside !== undefined) return { status: 'refused', reason: outside, metrics: {}, artifacts: [] };
   await mkdir(context.stepDir, { recursive: true });
   const result = await context.sandbox.run({
     command,
