@@ -56,6 +56,15 @@ export const StepResultSchema = z.object({
       fallbackReason: z.string().optional(),
       /** Container mode: the OOM killer ended a process of the step other than the command (whose exit code stands). */
       oomKilledDescendant: z.boolean().optional(),
+      /** How the step's processes were kept from qf's: whether tested code could read qf's environment through /proc, whether every process it started ended with it. */
+      isolation: z
+        .object({
+          mechanism: z.enum(['user+pid namespace', 'pid namespace', 'container', 'none']),
+          hostProcessesProtected: z.boolean(),
+          descendantsEnded: z.boolean(),
+          note: z.string(),
+        })
+        .optional(),
       /** Variables left out of the step's environment because their value is a credential: names and formats, never values. */
       envDropped: z.array(z.object({ name: z.string(), format: z.string() })).optional(),
       /** Container mode: the output folder's bounds, what came out of it and what was refused (links, pipes, files past the limit). */

@@ -46,6 +46,7 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
             ...(sandbox.imageDigest !== undefined ? { imageDigest: sandbox.imageDigest } : {}),
             ...(sandbox.fallbackReason !== undefined ? { fallbackReason: sandbox.fallbackReason } : {}),
             ...(sandbox.oomKilledDescendant ? { oomKilledDescendant: true } : {}),
+            ...(sandbox.isolation ? { isolation: sandbox.isolation } : {}),
             ...(sandbox.envDropped?.length ? { envDropped: sandbox.envDropped } : {}),
             ...(sandbox.output ? { output: sandbox.output } : {}),
             stdoutTail: sandbox.stdout.text.slice(-4_096),

@@ -99,6 +99,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
     ...(options.notes ?? []),
     ...(evidence.approval.required ? [`Approval ${evidence.approval.status}: ${evidence.approval.approvals.length}/${evidence.approval.needed} (${evidence.approval.reason ?? ''})`] : []),
     ...evidence.steps.filter((step) => step.sandbox?.fallbackReason).map((step) => `Step ${step.id} ran in the subprocess sandbox: ${step.sandbox!.fallbackReason}`),
+    ...unisolatedNote(evidence),
     ...(evidence.complete ? [] : [`Evidence is incomplete: ${evidence.incompleteReason ?? 'unknown reason'}`]),
   ];
   const artifact = options.artifact;
@@ -109,6 +110,13 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
     sections.push({ priority: 4, markdown: ['### Notes', '', ...[...notes, ...links].map((line) => `- ${line}`)].join('\n') });
   }
   return { title: summaryTitle(evidence), sections };
+}
+
+/** Said plainly when tested code could read qf's credentials through /proc or leave processes running. */
+function unisolatedNote(evidence: Evidence): string[] {
+  const steps = evidence.steps.filter((step) => step.sandbox?.isolation && !step.sandbox.isolation.hostProcessesProtected);
+  if (steps.length === 0) return [];
+  return [`⚠ ${steps.map((step) => `\`${step.id}\``).join(', ')} ran without process isolation. ${steps[0]!.sandbox!.isolation!.note}`];
 }
 
 export function summaryMarkdown(rendered: RenderedSummary): string {

@@ -5,10 +5,11 @@ import type Docker from 'dockerode';
 import { QfError, errorMessage } from '../errors.js';
 import type { ContainerPolicy } from '../policy/schema.js';
 import { CappedOutput } from './capped-output.js';
-import { confinePath } from './confine-path.js';
+import { confineRealPath } from './confine-path.js';
 import { containerOptions } from './container-options.js';
 import { ContainerOutput } from './container-output.js';
 import { describeEngine } from './docker-engine.js';
+import { CONTAINER_ISOLATION } from './process-isolation.js';
 import { screenEnvValues } from './sandbox-env.js';
 import type { OutputRecord, Sandbox, SandboxRequest, SandboxResult } from './types.js';
 
@@ -75,7 +76,7 @@ export class ContainerSandbox implements Sandbox {
 
   async run(request: SandboxRequest): Promise<SandboxResult> {
     const { docker, settings } = this.options;
-    const cwd = confinePath(request.repoDir, request.cwd ?? '.', 'working directory');
+    const cwd = await confineRealPath(request.repoDir, request.cwd ?? '.', 'working directory');
     const { env, dropped } = screenEnvValues(request.env);
     // qf's own folder: the step never writes to it (its output volume is copied here afterwards).
     await mkdir(request.outputDir, { recursive: true });
@@ -85,7 +86,7 @@ export class ContainerSandbox implements Sandbox {
     // From create to exit: the step's cost as the runner sees it, engine work included.
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const screened = dropped.length > 0 ? { envDropped: dropped } : {};
+    const screened = { isolation: CONTAINER_ISOLATION, ...(dropped.length > 0 ? { envDropped: dropped } : {}) };
     const notStarted = (reason: string): SandboxResult => ({
       mode: this.mode,
       exitCode: null,

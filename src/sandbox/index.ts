@@ -5,3 +5,5 @@ export { ContainerSandbox, type ContainerSandboxOptions } from './container-sand
 export { FallbackSandbox } from './fallback-sandbox.js';
 export { createSandbox, DEFAULT_SANDBOX_IMAGE, SandboxAuditAction, type CreateSandboxDeps } from './create-sandbox.js';
 export { probeDockerEngine, type DockerEngineProbe } from './docker-engine.js';
+export { detectProcessIsolation, type IsolationMechanism, type IsolationRecord, type ProcessIsolation } from './process-isolation.js';
+export { screenEnvValues, credentialFormatOf, type DroppedEnvVar } from './sandbox-env.js';

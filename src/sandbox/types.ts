@@ -2,6 +2,7 @@
  * The sandbox contract. Both implementations (subprocess, container) take the same request and
  * return the same result, so tools never know which one ran them.
  */
+import type { IsolationRecord } from './process-isolation.js';
 import type { DroppedEnvVar } from './sandbox-env.js';
 
 export interface SandboxRequest {
@@ -49,6 +50,8 @@ export interface SandboxResult {
   spawnError?: string;
   /** Set when the policy allowed a fallback from container to subprocess and it happened. */
   fallbackReason?: string;
+  /** How the step's processes were kept from qf's: /proc, and whether every descendant ended with the step. */
+  isolation?: IsolationRecord;
   /** Variables the sandbox left out because their value is a credential: names and formats, never values. */
   envDropped?: DroppedEnvVar[];
   /** Container mode: the OOM killer ended a process of the step other than the command; the command's own exit stands. */

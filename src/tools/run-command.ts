@@ -3,6 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../evidence/output-folder.js';
 import type { StepResult } from '../evidence/schema.js';
 import { RUN_COMMAND_CONTRACT, type RunCommandInput } from '../policy/tool-contracts.js';
+import { confineStepPaths } from './confine-step-paths.js';
 import type { ToolContext, ToolDefinition, ToolRun } from './tool-definition.js';
 
 const OUTPUT_TAIL_LINES = 40;
@@ -13,6 +14,8 @@ async function runNamedCommand(input: RunCommandInput, context: ToolContext): Pr
     return { status: 'refused', reason: `Command "${input.command}" is not listed under tools.commands in the policy.`, metrics: {}, artifacts: [] };
   }
   const [command, ...args] = argv as [string, ...string[]];
+  const outside = await confineStepPaths(context.repoDir, input.cwd);
+  if (outside !== undefined) return { status: 'refused', reason: outside, metrics: {}, artifacts: [] };
   await mkdir(context.stepDir, { recursive: true });
   const result = await context.sandbox.run({
     command,

@@ -7,6 +7,7 @@ import { RUN_PYTEST_CONTRACT, type RunPytestInput } from '../policy/tool-contrac
 import type { SandboxResult } from '../sandbox/types.js';
 import { isRefusedFile } from '../util/open-confined-file.js';
 import { parseJUnitReport } from './junit-report.js';
+import { confineStepPaths } from './confine-step-paths.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
 import { parseVersionProbe, VERSION_PROBE_ARGS } from './pytest-version-probe.js';
 import type { ToolDefinition, ToolRun } from './tool-definition.js';
@@ -85,6 +86,8 @@ export function pytestArguments(input: { paths: readonly string[]; args: readonl
 }
 
 async function runPytest(input: RunPytestInput, context: import('./tool-definition.js').ToolContext): Promise<ToolRun> {
+  const outside = await confineStepPaths(context.repoDir, input.cwd, input.paths);
+  if (outside !== undefined) return { status: 'refused', reason: outside, metrics: {}, artifacts: [] };
   await mkdir(context.stepDir, { recursive: true });
   const reportPath = path.join(context.stepDir, 'junit.xml');
   const args = pytestArguments(input, reportPath);

@@ -159,4 +159,13 @@ describe('every command gets an answer', () => {
     expect(answers().at(-1)).toContain('@writer is not a collaborator');
     expect(harness.github.reruns).toEqual([RUN, RUN]);
   });
+
+  it('the policy path comes from .github/qualityfoundry-bot.yml on the default branch; the policy itself from the base commit', async () => {
+    seed();
+    harness.github.contents.set('HEAD:.github/qualityfoundry-bot.yml', 'policy: policies/gate.yml\n');
+    harness.github.contents.set(`${BASE}:policies/gate.yml`, BASE_POLICY.replace('count: 1', 'count: 3'));
+    await comment('someone', '/qf status');
+    expect(status()).toContain('**Approvals: 0 of 3**');
+    expect(harness.github.requests.some((r) => r.path.endsWith('/contents/policies%2Fgate.yml') && r.query.ref === BASE)).toBe(true);
+  });
 });

@@ -63,8 +63,8 @@ describe('qf run on real pytest projects', () => {
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.pass);
     expect(run.stdout.split('\n').slice(0, 2)).toEqual(['PASS · 5 passed, 0 failed, 0 errors, 1 skipped', '  All 3 gate rules hold.']);
-    // A step past 10 s (a busy machine) also reports that it is still running.
-    expect(run.stderr).toMatch(/^▶ unit \(run_pytest\)\n(?: {2}… unit running, \d+ s\n)*✔ unit passed in \d+\.\d s\n$/);
+    // A step that runs 10 s or more (a loaded machine) also prints progress lines in between.
+    expect(run.stderr).toMatch(/^▶ unit \(run_pytest\)\n( {2}… unit running, \d+ s\n)*✔ unit passed in \d+\.\d s\n$/);
     const { evidence } = run;
     expect(evidence.complete).toBe(true);
     expect(evidence.gate.verdict).toBe('pass');
@@ -145,13 +145,15 @@ describe('qf run on real pytest projects', () => {
     await writeFile(path.join(repo.dir, 'marker.txt'), `${marker}\n`);
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.gateFailed);
-    expect(run.evidence.steps[0]).toMatchObject({ status: 'timed_out', reason: 'pytest ran past the 8 s deadline and was killed.', attempts: 1, sandbox: { timedOut: true, exitCode: null, signal: 'SIGTERM' } });
+    // pytest is PID 1 of its step's PID namespace, which the kernel spares the SIGTERM (pytest has no
+    // handler for it): the SIGKILL after the grace period ends it.
+    expect(run.evidence.steps[0]).toMatchObject({ status: 'timed_out', reason: 'pytest ran past the 8 s deadline and was killed.', attempts: 1, sandbox: { timedOut: true, exitCode: null, signal: 'SIGKILL', isolation: { mechanism: 'user+pid namespace' } } });
     expect(run.evidence.gate.reasons).toEqual(['Step unit did not finish (timed_out): pytest ran past the 8 s deadline and was killed.']);
     expect(run.evidence.metrics['steps.timed_out']).toBe(1);
     // The test did start the grandchild before it hung (its stdout shows the test running).
     expect(run.evidence.steps[0]!.sandbox!.stdoutTail).toContain('tests/test_hangs.py ');
 
-    // The group got SIGTERM at the deadline; give the kernel a moment to reap, then look for it.
+    // The namespace ended with pytest; give the kernel a moment to reap, then look for the grandchild.
     let leftovers: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       const ps = await execa('ps', ['-eo', 'pid,stat,args'], { stdin: 'ignore' });

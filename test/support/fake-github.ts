@@ -219,6 +219,12 @@ export class FakeGitHub {
       const path = decodeURIComponent(m[1]!);
       const text = this.contents.get(`${url.searchParams.get('ref') ?? 'HEAD'}:${path}`);
       if (text === undefined) return notFound(response);
+      // The raw media type (Probot's context.config asks for it) returns the file's bytes.
+      if ((request.headers.accept ?? '').includes('raw')) {
+        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(text);
+        return;
+      }
       const content = Buffer.from(text).toString('base64').replace(/(.{60})/g, '$1\n');
       return send(response, 200, { type: 'file', encoding: 'base64', size: Buffer.byteLength(text), name: path.split('/').pop(), path, content, sha: 'f'.repeat(40) });
     }
