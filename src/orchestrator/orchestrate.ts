@@ -15,6 +15,7 @@ import { buildSandboxEnv } from '../sandbox/sandbox-env.js';
 import { defaultCreateSandbox } from '../sandbox/default-create-sandbox.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { acceptApprovals } from './accept-approvals.js';
+import { checkResume, STATE_SAVED, stateDigest } from './check-resume.js';
 import { inRunLedger, type ArtifactLedger } from './artifact-ledger.js';
 import { blockingFindings, declareStepArtifacts } from './govern-run.js';
 import { indexArtifacts } from '../evidence/artifact-index.js';
@@ -56,19 +57,20 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   const { policy } = options.policy;
   await prepareOutputFolder(options.outDir, { resume: options.resume !== undefined });
 
+  // A saved state is checked against the policy and the change given now, never trusted (see checkResume).
   const state: RunState = options.resume
-    ? structuredClone(options.resume)
+    ? checkResume(options.resume, { policy: options.policy, change: options.change })
     : initialRunState(options.runId ?? randomUUID(), clock().toISOString(), { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 }, options.change);
-  if (options.resume && options.resume.policy.sha256 !== options.policy.sha256) {
-    throw new QfError('BAD_INPUT', `Cannot resume run ${state.runId}: its policy had sha256 ${options.resume.policy.sha256.slice(0, 12)}…, the policy given now has ${options.policy.sha256.slice(0, 12)}…. Start a new run.`);
-  }
   const audit = options.audit ?? new AuditTrail(clock, state.audit);
   const subject = state.runId;
+  if (options.resume) audit.record({ actor: 'orchestrator', action: 'run.resumed', subject, data: { stateDigest: stateDigest(options.resume) } });
   const statePath = path.join(options.outDir, EvidenceFile.runState);
 
   // run-state.json is written where a run stops or may be resumed from: waiting for approval,
   // after each step, and at the end (not on every transition: nothing resumes between them).
-  const saveState = async () => {
+  const saveState = async (resumable = false) => {
+    // A state a run may resume from ends its audit chain with the digest of the rest of the file.
+    if (resumable) audit.record({ actor: 'orchestrator', action: STATE_SAVED, subject, data: { digest: stateDigest(state) } });
     state.audit = [...audit.events];
     await writeFileAtomic(statePath, JSON.stringify(state) + '\n');
   };
@@ -111,7 +113,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     // its artifact index and seal (the summary shows neither).
     await writeFileAtomic(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(parts, [], audit.events))));
     const evidence = await writeEvidence(options.outDir, parts, audit, indexedArtifacts);
-    await saveState();
+    await saveState(state.node === 'approve' && state.approval.status === 'waiting');
     return { evidence, evidencePath: path.join(options.outDir, EvidenceFile.evidence), summaryPath, exitCode: complete ? VERDICT_EXIT[judgement.verdict] : ExitCode.badInput };
   };
 
