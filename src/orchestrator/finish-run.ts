@@ -48,6 +48,6 @@ export async function finishRun(state: RunState, context: RunContext, ending: { 
   const summaryPath = path.join(outDir, EvidenceFile.summary);
   await writeFileAtomic(summaryPath, summaryMarkdown(renderSummary(assembleEvidence(input, [], context.audit.events))));
   const evidence = await writeEvidence(outDir, input, context.audit, state.collected?.artifacts ?? []);
-  await context.checkpoint(state);
+  await context.checkpoint(state, state.node === 'approve' && state.approval.status === 'waiting');
   return { evidence, evidencePath: path.join(outDir, EvidenceFile.evidence), summaryPath, exitCode: VERDICT_EXIT[ending.judgement.verdict] };
 }

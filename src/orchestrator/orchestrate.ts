@@ -5,6 +5,7 @@ import { EvidenceFile } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { dependencyFingerprint, gitRepro } from '../evidence/repro.js';
 import { prepareOutputFolder, writeFileAtomic } from '../evidence/output-folder.js';
+import { checkResume, STATE_SAVED, stateDigest } from './check-resume.js';
 import { inRunLedger, type ArtifactLedger } from './artifact-ledger.js';
 import { finishRun } from './finish-run.js';
 import { approveNode } from './nodes/approve.js';
@@ -52,13 +53,12 @@ const NODES: Readonly<Record<Exclude<RunNode, 'done'>, RunNodeFunction>> = {
 export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOutcome> {
   const clock = options.clock ?? (() => new Date());
   await prepareOutputFolder(options.outDir, { resume: options.resume !== undefined });
-  if (options.resume && options.resume.policy.sha256 !== options.policy.sha256) {
-    throw new QfError('BAD_INPUT', `Cannot resume run ${options.resume.runId}: its policy had sha256 ${options.resume.policy.sha256.slice(0, 12)}…, the policy given now has ${options.policy.sha256.slice(0, 12)}…. Start a new run.`);
-  }
-  const fresh = initialRunState(options.resume?.runId ?? options.runId ?? randomUUID(), clock().toISOString(), { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 }, options.change);
-  // A saved state from before `collected` and `judgement` existed has neither: take the defaults.
-  let state: RunState = options.resume ? { ...fresh, ...structuredClone(options.resume) } : fresh;
+  // A saved state is checked against the policy and the change given now, never trusted (see checkResume).
+  let state: RunState = options.resume
+    ? checkResume(options.resume, { policy: options.policy, change: options.change })
+    : initialRunState(options.runId ?? randomUUID(), clock().toISOString(), { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 }, options.change);
   const audit = options.audit ?? new AuditTrail(clock, state.audit);
+  if (options.resume) audit.record({ actor: 'orchestrator', action: 'run.resumed', subject: state.runId, data: { stateDigest: stateDigest(options.resume) } });
   const statePath = path.join(options.outDir, EvidenceFile.runState);
   // git's look at the repository is needed only for the evidence: it runs while the run goes on.
   const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]).then(([git, fingerprint]) => ({ ...git, dependencyFingerprint: fingerprint }));
@@ -72,8 +72,10 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     ledger: options.ledger ?? inRunLedger(options.policy.policy.mode, options.projectId ?? path.basename(options.repoDir), state.runId, clock),
     subject: state.runId,
     repro,
-    checkpoint: async (saved) => {
+    checkpoint: async (saved, resumable = false) => {
       lastSaved = saved;
+      // A state a run may resume from ends its audit chain with the digest of the rest of the file.
+      if (resumable) audit.record({ actor: 'orchestrator', action: STATE_SAVED, subject: saved.runId, data: { digest: stateDigest(saved) } });
       await writeFileAtomic(statePath, JSON.stringify({ ...saved, audit: [...audit.events] }) + '\n');
     },
   };

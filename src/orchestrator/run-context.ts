@@ -13,8 +13,11 @@ export interface RunContext {
   ledger: ArtifactLedger;
   /** The run id, the subject of every audit event. */
   subject: string;
-  /** Saves run-state.json: where a run can be resumed from, and what an interrupted run's evidence holds. */
-  checkpoint: (state: RunState) => Promise<void>;
+  /**
+   * Saves run-state.json: what an interrupted run's evidence holds, and (`resumable`, a run waiting
+   * for approval) where a later run resumes from, sealed with a `state.saved` audit event.
+   */
+  checkpoint: (state: RunState, resumable?: boolean) => Promise<void>;
   /** The repository's commit, branch, dirty flag and lockfile fingerprint, read once (git) while the run goes on. */
   repro: Promise<Pick<Evidence['repro'], 'gitSha' | 'branch' | 'dirty' | 'dependencyFingerprint'>>;
 }

@@ -95,7 +95,11 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       if (isRefusedFile(error)) throw new QfError('BAD_INPUT', `--resume: ${errorMessage(error)}`);
       throw new QfError('BAD_INPUT', `--resume needs ${stateFile} from an earlier run that waited for approval; none found.`);
     });
-    resume = JSON.parse(saved.toString('utf8')) as RunState;
+    try {
+      resume = JSON.parse(saved.toString('utf8')) as RunState; // checked against the policy and the change by the run
+    } catch (error) {
+      throw new QfError('BAD_INPUT', `--resume: ${stateFile} is not valid JSON (${errorMessage(error)}); start a new run.`, { cause: error });
+    }
   }
 
   const runId = resume?.runId ?? randomUUID();
