@@ -158,7 +158,7 @@ export const EvidenceSchema = z.object({
     required: z.boolean(),
     reason: z.string().optional(),
     needed: z.number().int(),
-    status: z.enum(['not_required', 'approved', 'waiting', 'rejected']),
+    status: z.enum(['not_required', 'approved', 'waiting', 'rejected', 'held']),
     approvals: z.array(ApprovalRecordSchema),
     rejected: z.array(z.object({ by: z.string(), reason: z.string() })),
   }),

@@ -46,7 +46,8 @@ export async function publishGateResult(options: PublishGateResultOptions): Prom
 
   if (options.gate) {
     try {
-      if (evidence.gate.verdict === 'needs_approval') {
+      // A held run waits too, but for `/qf unhold`, not for an approval of its plan.
+      if (evidence.gate.verdict === 'needs_approval' && evidence.approval.status === 'waiting') {
         planCheckRunId = await publishPlanCheckRun({ octokit: options.octokit, repo: options.repo, headSha: options.headSha, detailsUrl: options.detailsUrl, evidence });
       }
       const { title, summary, text } = gateOutput(rendered, notices, evidence, pointer);

@@ -16,6 +16,11 @@ export interface ApprovalLookup {
 /** Where approvals come from: `--approve`/`--approvals FILE` for the CLI, check runs for the Action. */
 export interface ApprovalSource {
   lookup(planHash: string, headSha: string | null): Promise<ApprovalLookup>;
+  /**
+   * A hold a human placed on the head commit (`/qf hold`), or null. Sources without holds (the CLI)
+   * leave it out. A held run waits like one that needs approval, whether or not the plan does.
+   */
+  hold?(headSha: string | null): Promise<{ by: string; reason: string } | null>;
 }
 
 export type ProgressEvent =

@@ -60,7 +60,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
   const { gate } = evidence;
   sections.push({
     priority: 0,
-    markdown: [`## ${VERDICT_LINE[gate.verdict]} — QualityFoundry`, '', ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`)].join('\n'),
+    markdown: [`## ${evidence.approval.status === 'held' ? '⏸️ **Held**' : VERDICT_LINE[gate.verdict]} — QualityFoundry`, '', ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`)].join('\n'),
   });
 
   if (gate.rules.length > 0) {

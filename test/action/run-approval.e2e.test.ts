@@ -47,6 +47,26 @@ describe('run() and approvals from qualityfoundry/approval check runs', () => {
     expect(harness.github.checkRuns.find((run) => run.name === 'qualityfoundry/gate')).toMatchObject({ conclusion: 'success' });
   });
 
+  it('held by the approval app: waits (exit 3) without a plan check run, even when approved; released: runs', async () => {
+    harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: planHash, output: { title: 'Approved by @hubot', summary: 'ok', text: null, annotations_count: 0 } });
+    const hold = harness.github.seedCheckRun({ name: 'qualityfoundry/hold', head_sha: repo.headSha, app: { slug: APP }, status: 'in_progress', conclusion: null, completed_at: null, output: { title: 'Held by @hubot', summary: 'Reason: release freeze\n\n`/qf unhold` releases it.', text: null, annotations_count: 0 } });
+    const held = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });
+    expect(held.exitCode).toBe(3);
+    expect(held.outputs.verdict).toBe('needs_approval');
+    expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/plan')).toEqual([]);
+    const gate = harness.github.checkRuns.find((run) => run.name === 'qualityfoundry/gate')!;
+    expect(gate).toMatchObject({ conclusion: 'action_required' });
+    expect(gate.output.summary).toContain('Held');
+    expect(gate.output.summary).toContain('Held by @hubot');
+    expect(gate.output.summary).toContain('release freeze');
+
+    // `/qf unhold`: the bot completes the hold check run; the next run goes ahead.
+    Object.assign(hold, { status: 'completed', conclusion: 'success', completed_at: '2024-01-01T00:01:00Z' });
+    const released = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });
+    expect(released.exitCode).toBe(0);
+    expect(released.outputs.verdict).toBe('pass');
+  });
+
   it('with an approval for an old plan: still waits, and says why', async () => {
     harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: 'b'.repeat(64) });
     const result = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });

@@ -5,10 +5,10 @@ import type { RunState } from '../run-state.js';
 
 /**
  * approve: when the plan needs approval, the approvals that count for this plan and head commit.
- * Rejected: the run ends blocked. Not enough yet: it stays here, resumable, waiting for a human.
+ * Rejected: the run ends blocked. Not enough yet, or held: it stays here, resumable, waiting for a human.
  */
 export async function approveNode(state: RunState, context: RunContext): Promise<NodeResult> {
-  if (!state.approval.required) return { next: 'execute', state };
+  if (!state.approval.required) return (await heldRun(state, context)) ?? { next: 'execute', state };
   const { audit, subject } = context;
   const { policy } = context.policy;
   const plan = state.plan!;
@@ -29,5 +29,18 @@ export async function approveNode(state: RunState, context: RunContext): Promise
     judgement.reasons.push(`Needs ${state.approval.needed} approval(s), has ${accepted.length}. Why: ${state.approval.reason}.`, ...notes);
     return { stay: true, state: { ...state, approval: { ...approval, status: 'waiting' }, judgement } };
   }
-  return { next: 'execute', state: { ...state, approval: { ...approval, status: 'approved' }, judgement: null } };
+  const approved: RunState = { ...state, approval: { ...approval, status: 'approved' }, judgement: null };
+  return (await heldRun(approved, context)) ?? { next: 'execute', state: approved };
+}
+
+/**
+ * A run that would go ahead but is held (`/qf hold` on the head commit) stays here, waiting for a
+ * human like one that needs approval. Asked last, so a rejection or a missing approval says so first.
+ */
+async function heldRun(state: RunState, { options, audit, subject }: RunContext): Promise<NodeResult | null> {
+  const hold = await options.approvals.hold?.(state.change.head);
+  if (!hold) return null;
+  audit.record({ actor: hold.by, action: 'run.held', subject, data: { reason: hold.reason, headSha: state.change.head } });
+  const judgement = { verdict: 'needs_approval' as const, rules: [], reasons: [`Held by ${hold.by}: ${hold.reason}. Nothing runs until \`/qf unhold\`.`] };
+  return { stay: true, state: { ...state, approval: { ...state.approval, status: 'held' }, judgement } };
 }
