@@ -21,6 +21,9 @@ export const AuditAction = {
   planSeen: 'bot.plan.seen',
   deliveryRefused: 'bot.delivery.refused',
   deliveryReplayed: 'bot.delivery.replayed',
+  evidenceIngested: 'bot.evidence.ingested',
+  evidenceRejected: 'bot.evidence.rejected',
+  conflictEscalated: 'bot.conflict.escalated',
 } as const;
 
 /** The audit chain of the bot itself (deliveries), beside one chain per repository. */

@@ -5,6 +5,7 @@ import { onCheckRunRequestedAction } from './handlers/check-run-requested-action
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import { onIssueCommentEdited } from './handlers/issue-comment-edited.js';
 import { onPullRequestSynchronize } from './handlers/pull-request-synchronize.js';
+import { onWorkflowRunCompleted } from './handlers/workflow-run-completed.js';
 import { oncePerDelivery } from './review/once-per-delivery.js';
 
 /** The QualityFoundry GitHub App: events wired to their handlers, each delivery processed once. */
@@ -14,6 +15,7 @@ export function qualityFoundryBot(deps: BotDeps): ApplicationFunction {
     app.on('issue_comment.edited', oncePerDelivery(deps, onIssueCommentEdited));
     app.on('check_run.completed', oncePerDelivery(deps, onCheckRunCompleted));
     app.on('check_run.requested_action', oncePerDelivery(deps, onCheckRunRequestedAction));
+    app.on('workflow_run.completed', oncePerDelivery(deps, onWorkflowRunCompleted));
     app.on('pull_request.synchronize', oncePerDelivery(deps, onPullRequestSynchronize));
   };
 }

@@ -174,3 +174,31 @@ export function synchronizePayload(options: { number: number; before: string; af
   payload.after = options.after;
   return payload;
 }
+
+/** `workflow_run.completed` (a real example payload) for run `id`, attempt `attempt`, on `headSha`. */
+export function workflowRunPayload(options: { id: number; headSha: string; attempt?: number; conclusion?: string }): Record<string, any> {
+  const payload = onRepository(example('workflow_run', 'completed'));
+  Object.assign(payload.workflow_run, {
+    id: options.id,
+    head_sha: options.headSha,
+    run_attempt: options.attempt ?? 1,
+    conclusion: options.conclusion ?? 'success',
+    html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${options.id}`,
+  });
+  return payload;
+}
+
+/** `check_run.completed` of a check run the Action made (the github-actions app), e.g. `qualityfoundry/gate`. */
+export function checkRunPayload(options: { id: number; name: string; headSha: string; detailsUrl: string; conclusion?: string }): Record<string, any> {
+  const payload = onRepository(example('check_run', 'completed'));
+  Object.assign(payload.check_run, {
+    id: options.id,
+    name: options.name,
+    head_sha: options.headSha,
+    details_url: options.detailsUrl,
+    status: 'completed',
+    conclusion: options.conclusion ?? 'success',
+    app: { ...payload.check_run.app, id: 15368, slug: 'github-actions' },
+  });
+  return payload;
+}

@@ -131,4 +131,4 @@ function newComment(fake: FakeGitHub, issue: number, body: string, caller: 'app'
   };
 }
 
-const publicRun = (run: { id: number; head_sha: string; check_suite_id: number }) => ({ ...run, name: 'quality', status: 'completed', conclusion: 'failure', event: 'pull_request' });
+const publicRun = (run: { id: number; head_sha: string; check_suite_id: number }) => ({ run_attempt: 1, html_url: `https://github.com/Codertocat/Hello-World/actions/runs/${run.id}`, ...run, name: 'quality', status: 'completed', conclusion: 'failure', event: 'pull_request' });

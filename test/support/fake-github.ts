@@ -66,6 +66,8 @@ export interface FakeWorkflowRun {
   id: number;
   head_sha: string;
   check_suite_id: number;
+  /** 1 unless the test re-ran it. */
+  run_attempt?: number;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);

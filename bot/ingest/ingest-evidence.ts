@@ -1,0 +1,136 @@
+import type { AuditEventInput } from '../../src/audit/audit-chain.js';
+import type { Evidence, StepResult } from '../../src/evidence/schema.js';
+import { validateEvidenceBundle } from '../../src/github/validate-evidence-bundle.js';
+import { createCheckpoint, PsmpEngine, projectChain, runChain } from '../../src/governance/index.js';
+import type { ConflictRecord, RunRecord, StorageBackend } from '../../src/store/index.js';
+import { digestOf } from '../../src/util/canonical-json.js';
+import { AuditAction } from '../bot-constants.js';
+import type { ReviewScope } from '../review/review-types.js';
+import { downloadEvidenceArtifact } from './download-evidence-artifact.js';
+
+/** Checkpoints the bot keeps per repository (as `qf run --db` does). */
+const CHECKPOINTS_KEPT = 20;
+
+export interface WorkflowRunRef {
+  runId: number;
+  attempt: number;
+  headSha: string;
+  /** The run's page, for links in comments. */
+  htmlUrl: string;
+}
+
+export type IngestResult =
+  | { status: 'duplicate' }
+  | { status: 'no-evidence' }
+  | { status: 'rejected'; runRecordId: string; problems: string[] }
+  | { status: 'ingested'; runRecordId: string; evidence: Evidence; conflicts: ConflictRecord[] };
+
+/** The store's id of a workflow run attempt: idempotency is on (repository, run id, attempt). */
+export const runRecordId = (projectId: string, ref: Pick<WorkflowRunRef, 'runId' | 'attempt'>): string => `gh:${projectId}:${ref.runId}.${ref.attempt}`;
+
+/** The PSMP type of a step's result and the producer that declared it (one per run attempt). */
+export const stepType = (stepId: string): string => `step:${stepId}`;
+export const runProducer = (ref: Pick<WorkflowRunRef, 'runId' | 'attempt'>): string => `workflow-run:${ref.runId}.${ref.attempt}`;
+
+/**
+ * Takes one workflow run's evidence into the store: downloaded, validated like publish mode does
+ * (schema, sizes, digests, chain, seal, bound to the head SHA), then recorded in ONE transaction —
+ * project, run, each step as a PSMP artifact, the evidence's audit events on the run's chain, the
+ * ingestion on the project's chain, a checkpoint — so a failure leaves nothing behind. A bundle that
+ * fails validation is recorded as a rejected run with the reasons, and nothing of it is believed.
+ */
+export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, options: { requireEvidence?: boolean } = {}): Promise<IngestResult> {
+  const { store, clock } = scope.deps;
+  const { projectId } = scope;
+  const id = runRecordId(projectId, ref);
+  const claim = `ingest:${id}`;
+  // A cheap early exit for redeliveries; the claim taken inside the transaction is what decides.
+  if (await store.getRun(id)) return { status: 'duplicate' };
+
+  const downloaded = await downloadEvidenceArtifact(scope, ref.runId);
+  // A workflow without the gate (lint, deploy) has no evidence: nothing to record, nothing rejected.
+  if (!downloaded.ok && downloaded.missing && !options.requireEvidence) return { status: 'no-evidence' };
+  try {
+    const check = downloaded.ok ? await validateEvidenceBundle(downloaded.dir, { headSha: ref.headSha }) : { ok: false as const, problems: [downloaded.problem] };
+    const at = clock().toISOString();
+    const source = { runId: ref.runId, attempt: ref.attempt, headSha: ref.headSha, url: ref.htmlUrl, ...(downloaded.ok ? { artifactId: downloaded.artifactId, zipSha256: downloaded.zipSha256 } : {}) };
+    return await store.transaction(async (tx) => {
+      if (!(await tx.claim(claim, at))) return { status: 'duplicate' as const };
+      await tx.upsertProject({ id: projectId, createdAt: at });
+      if (!check.ok) {
+        await tx.upsertRun({ id, projectId, startedAt: at, finishedAt: at, mode: 'unknown', verdict: 'rejected', headSha: ref.headSha, data: { source, rejected: check.problems } });
+        await tx.appendAudit(projectChain(projectId), projectId, [
+          { actor: 'qualityfoundry-bot', action: AuditAction.evidenceRejected, subject: id, at, data: { ...source, problems: check.problems } },
+        ]);
+        return { status: 'rejected' as const, runRecordId: id, problems: check.problems };
+      }
+      const { evidence } = check;
+      const events: AuditEventInput[] = [];
+      const iteration = await iterationOf(tx, projectId, ref.headSha);
+      const run: RunRecord = {
+        id,
+        projectId,
+        startedAt: evidence.startedAt,
+        finishedAt: evidence.finishedAt,
+        mode: evidence.policy.mode,
+        verdict: evidence.gate.verdict,
+        headSha: ref.headSha,
+        data: {
+          source,
+          iteration,
+          evidenceRunId: evidence.runId,
+          complete: evidence.complete,
+          planHash: evidence.plan.planHash,
+          policySha256: evidence.policy.sha256,
+          reasons: evidence.gate.reasons,
+          rules: evidence.gate.rules,
+          durationMs: Date.parse(evidence.finishedAt) - Date.parse(evidence.startedAt),
+          steps: evidence.steps.map((step) => ({ id: step.id, tool: step.tool, status: step.status, durationMs: step.durationMs, attempts: step.attempts })),
+          evidenceConflicts: evidence.governance.conflicts,
+        },
+      };
+      await tx.upsertRun(run);
+      // The evidence's own trail, hash for hash, on the run's chain: the store can re-verify it later.
+      await tx.appendSealedAudit(runChain(id), projectId, evidence.audit);
+      const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, audit: (event) => void events.push(event) });
+      const conflicts: ConflictRecord[] = [];
+      for (const step of evidence.steps) {
+        const declared = await engine.declare({
+          projectId,
+          runId: id,
+          type: stepType(step.id),
+          producer: runProducer(ref),
+          iteration,
+          digest: digestOf(stepOutcome(step)),
+          ref: `${ref.htmlUrl}#${step.id}`,
+        });
+        conflicts.push(...declared.conflicts);
+      }
+      events.unshift({ actor: 'qualityfoundry-bot', action: AuditAction.evidenceIngested, subject: id, at, data: { ...source, verdict: evidence.gate.verdict, steps: evidence.steps.length, auditEvents: evidence.audit.length, iteration } });
+      await createCheckpoint(tx, projectId, { label: `after workflow run ${ref.runId} attempt ${ref.attempt}`, keepLast: CHECKPOINTS_KEPT, clock, actor: 'qualityfoundry-bot', audit: (event) => void events.push(event) });
+      await tx.appendAudit(projectChain(projectId), projectId, events.map((event) => ({ ...event, at: event.at ?? at })));
+      return { status: 'ingested' as const, runRecordId: id, evidence, conflicts };
+    }, `project:${projectId}`);
+  } finally {
+    if (downloaded.ok) await downloaded.cleanup();
+  }
+}
+
+/**
+ * What two runs of a step must agree on to be "the same result": the outcome and the test counts,
+ * never durations or attempts (a slower re-run that agrees is no conflict).
+ */
+function stepOutcome(step: StepResult): Record<string, unknown> {
+  return { status: step.status, tests: step.tests?.counts ?? null };
+}
+
+/**
+ * PSMP iterations are numbers; the bot's iteration is the head SHA. Every head SHA gets the next
+ * number the first time a run of it is ingested, and keeps it (re-runs and shards share it).
+ */
+async function iterationOf(tx: StorageBackend, projectId: string, headSha: string): Promise<number> {
+  const runs = (await tx.listRuns(projectId)).filter((run) => typeof run.data.iteration === 'number');
+  const same = runs.find((run) => run.headSha === headSha);
+  if (same) return same.data.iteration as number;
+  return runs.reduce((max, run) => Math.max(max, run.data.iteration as number), 0) + 1;
+}

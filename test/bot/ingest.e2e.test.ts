@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningBot } from '../../bot/server/start-bot.js';
+import { run } from '../../src/action/run.js';
+import { readZip } from '../../src/github/extract-zip.js';
+import { verifyStoredChains } from '../../src/governance/index.js';
+import type { StoreConnection } from '../../src/store/index.js';
+import { FAST_TUNING, type Harness, OWNER, prepareRun, pullRequestPayload, REPO, resetHarness, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
+import { checkRunPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
+import { denyNetwork } from '../support/deny-network.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { createFixtureRepo, type FixtureRepo } from '../support/python-project.js';
+import { writeZip } from '../support/zip-writer.js';
+
+const PROJECT = `${OWNER}/${REPO}`;
+const NAME = 'qualityfoundry-evidence';
+/** A test that fails while the workspace holds FLAKE: the same head SHA, two different results. */
+const FLAKY_CHANGE = {
+  'tests/test_flaky.py': 'import os\n\n\ndef test_flaky():\n    assert not os.path.exists(os.path.join(os.path.dirname(__file__), "..", "FLAKE"))\n',
+};
+
+let harness: Harness;
+let privateKey: string;
+let repo: FixtureRepo;
+let passingZip: Buffer;
+let failingZip: Buffer;
+let postgres: TestPostgres;
+const dir = mkdtempSync(join(tmpdir(), 'qf-bot-ingest-'));
+
+/** Runs the real Action (gate mode) as workflow run `runId` and returns the evidence zip it uploaded. */
+async function actionRun(runId: number): Promise<Buffer> {
+  seedPullRequest(harness.github, repo);
+  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId });
+  await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
+  const artifact = harness.artifacts.artifacts.find((candidate) => candidate.runId === runId && candidate.finalized);
+  if (!artifact?.blob) throw new Error(`the Action uploaded no evidence in run ${runId}`);
+  return artifact.blob;
+}
+
+beforeAll(async () => {
+  denyNetwork();
+  const made = makeTestApp();
+  privateKey = made.privateKey;
+  harness = await startHarness({ app: made.app });
+  repo = await createFixtureRepo(FLAKY_CHANGE);
+  passingZip = await actionRun(101);
+  await writeFile(join(repo.dir, 'FLAKE'), 'x');
+  failingZip = await actionRun(102);
+  await rm(join(repo.dir, 'FLAKE'));
+  postgres = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await harness?.close();
+  await postgres?.stop();
+  await rm(repo.dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function tamper(zip: Buffer, edit: (evidence: Record<string, any>) => void): Buffer {
+  const entries = readZip(zip);
+  const file = entries.find((entry) => entry.name === 'evidence.json')!;
+  const evidence = JSON.parse(file.data.toString('utf8'));
+  edit(evidence);
+  file.data = Buffer.from(JSON.stringify(evidence, null, 2));
+  return writeZip(entries);
+}
+
+let n = 0;
+const backends: Array<[string, () => Promise<StoreConnection>]> = [
+  ['SQLite', async () => ({ dbPath: join(dir, `bot-${++n}.db`) })],
+  ['PostgreSQL', async () => ({ databaseUrl: await postgres.createDatabase() })],
+];
+
+describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
+  let bot: RunningBot;
+  beforeEach(async () => {
+    resetHarness(harness);
+    harness.github.workflowRuns.push({ id: 201, head_sha: repo.headSha, check_suite_id: 1201 }, { id: 202, head_sha: repo.headSha, check_suite_id: 1202 });
+    bot = await startTestBot(harness.github, privateKey, await connect());
+  });
+  afterEach(async () => {
+    await bot.close();
+  });
+
+  it('workflow_run.completed: the run, its steps as PSMP artifacts, its audit trail and a checkpoint; a redelivery changes nothing', async () => {
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
+    expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
+    const reads = harness.github.requests.filter((r) => r.path.includes('/actions/')).map((r) => `${r.method} ${r.path}`);
+    expect(reads).toEqual([`GET /repos/${PROJECT}/actions/runs/201/artifacts`, expect.stringMatching(new RegExp(`^GET /repos/${PROJECT}/actions/artifacts/\\d+/zip$`))]);
+    expect(harness.github.writes().filter((w) => !w.path.endsWith('/access_tokens'))).toEqual([]);
+
+    const { store } = bot;
+    const runs = await store.listRuns(PROJECT);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ id: `gh:${PROJECT}:201.1`, headSha: repo.headSha, verdict: 'pass', mode: 'strict' });
+    expect(runs[0]!.data).toMatchObject({ iteration: 1, source: { runId: 201, attempt: 1 }, steps: [{ id: 'unit', status: 'passed' }] });
+    const artifacts = await store.listArtifacts(PROJECT);
+    expect(artifacts.map((a) => [a.type, a.producer, a.iteration])).toEqual([['step:unit', 'workflow-run:201.1', 1]]);
+    const evidence = JSON.parse(readZip(passingZip).find((e) => e.name === 'evidence.json')!.data.toString('utf8'));
+    const runTrail = await store.listAudit({ chain: `run:gh:${PROJECT}:201.1` });
+    expect(runTrail.map((e) => e.hash)).toEqual(evidence.audit.map((e: { hash: string }) => e.hash));
+    const projectTrail = await store.listAudit({ chain: `project:${PROJECT}` });
+    expect(projectTrail.map((e) => e.action)).toEqual(['bot.evidence.ingested', 'psmp.declared', 'checkpoint.created']);
+    expect(await store.listCheckpoints(PROJECT)).toHaveLength(1);
+    expect((await verifyStoredChains(store)).ok).toBe(true);
+
+    // The same run again (a redelivery under a new id, and the gate's check_run for it): nothing doubled.
+    expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
+    expect((await deliver(bot, 'check_run', checkRunPayload({ id: 3001, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/201` }))).status).toBe(200);
+    expect(await store.listRuns(PROJECT)).toHaveLength(1);
+    expect(await store.listArtifacts(PROJECT)).toHaveLength(1);
+    expect(await store.listAudit({ chain: `project:${PROJECT}` })).toHaveLength(3);
+    expect(await store.listCheckpoints(PROJECT)).toHaveLength(1);
+  });
+
+  it('a second run on the same head SHA that disagrees is a conflict across runs (STRICT: open, blocking)', async () => {
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
+    harness.artifacts.seed({ name: NAME, runId: 202, zip: failingZip });
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
+    // The gate's check run of run 202 leads the bot to the same ingestion.
+    await deliver(bot, 'check_run', checkRunPayload({ id: 3002, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/202` }));
+    const runs = await bot.store.listRuns(PROJECT);
+    expect(runs.map((r) => [r.id, r.verdict, r.data.iteration])).toEqual(expect.arrayContaining([[`gh:${PROJECT}:201.1`, 'pass', 1], [`gh:${PROJECT}:202.1`, 'fail', 1]]));
+    const conflicts = await bot.store.listConflicts(PROJECT);
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ kind: 'duplicate_producer', status: 'open', lowRisk: false, runId: `gh:${PROJECT}:202.1` });
+    expect(conflicts[0]!.artifactIds).toHaveLength(2);
+    const actions = (await bot.store.listAudit({ chain: `project:${PROJECT}` })).map((e) => e.action);
+    expect(actions).toContain('psmp.conflict');
+    expect((await verifyStoredChains(bot.store)).ok).toBe(true);
+  });
+
+  it('a tampered bundle is recorded as rejected with the reason, and nothing of it is believed', async () => {
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: tamper(passingZip, (e) => void (e.gate.verdict = 'fail')) });
+    expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
+    const runs = await bot.store.listRuns(PROJECT);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ verdict: 'rejected' });
+    expect(String((runs[0]!.data.rejected as string[])[0])).toMatch(/seal|hash|digest/i);
+    expect(await bot.store.listArtifacts(PROJECT)).toEqual([]);
+    expect(await bot.store.listAudit({ chain: `run:gh:${PROJECT}:201.1` })).toEqual([]);
+    const events = await bot.store.listAudit({ chain: `project:${PROJECT}` });
+    expect(events.map((e) => e.action)).toEqual(['bot.evidence.rejected']);
+    expect(events[0]!.data.problems).toEqual(runs[0]!.data.rejected);
+  });
+
+  it('a bundle forged for another commit, and a zip that escapes its folder, are rejected', async () => {
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
+    harness.github.workflowRuns.push({ id: 203, head_sha: 'f'.repeat(40), check_suite_id: 1203 });
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: 'f'.repeat(40) }));
+    const entries = readZip(passingZip);
+    harness.artifacts.seed({ name: NAME, runId: 202, zip: writeZip([...entries, { name: '../escape.txt', data: Buffer.from('pwned') }]) });
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
+    const runs = await bot.store.listRuns(PROJECT);
+    expect(runs.map((r) => r.verdict)).toEqual(['rejected', 'rejected']);
+    const problems = runs.flatMap((r) => r.data.rejected as string[]).join('\n');
+    expect(problems).toContain(`the workflow run was for ${'f'.repeat(40)}`);
+    expect(problems).toContain('would land outside the folder');
+    expect(await bot.store.listArtifacts(PROJECT)).toEqual([]);
+  });
+
+  it('a workflow run without the evidence artifact records nothing', async () => {
+    expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
+    expect(await bot.store.listRuns(PROJECT)).toEqual([]);
+  });
+});
