@@ -24,6 +24,8 @@ export const AuditAction = {
   evidenceIngested: 'bot.evidence.ingested',
   evidenceRejected: 'bot.evidence.rejected',
   conflictEscalated: 'bot.conflict.escalated',
+  conflictResolved: 'bot.conflict.resolved',
+  reported: 'bot.report.sent',
 } as const;
 
 /** The audit chain of the bot itself (deliveries), beside one chain per repository. */

@@ -12,15 +12,18 @@ export interface BotDeps {
   auditor(projectId: string): ComplianceAuditor;
   /** The bot's own chain: refused and replayed deliveries. */
   botAuditor: ComplianceAuditor;
+  /** The bot's public base URL (QF_PUBLIC_URL), for links to the HTTP API; null when not configured. */
+  publicUrl: string | null;
 }
 
-export function createBotDeps(options: { store: StorageBackend; appId: number; clock?: () => Date }): BotDeps {
+export function createBotDeps(options: { store: StorageBackend; appId: number; clock?: () => Date; publicUrl?: string | null }): BotDeps {
   const clock = options.clock ?? (() => new Date());
   const auditors = new Map<string, ComplianceAuditor>();
   return {
     store: options.store,
     clock,
     appId: options.appId,
+    publicUrl: options.publicUrl ?? null,
     botAuditor: new ComplianceAuditor(options.store, { chain: BOT_CHAIN, projectId: null, clock }),
     auditor(projectId) {
       let auditor = auditors.get(projectId);

@@ -20,6 +20,8 @@ export const CheckRunName = {
   approval: 'qualityfoundry/approval',
   /** Created by the bot on `/qf hold`: in progress while held, success once released. */
   hold: 'qualityfoundry/hold',
+  /** Created by the bot on `/qf resolve`: external_id `<conflict id>:<STRATEGY>`, success. */
+  resolution: 'qualityfoundry/resolution',
 } as const;
 
 export const EvidenceFile = {

@@ -17,13 +17,14 @@ import type { ReviewScope } from '../review/review-types.js';
  * `qualityfoundry/gate` completed: the Action points its details URL at its workflow run, whose
  * evidence is ingested (the same run's workflow_run.completed finds it already recorded).
  */
-async function ingestGateRun(scope: ReviewScope, run: { details_url: string | null; head_sha: string }): Promise<void> {
+async function ingestGateRun(scope: ReviewScope, run: { details_url: string | null; head_sha: string }, config: () => Promise<{ policy: string }>): Promise<void> {
   const match = /\/actions\/runs\/(\d+)/.exec(run.details_url ?? '');
   if (!match) return scope.log.info({ detailsUrl: run.details_url }, 'the gate check run names no workflow run; nothing to ingest');
   const { data } = await callGitHub('read the workflow run', () => scope.octokit.rest.actions.getWorkflowRun({ ...scope.repo, run_id: Number(match[1]) }));
   const ref = { runId: data.id, attempt: data.run_attempt ?? 1, headSha: data.head_sha, htmlUrl: data.html_url };
   if (ref.headSha !== run.head_sha) return scope.log.warn({ runId: ref.runId }, 'the gate check run and its workflow run disagree on the head SHA; not ingested');
-  await afterIngestion(scope, ref, await ingestEvidence(scope, ref, { requireEvidence: true }));
+  const result = await ingestEvidence(scope, ref, { requireEvidence: true });
+  await afterIngestion(scope, ref, result, result.status === 'ingested' ? (await config()).policy : '');
 }
 
 /**
@@ -33,7 +34,7 @@ async function ingestGateRun(scope: ReviewScope, run: { details_url: string | nu
  */
 export async function onCheckRunCompleted({ context, deps, scope }: HandlerOptions<'check_run.completed'>): Promise<void> {
   const run = context.payload.check_run;
-  if (run.name === CheckRunName.gate && run.app?.id !== deps.appId) return ingestGateRun(scope, run);
+  if (run.name === CheckRunName.gate && run.app?.id !== deps.appId) return ingestGateRun(scope, run, () => readBotConfig(context));
   if (run.name !== CheckRunName.plan || run.conclusion !== 'action_required' || !run.external_id || run.app?.id === deps.appId) return;
   const number = run.pull_requests[0]?.number ?? (await findPullRequestByHeadSha(scope, run.head_sha));
   if (number === null) return;

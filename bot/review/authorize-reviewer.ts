@@ -2,8 +2,8 @@ import type { Policy } from '../../src/policy/schema.js';
 import { callGitHub, GitHubApiError } from '../../src/github/call-github.js';
 import type { Actor, PullRequestInfo, ReviewScope } from './review-types.js';
 
-const LEVELS = ['none', 'read', 'triage', 'write', 'maintain', 'admin'] as const;
-type Level = (typeof LEVELS)[number];
+export const LEVELS = ['none', 'read', 'triage', 'write', 'maintain', 'admin'] as const;
+export type Level = (typeof LEVELS)[number];
 
 export type Authorization = { ok: true; permission: Level } | { ok: false; permission: Level; reason: string };
 
@@ -48,7 +48,7 @@ async function commitBy(scope: ReviewScope, pullNumber: number, login: string): 
   return found?.sha ?? null;
 }
 
-async function permissionOf(scope: ReviewScope, login: string): Promise<Level> {
+export async function permissionOf(scope: ReviewScope, login: string): Promise<Level> {
   try {
     const { data } = await callGitHub(`read the permission of @${login}`, () =>
       scope.octokit.rest.repos.getCollaboratorPermissionLevel({ ...scope.repo, username: login }),

@@ -9,6 +9,8 @@ import { loadPullRequest } from './load-pull-request.js';
 import { publishHold, publishReviewCheckRun, releaseHoldCheckRun } from './review-check-runs.js';
 import { rerunWorkflowOf } from './rerun-workflow.js';
 import { pullSubject, updateStatusComment } from './status-comment.js';
+import { resolveConflict } from '../conflicts/resolve-conflict.js';
+import { sendReport } from '../report/send-report.js';
 import { shortHash, shortSha, type Actor, type ReviewScope } from './review-types.js';
 
 /** Where a command came from: a new comment, or a click on the bot's Approve/Reject buttons. */
@@ -58,6 +60,23 @@ export async function executeCommand(scope: ReviewScope, request: CommandRequest
         break;
       case 'retry':
         await retry(scope, state, request);
+        break;
+      case 'resolve':
+        await resolveConflict(scope, state, {
+          args: command.reason,
+          actor,
+          permission,
+          link: source.url,
+          refuse,
+          rerunGate: async () => {
+            const gate = await findGate(scope, pull.headSha);
+            if (!gate) refuse(`no gate run exists on the head ${shortSha(pull.headSha)} to run again`);
+            await rerunOnce(scope, state, gate!, null, actor.login);
+          },
+        });
+        break;
+      case 'report':
+        await sendReport(scope, { pull, actor, args: command.reason, refuse });
         break;
       case 'status':
         break;

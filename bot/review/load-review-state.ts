@@ -3,6 +3,7 @@ import { callGitHub } from '../../src/github/call-github.js';
 import { loadBasePolicy } from '../../src/github/load-base-policy.js';
 import type { Policy } from '../../src/policy/schema.js';
 import type { PrHoldRow, PrReviewRow } from '../../src/store/index.js';
+import { listPullConflicts, type PullConflict } from '../conflicts/pull-conflicts.js';
 import { findPlan, type FoundCheckRun } from './find-check-runs.js';
 import type { PullRequestInfo, ReviewScope } from './review-types.js';
 
@@ -18,16 +19,19 @@ export interface ReviewState {
   /** Every decision on this pull request, all heads, oldest first. */
   reviews: PrReviewRow[];
   hold: PrHoldRow | undefined;
+  /** Conflicts across the ingested runs of the head commit (escalated ones need a `/qf resolve`). */
+  conflicts: PullConflict[];
 }
 
 export async function loadReviewState(scope: ReviewScope, pull: PullRequestInfo, policyPath: string): Promise<ReviewState> {
-  const [base, plan, reviews, hold] = await Promise.all([
+  const [base, plan, reviews, hold, conflicts] = await Promise.all([
     readBasePolicy(scope, pull, policyPath),
     findPlan(scope, pull.headSha),
     scope.deps.store.listPrReviews(scope.projectId, pull.number),
     scope.deps.store.getPrHold(scope.projectId, pull.headSha),
+    listPullConflicts(scope.deps.store, scope.projectId, pull.headSha),
   ]);
-  return { pull, ...base, plan, reviews, hold };
+  return { pull, ...base, plan, reviews, hold, conflicts };
 }
 
 async function readBasePolicy(scope: ReviewScope, pull: PullRequestInfo, path: string): Promise<Pick<ReviewState, 'policy' | 'policyProblem' | 'policyNotice'>> {

@@ -3,6 +3,7 @@ import { grammarMarkdown } from '../commands/index.js';
 import { STATUS_MARKER } from '../bot-constants.js';
 import { currentReviews, type ReviewState } from './load-review-state.js';
 import { shortHash, shortSha } from './review-types.js';
+import { renderConflicts } from '../conflicts/render-conflicts.js';
 
 /** An approval or other command that did not count, as the audit chain recorded it. */
 export interface Refusal {
@@ -43,6 +44,8 @@ export function renderStatus(state: ReviewState, refusals: readonly Refusal[]): 
     if (approvals.length < needed) lines.push(`- still needed: ${needed - approvals.length} more from ${whoMayApprove(state)}`);
   }
   if (state.hold?.held) lines.push('', `⏸️ **Held** by @${state.hold.by}${state.hold.reason ? `: ${state.hold.reason}` : ''}. \`qualityfoundry/hold\` stays in progress until \`/qf unhold\`.`);
+
+  lines.push(...renderConflicts(state));
 
   const stale = state.reviews.filter((review) => review.headSha !== pull.headSha);
   const didNotCount = [

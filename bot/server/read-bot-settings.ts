@@ -19,6 +19,10 @@ export interface BotSettings {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** GitHub's REST API: api.github.com, or GHE_PROTOCOL://GHE_HOST/api/v3 as Probot computes it. */
   baseUrl: string;
+  /** Where the bot's HTTP API is reachable from outside (QF_PUBLIC_URL), for links in replies. */
+  publicUrl: string | null;
+  /** QF_API_TOKENS_FILE: sha256 hashes of the HTTP API's Bearer tokens, one per line; no file, no API access. */
+  apiTokensFile: string | null;
 }
 
 const blank = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -38,6 +42,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.preprocess(blank, z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info')),
   GHE_HOST: text,
   GHE_PROTOCOL: z.preprocess(blank, z.enum(['https', 'http']).default('https')),
+  QF_PUBLIC_URL: z.preprocess(blank, z.url({ protocol: /^https?$/ }).optional()),
+  QF_API_TOKENS_FILE: text,
 });
 
 /**
@@ -68,6 +74,8 @@ export function readBotSettings(env: Record<string, string | undefined>): BotSet
     store: e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : { dbPath: e.QF_DB ?? DEFAULT_BOT_DB },
     logLevel: e.LOG_LEVEL,
     baseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com',
+    publicUrl: e.QF_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    apiTokensFile: e.QF_API_TOKENS_FILE ?? null,
   };
 }
 
