@@ -30,7 +30,8 @@ export const MAX_REASON_LENGTH = 500;
 
 /** The grammar as Markdown, for help and for every refusal. */
 export function grammarMarkdown(): string {
-  const rows = VERB_NAMES.map((verb) => `| \`${VERBS[verb].usage}\` | ${VERBS[verb].says} |`);
+  // A `|` splits a table cell even inside a code span (GFM), so it is escaped.
+  const rows = VERB_NAMES.map((verb) => `| \`${VERBS[verb].usage.replace(/\|/g, '\\|')}\` | ${VERBS[verb].says} |`);
   return [
     'One command per comment, on its own line starting with `/qf` (any letter case). Edited comments never act.',
     '',

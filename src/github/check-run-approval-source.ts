@@ -1,6 +1,6 @@
 import { CheckRunName } from '../constants.js';
 import type { ApprovalRecord } from '../evidence/schema.js';
-import type { ApprovalLookup, ApprovalSource } from '../orchestrator/types.js';
+import type { AcceptedResolution, ApprovalLookup, ApprovalSource, ResolutionLookup } from '../orchestrator/types.js';
 import { callGitHub, GitHubApiError } from './call-github.js';
 import type { CheckRunSummary, RepoRef } from './check-run-types.js';
 import type { GitHubClient } from './create-github-client.js';
@@ -85,11 +85,50 @@ export class CheckRunApprovalSource implements ApprovalSource {
     return { by: `@${approverOf(newest)}`, reason: reasonOf(newest) };
   }
 
+  /**
+   * The bot's `/qf resolve` decisions on the head: `qualityfoundry/resolution` check runs of the
+   * configured app, completed success, external_id `<conflict id>:<STRATEGY>`. Any other is noted
+   * with why it was not taken (anyone who can write checks could create one under another app).
+   */
+  async resolutions(headSha: string | null): Promise<ResolutionLookup> {
+    const { octokit, repo, approvalApp } = this.options;
+    if (headSha === null) return { accepted: [], notes: [] };
+    let runs: CheckRunSummary[];
+    try {
+      runs = await callGitHub('list resolution check runs', () =>
+        octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: headSha, check_name: CheckRunName.resolution, filter: 'all', per_page: 100 }),
+      );
+    } catch (error) {
+      if (!(error instanceof GitHubApiError)) throw error;
+      return { accepted: [], notes: [`Resolution check runs could not be listed (${error.message}); no resolution is taken as given.`] };
+    }
+    const accepted: AcceptedResolution[] = [];
+    const notes: string[] = [];
+    for (const run of runs.sort((a, b) => Number(a.id) - Number(b.id))) {
+      const match = RESOLUTION_ID.exec(run.external_id ?? '');
+      const why = !approvalApp ? 'no approval app is configured'
+        : run.app?.slug !== approvalApp ? `created by ${describeApp(run)}, only app "${approvalApp}" may resolve`
+        : run.head_sha !== headSha ? `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${headSha.slice(0, 12)}`
+        : run.status !== 'completed' || run.conclusion !== 'success' ? `its conclusion is ${run.conclusion ?? run.status}, not success`
+        : !match ? `its external_id ${JSON.stringify((run.external_id ?? '').slice(0, 80))} is not <conflict id>:<STRATEGY>`
+        : null;
+      if (why) {
+        notes.push(`Check run ${run.id} (${describeApp(run)}) is not a resolution: ${why}.`);
+        continue;
+      }
+      accepted.push({ conflictId: match![1]!, strategy: match![2] as AcceptedResolution['strategy'], by: approverOf(run), reason: reasonOf(run), checkRunId: Number(run.id) });
+    }
+    return { accepted, notes };
+  }
+
   #remember(lookup: ApprovalLookup): ApprovalLookup {
     this.lastNotes = lookup.notes;
     return lookup;
   }
 }
+
+/** `/qf resolve` writes `conflict-<16 hex>:<STRATEGY>`. */
+const RESOLUTION_ID = /^(conflict-[0-9a-f]{16}):(RETRY|OVERRIDE|MERGE|ESCALATE)$/;
 
 function whyNot(run: CheckRunSummary, expected: { planHash: string; headSha: string; approvalApp: string | undefined }): string | null {
   if (!expected.approvalApp) return 'no approval app is configured';

@@ -21,6 +21,23 @@ export interface ApprovalSource {
    * leave it out. A held run waits like one that needs approval, whether or not the plan does.
    */
   hold?(headSha: string | null): Promise<{ by: string; reason: string } | null>;
+  /** Conflict resolutions a reviewer gave on the head (the bot's `qualityfoundry/resolution`); sources without any omit it. */
+  resolutions?(headSha: string | null): Promise<ResolutionLookup>;
+}
+
+/** A resolution of a conflict between runs, as the run accepted it (recorded in its audit trail). */
+export interface AcceptedResolution {
+  conflictId: string;
+  strategy: 'RETRY' | 'OVERRIDE' | 'MERGE' | 'ESCALATE';
+  by: string;
+  reason: string;
+  checkRunId: number;
+}
+
+export interface ResolutionLookup {
+  accepted: AcceptedResolution[];
+  /** Why candidate resolutions were not accepted (wrong app, other commit, malformed external_id). */
+  notes: string[];
 }
 
 export type ProgressEvent =

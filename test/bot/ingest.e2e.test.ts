@@ -8,8 +8,8 @@ import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
 import { verifyStoredChains } from '../../src/governance/index.js';
 import type { StoreConnection } from '../../src/store/index.js';
-import { FAST_TUNING, type Harness, OWNER, prepareRun, pullRequestPayload, REPO, resetHarness, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
-import { checkRunPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
+import { FAST_TUNING, type Harness, OWNER, PR_NUMBER, prepareRun, pullRequestPayload, REPO, resetHarness, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
+import { APP_ID, APP_SLUG, checkRunPayload, commentPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { createFixtureRepo, type FixtureRepo } from '../support/python-project.js';
@@ -31,9 +31,9 @@ let postgres: TestPostgres;
 const dir = mkdtempSync(join(tmpdir(), 'qf-bot-ingest-'));
 
 /** Runs the real Action (gate mode) as workflow run `runId` and returns the evidence zip it uploaded. */
-async function actionRun(runId: number): Promise<Buffer> {
-  seedPullRequest(harness.github, repo);
-  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId });
+async function actionRun(runId: number, inputs: Record<string, string> = {}, seed = true): Promise<Buffer> {
+  if (seed) seedPullRequest(harness.github, repo);
+  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId, inputs });
   await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
   const artifact = harness.artifacts.artifacts.find((candidate) => candidate.runId === runId && candidate.finalized);
   if (!artifact?.blob) throw new Error(`the Action uploaded no evidence in run ${runId}`);
@@ -165,5 +165,104 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
   it('a workflow run without the evidence artifact records nothing', async () => {
     expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
     expect(await bot.store.listRuns(PROJECT)).toEqual([]);
+  });
+});
+
+describe('the conflict loop, end to end (SQLite)', () => {
+  let bot: RunningBot;
+  beforeEach(async () => {
+    resetHarness(harness);
+    seedPullRequest(harness.github, repo);
+    harness.github.workflowRuns.push({ id: 201, head_sha: repo.headSha, check_suite_id: 1201 }, { id: 202, head_sha: repo.headSha, check_suite_id: 1202 });
+    harness.github.permissions.set('alice', 'maintain');
+    harness.github.permissions.set('bob', 'read');
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
+    harness.artifacts.seed({ name: NAME, runId: 202, zip: failingZip });
+    bot = await startTestBot(harness.github, privateKey, { dbPath: join(dir, `loop-${++n}.db`) });
+  });
+  afterEach(async () => {
+    await bot.close();
+  });
+
+  const botComments = () => harness.github.comments.filter((c) => c.performed_via_github_app?.id === APP_ID);
+  const status = () => botComments().find((c) => c.body.startsWith('<!-- qualityfoundry:status -->'))?.body ?? '';
+  const answers = () => botComments().filter((c) => !c.body.startsWith('<!--')).map((c) => c.body);
+  async function comment(login: string, body: string): Promise<void> {
+    const payload = commentPayload({ number: PR_NUMBER, body, login });
+    harness.github.comments.push({ id: payload.comment.id, issue_number: PR_NUMBER, body, user: { login, type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
+  }
+
+  it('two runs disagree → escalated in the status comment → /qf resolve c1 override → the Action\'s next run accepts it from the bot only', async () => {
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
+    expect(status()).toBe('');
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
+    expect(status()).toContain('**Conflicts: 1 unresolved**');
+    expect(status()).toContain('`c1` ⛔ open — step `unit` disagrees across runs: [run 1](https://github.com/Codertocat/Hello-World/actions/runs/201) (pass) vs [run 2](https://github.com/Codertocat/Hello-World/actions/runs/202) (fail)');
+    expect(status()).toContain('`/qf resolve c1 override`');
+    expect(answers()).toHaveLength(1);
+    expect(answers()[0]).toContain('conflict `c1` needs a decision');
+    // A redelivery of the second run announces nothing again.
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
+    expect(answers()).toHaveLength(1);
+
+    // Bad input, each answered and audited: an unknown id, a non-approver, a bad strategy.
+    await comment('alice', '/qf resolve c9 override');
+    expect(answers().at(-1)).toContain('unknown conflict id `c9`');
+    await comment('bob', '/qf resolve c1 override');
+    expect(answers().at(-1)).toContain('@bob has permission `read`');
+    await comment('alice', '/qf resolve c1 maybe');
+    expect(answers().at(-1)).toContain('unknown strategy `maybe`');
+    const refused = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.command.refused' });
+    expect(refused.map((e) => e.actor)).toEqual(['alice', 'bob', 'alice']);
+    expect(harness.github.checkRuns.filter((r) => r.name === 'qualityfoundry/resolution')).toEqual([]);
+
+    await comment('alice', '/qf resolve c1 override the failing run saw a stray FLAKE file');
+    const [conflict] = await bot.store.listConflicts(PROJECT);
+    expect(conflict).toMatchObject({ status: 'resolved', resolutions: [{ strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file' }] });
+    const resolution = harness.github.checkRuns.filter((r) => r.name === 'qualityfoundry/resolution');
+    expect(resolution).toHaveLength(1);
+    expect(resolution[0]).toMatchObject({ head_sha: repo.headSha, external_id: `${conflict!.id}:OVERRIDE`, conclusion: 'success', app: { slug: APP_SLUG } });
+    const resolved = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.conflict.resolved' });
+    expect(resolved[0]!.data).toMatchObject({ shortId: 'c1', strategy: 'OVERRIDE', permission: 'maintain', reason: 'the failing run saw a stray FLAKE file' });
+    expect(typeof resolved[0]!.data.secondsToResolve).toBe('number');
+    expect(status()).toContain('**Conflicts: 0 unresolved**');
+    expect(status()).toContain('`c1` ✅ resolved (override by @alice: the failing run saw a stray FLAKE file)');
+    // Resolving it twice is refused.
+    await comment('alice', '/qf resolve c1 retry');
+    expect(answers().at(-1)).toContain('conflict `c1` is already resolved');
+
+    // A forged resolution from another app, then the Action's next run on the head.
+    harness.github.seedCheckRun({ name: 'qualityfoundry/resolution', head_sha: repo.headSha, app: { slug: 'evil-app', id: 666 }, external_id: `${conflict!.id}:MERGE`, output: { title: 'Conflict c1: merge by @mallory', summary: 'Reason: mine', text: null, annotations_count: 0 } });
+    await actionRun(301, { 'approval-app': APP_SLUG }, false);
+    const next = harness.artifacts.artifacts.find((a) => a.runId === 301)!;
+    const evidence = JSON.parse(readZip(next.blob!).find((e) => e.name === 'evidence.json')!.data.toString('utf8'));
+    const accepted = evidence.audit.filter((e: { action: string }) => e.action === 'conflict.resolution.accepted');
+    expect(accepted.map((e: { data: unknown }) => e.data)).toEqual([{ conflictId: conflict!.id, strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file', checkRunId: resolution[0]!.id }]);
+    const ignored = evidence.audit.filter((e: { action: string }) => e.action === 'conflict.resolution.ignored').map((e: { data: { note: string } }) => e.data.note);
+    expect(ignored).toEqual([expect.stringContaining('created by app "evil-app", only app "qualityfoundry-bot" may resolve')]);
+  });
+
+  it('/qf report: write access only, dates validated, Markdown inline and JSON as a digest with the API link', async () => {
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
+    await comment('bob', '/qf report');
+    expect(answers().at(-1)).toContain('a report needs `write` or higher');
+    await comment('alice', '/qf report since:2026-02-30');
+    expect(answers().at(-1)).toContain('since:2026-02-30 is not a date; expected since:YYYY-MM-DD');
+    await comment('alice', '/qf report');
+    const md = answers().at(-1)!;
+    expect(md).toContain(`# Compliance report: ${PROJECT}`);
+    expect(md).toContain('## Bot decisions');
+    expect(md).toContain('bot.evidence.ingested');
+    expect(md).toContain(`## This pull request (${PROJECT}#${PR_NUMBER})`);
+    expect(md).toContain('bot.command.refused');
+    await comment('alice', '/qf report json since:2020-01-01 until:2099-12-31');
+    const json = answers().at(-1)!;
+    expect(json).toContain('as JSON');
+    expect(json).toContain('/api/v1/projects/Codertocat/Hello-World/reports/compliance?format=json&since=2020-01-01T00%3A00%3A00.000Z&until=2100-01-01T00%3A00%3A00.000Z');
+    const audited = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.report.sent' });
+    expect(audited.map((e) => e.data.format)).toEqual(['md', 'json']);
+    const refused = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.command.refused' });
+    expect(refused.map((e) => e.actor)).toEqual(['bob', 'alice']);
   });
 });

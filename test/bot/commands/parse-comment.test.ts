@@ -57,6 +57,8 @@ describe('parseComment', () => {
       | \`/qf hold [reason]\` | hold the head commit (qualityfoundry/hold stays in progress) |
       | \`/qf unhold\` | release the hold and run the gate again |
       | \`/qf retry\` | run the latest gate workflow run again |
+      | \`/qf resolve <id> <retry\\|override\\|merge\\|escalate> [reason]\` | settle a conflict between runs (merge takes the decision as its reason) |
+      | \`/qf report [md\\|json\\|csv] [since:YYYY-MM-DD] [until:YYYY-MM-DD]\` | the compliance report of this repository and this pull request (write access) |
       | \`/qf status\` | refresh the status comment |
       | \`/qf help\` | show this grammar |"
     `);
