@@ -49,11 +49,12 @@ async function readBasePolicy(scope: ReviewScope, pull: PullRequestInfo, path: s
 
 /** The same state with the store's side read again (after a decision): GitHub's side has not changed. */
 export async function refreshReviewState(scope: ReviewScope, state: ReviewState): Promise<ReviewState> {
-  const [reviews, hold] = await Promise.all([
+  const [reviews, hold, conflicts] = await Promise.all([
     scope.deps.store.listPrReviews(scope.projectId, state.pull.number),
     scope.deps.store.getPrHold(scope.projectId, state.pull.headSha),
+    listPullConflicts(scope.deps.store, scope.projectId, state.pull.headSha),
   ]);
-  return { ...state, reviews, hold };
+  return { ...state, reviews, hold, conflicts };
 }
 
 /** Decisions that count now: on the head commit, for the plan waiting there. */

@@ -92,7 +92,8 @@ export class CheckRunApprovalSource implements ApprovalSource {
    */
   async resolutions(headSha: string | null): Promise<ResolutionLookup> {
     const { octokit, repo, approvalApp } = this.options;
-    if (headSha === null) return { accepted: [], notes: [] };
+    // Without an approval app nobody can resolve, so there is nothing to ask GitHub for.
+    if (headSha === null || !approvalApp) return { accepted: [], notes: [] };
     let runs: CheckRunSummary[];
     try {
       runs = await callGitHub('list resolution check runs', () =>
@@ -106,8 +107,7 @@ export class CheckRunApprovalSource implements ApprovalSource {
     const notes: string[] = [];
     for (const run of runs.sort((a, b) => Number(a.id) - Number(b.id))) {
       const match = RESOLUTION_ID.exec(run.external_id ?? '');
-      const why = !approvalApp ? 'no approval app is configured'
-        : run.app?.slug !== approvalApp ? `created by ${describeApp(run)}, only app "${approvalApp}" may resolve`
+      const why = run.app?.slug !== approvalApp ? `created by ${describeApp(run)}, only app "${approvalApp}" may resolve`
         : run.head_sha !== headSha ? `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${headSha.slice(0, 12)}`
         : run.status !== 'completed' || run.conclusion !== 'success' ? `its conclusion is ${run.conclusion ?? run.status}, not success`
         : !match ? `its external_id ${JSON.stringify((run.external_id ?? '').slice(0, 80))} is not <conflict id>:<STRATEGY>`
