@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import{a as b}from"./cli-chunk-7HECNSE6.js";import{a}from"./cli-chunk-AW55HSUN.js";import"./cli-chunk-CZMG3B6R.js";import"./cli-chunk-P22ZO4IJ.js";import"./cli-chunk-QMYU3RXD.js";import"./cli-chunk-EXDTJZUJ.js";import"./cli-chunk-KUBSUI45.js";export{a as DEFAULT_DB_PATH,b as openStore};
