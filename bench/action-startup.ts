@@ -26,7 +26,11 @@ function median(values: number[]): number {
 
 async function bareNode(): Promise<number> {
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => spawn(process.execPath, ['-e', '']).on('exit', () => resolve()).on('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    spawn(process.execPath, ['-e', ''])
+      .on('exit', () => resolve())
+      .on('error', reject),
+  );
   return performance.now() - started;
 }
 
@@ -39,7 +43,15 @@ async function buildUnsplit(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'qf-unsplit-'));
   const outfile = path.join(dir, 'index.js');
   await build({
-    entryPoints: [`${ROOT}src/action/index.ts`], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', minify: true, logLevel: 'warning', external: ['*.node'],
+    entryPoints: [`${ROOT}src/action/index.ts`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    logLevel: 'warning',
+    external: ['*.node'],
     banner: { js: "import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);" },
   });
   return outfile;
@@ -102,13 +114,18 @@ const rows = [
   `| \`node dist/index.js\` (spawn → first API request) | ${median(action).toFixed(1)} ms | ${Math.min(...action).toFixed(1)} ms | ${Math.max(...action).toFixed(1)} ms |`,
   `| difference of medians | ${(median(action) - median(bare)).toFixed(1)} ms | | |`,
   ...(unsplit.length > 0
-    ? [`| the same Action as one file, no chunks (${((unsplitSize ?? 0) / 1024 / 1024).toFixed(2)} MiB) | ${median(unsplit).toFixed(1)} ms | ${Math.min(...unsplit).toFixed(1)} ms | ${Math.max(...unsplit).toFixed(1)} ms |`]
+    ? [
+        `| the same Action as one file, no chunks (${((unsplitSize ?? 0) / 1024 / 1024).toFixed(2)} MiB) | ${median(unsplit).toFixed(1)} ms | ${Math.min(...unsplit).toFixed(1)} ms | ${Math.max(...unsplit).toFixed(1)} ms |`,
+      ]
     : []),
 ];
 const report = [
   '# Action start-up',
   '',
-  `\`npx tsx bench/action-startup.ts ${RUNS}${UNSPLIT ? ' --unsplit' : ''}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; ${RUNS} runs each, interleaved, after one warm-up; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} at the end (the machine is shared).`,
+  `\`npx tsx bench/action-startup.ts ${RUNS}${UNSPLIT ? ' --unsplit' : ''}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; ${RUNS} runs each, interleaved, after one warm-up; load average ${os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')} at the end (the machine is shared).`,
   '',
   `Bundle (minified ESM): parsed at start ${((size + eagerBytes) / 1024 / 1024).toFixed(2)} MiB (entry \`dist/index.js\` ${(size / 1024).toFixed(0)} KiB + ${eager.size} shared chunks); ${lazy.length} chunks, ${(chunkBytes / 1024 / 1024).toFixed(2)} MiB, load only when a run needs them (container sandbox, artifact upload).`,
   '',

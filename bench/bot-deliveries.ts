@@ -47,16 +47,29 @@ interface Result {
   failed: number;
 }
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
+const percentile = (values: number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 const sha = (i: number, salt: string): string => `${salt}${i.toString(16)}`.padStart(40, '0').slice(-40);
 
 function seed(count: number): void {
   const { github } = harness;
   for (let i = 1; i <= count; i++) {
     const head = sha(i, 'e');
-    github.pulls.push({ number: i, head: { sha: head, ref: `b${i}`, owner: OWNER }, base: { sha: sha(i, 'f'), ref: 'master' }, files: [{ filename: 'infra/deploy.sh' }] });
+    github.pulls.push({
+      number: i,
+      head: { sha: head, ref: `b${i}`, owner: OWNER },
+      base: { sha: sha(i, 'f'), ref: 'master' },
+      files: [{ filename: 'infra/deploy.sh' }],
+    });
     github.contents.set(`${sha(i, 'f')}:.github/qualityfoundry.yml`, BASE_POLICY);
-    github.seedCheckRun({ name: 'qualityfoundry/plan', head_sha: head, app: { slug: 'github-actions', id: 15368 }, external_id: PLAN, conclusion: 'action_required', check_suite: { id: github.suiteOf(head, 100_000 + i) } });
+    github.seedCheckRun({
+      name: 'qualityfoundry/plan',
+      head_sha: head,
+      app: { slug: 'github-actions', id: 15368 },
+      external_id: PLAN,
+      conclusion: 'action_required',
+      check_suite: { id: github.suiteOf(head, 100_000 + i) },
+    });
     github.permissions.set(`reviewer-${i}`, 'maintain');
   }
 }
@@ -69,7 +82,14 @@ async function scenario(backend: string, connection: StoreConnection, name: 'con
     const i = index + 1;
     const body = name === 'approve' ? '/qf approve' : `Thanks, looking at this (${i}).`;
     const payload = commentPayload({ number: i, body, login: `reviewer-${i}` });
-    harness.github.comments.push({ id: payload.comment.id, issue_number: i, body, user: { login: `reviewer-${i}`, type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    harness.github.comments.push({
+      id: payload.comment.id,
+      issue_number: i,
+      body,
+      user: { login: `reviewer-${i}`, type: 'User' },
+      performed_via_github_app: null,
+      html_url: payload.comment.html_url,
+    });
     const id = randomUUID();
     // Signed before the clock starts: what GitHub spends making a delivery is not the bot's time.
     return { id, request: signDelivery('issue_comment', payload, { id }), repeat: i % 10 === 0 };
@@ -109,14 +129,26 @@ async function scenario(backend: string, connection: StoreConnection, name: 'con
     lost += Math.max(0, COUNT - approvals) + Math.max(0, COUNT - new Set(harness.github.reruns).size);
   }
   await bot.close();
-  return { backend, scenario: name, deliveries: queue.length, perSecond: queue.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMsPerDelivery: (cpu.user + cpu.system) / 1000 / queue.length, lost, doubled, failed };
+  return {
+    backend,
+    scenario: name,
+    deliveries: queue.length,
+    perSecond: queue.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuMsPerDelivery: (cpu.user + cpu.system) / 1000 / queue.length,
+    lost,
+    doubled,
+    failed,
+  };
 }
 
 const results: Result[] = [];
 try {
   for (const backend of BACKENDS) {
     for (const name of SCENARIOS) {
-      const connection: StoreConnection = backend === 'postgres' ? { databaseUrl: await postgres!.createDatabase() } : { dbPath: join(dir, `${backend}-${name}.db`) };
+      const connection: StoreConnection =
+        backend === 'postgres' ? { databaseUrl: await postgres!.createDatabase() } : { dbPath: join(dir, `${backend}-${name}.db`) };
       const result = await scenario(backend, connection, name);
       results.push(result);
       console.log(JSON.stringify(result));
@@ -128,7 +160,10 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const rows = results.map((r) => `| ${r.backend} | ${r.scenario} | ${r.deliveries} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerDelivery.toFixed(1)} | ${r.lost} | ${r.doubled} | ${r.failed} |`);
+const rows = results.map(
+  (r) =>
+    `| ${r.backend} | ${r.scenario} | ${r.deliveries} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerDelivery.toFixed(1)} | ${r.lost} | ${r.doubled} | ${r.failed} |`,
+);
 const report = [
   `# Bot: signed issue_comment deliveries through the middleware (${SENDERS} concurrent senders, loopback)`,
   '',

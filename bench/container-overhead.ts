@@ -8,7 +8,7 @@
  * Needs the engine and the image (scripts/install-docker-engine.sh, scripts/build-sandbox-image.sh)
  * and python3 with pytest on the host. `--write` also writes bench/results/container.md.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,16 +51,50 @@ const workloads: Workload[] = [
 function dockerRunArgs(request: SandboxRequest): string[] {
   const mb = settings.memory_mb;
   return [
-    'run', '--rm', '--network', 'none', '--read-only',
-    '--tmpfs', `/tmp:rw,noexec,nosuid,nodev,size=${settings.tmpfs_mb}m,mode=1777`,
-    '--mount', `type=bind,source=${request.repoDir},target=${request.repoDir},readonly`,
-    '--mount', `type=bind,source=${request.outputDir},target=${request.outputDir}`,
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', settings.user, '--ipc', 'private',
-    '--pids-limit', String(settings.pids_limit), '--memory', `${mb}m`, '--memory-swap', `${mb}m`, '--cpus', String(settings.cpus),
-    '--ulimit', `nofile=${settings.nofile}:${settings.nofile}`, '--ulimit', `nproc=${settings.pids_limit}:${settings.pids_limit}`, '--ulimit', 'core=0:0',
-    '--init', '--log-driver', 'none', '--hostname', 'sandbox', '--workdir', request.repoDir,
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--read-only',
+    '--tmpfs',
+    `/tmp:rw,noexec,nosuid,nodev,size=${settings.tmpfs_mb}m,mode=1777`,
+    '--mount',
+    `type=bind,source=${request.repoDir},target=${request.repoDir},readonly`,
+    '--mount',
+    `type=bind,source=${request.outputDir},target=${request.outputDir}`,
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--user',
+    settings.user,
+    '--ipc',
+    'private',
+    '--pids-limit',
+    String(settings.pids_limit),
+    '--memory',
+    `${mb}m`,
+    '--memory-swap',
+    `${mb}m`,
+    '--cpus',
+    String(settings.cpus),
+    '--ulimit',
+    `nofile=${settings.nofile}:${settings.nofile}`,
+    '--ulimit',
+    `nproc=${settings.pids_limit}:${settings.pids_limit}`,
+    '--ulimit',
+    'core=0:0',
+    '--init',
+    '--log-driver',
+    'none',
+    '--hostname',
+    'sandbox',
+    '--workdir',
+    request.repoDir,
     ...Object.entries(request.env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-    settings.image, request.command, ...request.args,
+    settings.image,
+    request.command,
+    ...request.args,
   ];
 }
 
@@ -94,7 +128,15 @@ async function measure(workload: Workload, scratch: string, env: Record<string, 
     for (const [index, variant] of variants.entries()) {
       const outputDir = await mkdtemp(path.join(scratch, `${round + 1}-${index}-`));
       await chmod(outputDir, 0o777); // plain `docker run` gets no help from the sandbox: same folder prep by hand
-      const request: SandboxRequest = { command: variant.python, args: workload.args(outputDir), repoDir: SUITE, outputDir, env, timeoutMs: 120_000, maxOutputBytes: policy.max_output_bytes };
+      const request: SandboxRequest = {
+        command: variant.python,
+        args: workload.args(outputDir),
+        repoDir: SUITE,
+        outputDir,
+        env,
+        timeoutMs: 120_000,
+        maxOutputBytes: policy.max_output_bytes,
+      };
       const started = performance.now();
       const exitCode = await variant.run(request);
       const ms = performance.now() - started;
@@ -154,9 +196,9 @@ async function main(): Promise<void> {
     ...sections,
     `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Linux ${os.release()}, Node ${process.version}, ` +
       `Docker engine ${engine.Version ?? 'unknown'}; host python ${hostVersions}; image python ${imageVersions} (image ${probe.imageId.slice(0, 19)}…).`,
-    'The host and the image run different pytest installs, so the pytest table mostly compares those: the host\'s pytest',
+    "The host and the image run different pytest installs, so the pytest table mostly compares those: the host's pytest",
     'loads every plugin installed next to it (entry points) and pays that on each start. The empty-step table has no such',
-    'difference and is the sandbox\'s own per-step cost.',
+    "difference and is the sandbox's own per-step cost.",
     '',
     'Rerun: `npx tsx bench/container-overhead.ts --reps 9 --write` (needs scripts/install-docker-engine.sh and scripts/build-sandbox-image.sh first).',
     '',

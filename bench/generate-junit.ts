@@ -29,7 +29,9 @@ export async function generateJUnitReport(file: string, count = 100_000): Promis
     else if (r < 55) errors++;
     else if (r < 75) skipped++;
   }
-  await write(`<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="${errors}" failures="${failures}" skipped="${skipped}" tests="${count}" time="${(count * 0.002).toFixed(3)}" timestamp="2026-01-01T00:00:00.000000+00:00" hostname="bench">`);
+  await write(
+    `<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="${errors}" failures="${failures}" skipped="${skipped}" tests="${count}" time="${(count * 0.002).toFixed(3)}" timestamp="2026-01-01T00:00:00.000000+00:00" hostname="bench">`,
+  );
   body.length = 0;
   for (let i = 0; i < count; i++) {
     const module = `test_module_${String(Math.floor(i / 500)).padStart(3, '0')}`;
@@ -44,7 +46,9 @@ export async function generateJUnitReport(file: string, count = 100_000): Promis
       const traceback = `def ${name.replace(/\[.*/, '')}():\n        value = compute(&quot;x&quot;)\n&gt;       assert value == ${i + 1}\nE       AssertionError: assert ${i} == ${i + 1}\nE        +  where ${i} = compute('x')\n\n${file}:${line + 3}: AssertionError`;
       await write(`${open}><failure message="${message}">${traceback}</failure></testcase>`);
     } else if (r < 55) {
-      await write(`${open}><error message="failed on setup with &quot;ConnectionError: db refused&quot;">@pytest.fixture\n    def db():\n&gt;       raise ConnectionError(&quot;db refused&quot;)\nE       ConnectionError: db refused\n\ntests/conftest.py:12: ConnectionError</error></testcase>`);
+      await write(
+        `${open}><error message="failed on setup with &quot;ConnectionError: db refused&quot;">@pytest.fixture\n    def db():\n&gt;       raise ConnectionError(&quot;db refused&quot;)\nE       ConnectionError: db refused\n\ntests/conftest.py:12: ConnectionError</error></testcase>`,
+      );
     } else if (r < 75) {
       await write(`${open}><skipped type="pytest.skip" message="needs a GPU">/abs/${file}:${line + 1}: needs a GPU</skipped></testcase>`);
     } else {

@@ -94,7 +94,10 @@ try {
     found = detectConflicts(list).length;
     runs.push(performance.now() - start);
   }
-  lines.push('', `PSMP conflict detection over 10,000 artifacts (1,000 types, dependency chains, ${found} conflicts found): median ${fmt(median(runs), 1)} ms of 7 runs.`);
+  lines.push(
+    '',
+    `PSMP conflict detection over 10,000 artifacts (1,000 types, dependency chains, ${found} conflicts found): median ${fmt(median(runs), 1)} ms of 7 runs.`,
+  );
 
   const sqliteCkpt = await checkpointCost({ dbPath: join(dir, 'ckpt.db') });
   const pgCkpt = await checkpointCost({ databaseUrl: await pg.createDatabase() });

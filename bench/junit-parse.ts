@@ -34,7 +34,9 @@ async function child(parser: Parser, file: string): Promise<void> {
     const { XMLParser } = await import('fast-xml-parser');
     const started = performance.now();
     const xml = await readFile(file, 'utf8');
-    const dom = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'testsuite' }).parse(xml) as {
+    const dom = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'testsuite' }).parse(
+      xml,
+    ) as {
       testsuites: { testsuite: Array<{ testcase: Array<Record<string, unknown>> }> };
     };
     let total = 0;
@@ -70,7 +72,9 @@ async function parent(): Promise<void> {
   const file = path.join(os.tmpdir(), `qf-bench-junit-${count}.xml`);
   const generated = await generateJUnitReport(file, count);
   const size = (await stat(file)).size;
-  console.log(`report: ${file}, ${count} test cases, ${(size / 1024 / 1024).toFixed(1)} MB (${generated.failures} failures, ${generated.errors} errors, ${generated.skipped} skipped)`);
+  console.log(
+    `report: ${file}, ${count} test cases, ${(size / 1024 / 1024).toFixed(1)} MB (${generated.failures} failures, ${generated.errors} errors, ${generated.skipped} skipped)`,
+  );
 
   const self = fileURLToPath(import.meta.url);
   const run = promisify(execFile);
@@ -86,8 +90,11 @@ async function parent(): Promise<void> {
   console.log('|---|---|---|---|---|');
   for (const parser of ['ours', 'fast-xml-parser', 'baseline'] as const) {
     const list = samples[parser];
-    const label = parser === 'ours' ? 'qf parseJUnitReport (saxes, streaming)' : parser === 'baseline' ? 'empty child (node + tsx, no parse)' : 'fast-xml-parser (DOM)';
-    console.log(`| ${label} | ${median(list.map((s) => s.ms)).toFixed(0)} ms | ${median(list.map((s) => s.maxRssMb)).toFixed(0)} MB | ${list[0]!.total} | ${list[0]!.failed} |`);
+    const label =
+      parser === 'ours' ? 'qf parseJUnitReport (saxes, streaming)' : parser === 'baseline' ? 'empty child (node + tsx, no parse)' : 'fast-xml-parser (DOM)';
+    console.log(
+      `| ${label} | ${median(list.map((s) => s.ms)).toFixed(0)} ms | ${median(list.map((s) => s.maxRssMb)).toFixed(0)} MB | ${list[0]!.total} | ${list[0]!.failed} |`,
+    );
   }
 }
 

@@ -29,7 +29,15 @@ const variants = {
   none: new SubprocessSandbox({ isolation: detectProcessIsolation({ only: 'none' }) }),
   'user+pid namespace': new SubprocessSandbox({ isolation: detectProcessIsolation({ only: 'user+pid namespace' }) }),
 };
-const request: SandboxRequest = { command: '/bin/true', args: [], repoDir: '/tmp', outputDir: '/tmp', env: { PATH: '/usr/bin:/bin' }, timeoutMs: 30_000, maxOutputBytes: 4_096 };
+const request: SandboxRequest = {
+  command: '/bin/true',
+  args: [],
+  repoDir: '/tmp',
+  outputDir: '/tmp',
+  env: { PATH: '/usr/bin:/bin' },
+  timeoutMs: 30_000,
+  maxOutputBytes: 4_096,
+};
 const steps: Record<string, number[]> = { none: [], 'user+pid namespace': [] };
 for (let i = 0; i <= REPS; i++) {
   for (const [name, sandbox] of Object.entries(variants)) {

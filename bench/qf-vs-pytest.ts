@@ -80,7 +80,8 @@ async function generateSuite(dir: string): Promise<void> {
     `version: 1\nsandbox: { timeout_seconds: 600 }\ntools: { allowlist: [run_pytest] }\nplan:\n  - { id: unit, when: { always: true }, run: run_pytest }\ngate:\n  - { id: no-failures, metric: pytest.failed, op: "==", value: 0 }\n`,
   );
   await writeFile(path.join(dir, '.gitignore'), '.pytest_cache/\n__pycache__/\n');
-  const git = (...gitArgs: string[]) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'init.defaultBranch=main', ...gitArgs], { cwd: dir });
+  const git = (...gitArgs: string[]) =>
+    run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'init.defaultBranch=main', ...gitArgs], { cwd: dir });
   await git('init', '-q');
   await git('add', '-A');
   await git('commit', '-qm', 'suite');
@@ -198,7 +199,9 @@ async function measure(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   }
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
-    console.log(`${qfRun.label}: qf's own cost (qf run − pytest with qf's arguments) ${(q - asQfMedian).toFixed(0)} ms (target <= 150); ratio qf run / plain pytest ${(q / p).toFixed(3)} (target <= 1.03 on a suite of >= 10 s); of the ${(q - p).toFixed(0)} ms over plain pytest, ${(asQfMedian - p).toFixed(0)} ms is pytest's own with qf's arguments`);
+    console.log(
+      `${qfRun.label}: qf's own cost (qf run − pytest with qf's arguments) ${(q - asQfMedian).toFixed(0)} ms (target <= 150); ratio qf run / plain pytest ${(q / p).toFixed(3)} (target <= 1.03 on a suite of >= 10 s); of the ${(q - p).toFixed(0)} ms over plain pytest, ${(asQfMedian - p).toFixed(0)} ms is pytest's own with qf's arguments`,
+    );
   }
 }
 
@@ -206,7 +209,12 @@ try {
   await mkdir(repo);
   await generateSuite(repo);
   console.log(`suite: ${TESTS} tests of ${ROUNDS} rounds in ${Math.ceil(TESTS / PER_MODULE)} modules (every 4th parametrized), ${repo}`);
-  console.log(`qf as: ${how}; ${REPS} repetitions each, interleaved (plus one warm-up of each); ${os.cpus().length} cores, load average ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} at the start`);
+  console.log(
+    `qf as: ${how}; ${REPS} repetitions each, interleaved (plus one warm-up of each); ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} at the start`,
+  );
   for (const python of PYTHONS) {
     if (python === 'installed') await measure('installed (`python3` as PATH finds it, with its plugins)', process.env);
     else if (python === 'pytest-only') {
@@ -214,7 +222,12 @@ try {
       await measure(`pytest-only (${describe})`, env);
     } else throw new Error(`--python must be installed or pytest-only, not ${python}`);
   }
-  console.log(`\nload average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

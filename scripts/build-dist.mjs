@@ -36,4 +36,3 @@ await build({
   chunkNames: 'chunks/cli-[name]-[hash]',
   external: ['*.node', 'sqlite3', 'pg', 'pg-native', 'dockerode'],
 });
-

@@ -13,8 +13,16 @@ export const VERBS = {
   hold: { args: 'optional-reason', usage: '/qf hold [reason]', says: 'hold the head commit (qualityfoundry/hold stays in progress)' },
   unhold: { args: 'none', usage: '/qf unhold', says: 'release the hold and run the gate again' },
   retry: { args: 'none', usage: '/qf retry', says: 'run the latest gate workflow run again' },
-  resolve: { args: 'required-reason', usage: '/qf resolve <id> <retry|override|merge|escalate> [reason]', says: 'settle a conflict between runs (merge takes the decision as its reason)' },
-  report: { args: 'optional-reason', usage: '/qf report [md|json|csv] [since:YYYY-MM-DD] [until:YYYY-MM-DD]', says: 'the compliance report of this repository and this pull request (write access)' },
+  resolve: {
+    args: 'required-reason',
+    usage: '/qf resolve <id> <retry|override|merge|escalate> [reason]',
+    says: 'settle a conflict between runs (merge takes the decision as its reason)',
+  },
+  report: {
+    args: 'optional-reason',
+    usage: '/qf report [md|json|csv] [since:YYYY-MM-DD] [until:YYYY-MM-DD]',
+    says: 'the compliance report of this repository and this pull request (write access)',
+  },
   status: { args: 'none', usage: '/qf status', says: 'refresh the status comment' },
   help: { args: 'none', usage: '/qf help', says: 'show this grammar' },
 } as const satisfies Record<string, { args: Arguments; usage: string; says: string }>;

@@ -17,7 +17,12 @@ const UNRESOLVED = new Set(['open', 'retrying', 'escalated']);
  * the store ever recorded for it): stable, because conflicts are never deleted, and short enough
  * to type in `/qf resolve c1 override`.
  */
-export async function listPullConflicts(store: StorageBackend, projectId: string, headSha: string, options: { unresolvedOnly?: boolean } = {}): Promise<PullConflict[]> {
+export async function listPullConflicts(
+  store: StorageBackend,
+  projectId: string,
+  headSha: string,
+  options: { unresolvedOnly?: boolean } = {},
+): Promise<PullConflict[]> {
   const conflicts = await store.listConflicts(projectId);
   const runs = new Map((await store.listRuns(projectId)).map((run) => [run.id, run]));
   const artifacts = new Map((await store.listArtifacts(projectId)).map((artifact) => [artifact.id, artifact]));

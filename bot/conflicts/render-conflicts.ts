@@ -9,7 +9,10 @@ export function renderConflicts(state: Pick<ReviewState, 'conflicts'>): string[]
   for (const entry of state.conflicts) lines.push(describe(entry));
   if (unresolved.length > 0) {
     const id = unresolved[0]!.shortId;
-    lines.push('', `Resolve with \`/qf resolve ${id} retry\` (run again), \`/qf resolve ${id} override\` (take the newer result), \`/qf resolve ${id} merge <decision>\` or \`/qf resolve ${id} escalate [reason]\`.`);
+    lines.push(
+      '',
+      `Resolve with \`/qf resolve ${id} retry\` (run again), \`/qf resolve ${id} override\` (take the newer result), \`/qf resolve ${id} merge <decision>\` or \`/qf resolve ${id} escalate [reason]\`.`,
+    );
   }
   return lines;
 }
@@ -19,7 +22,11 @@ function describe({ shortId, conflict, runs, step }: PullConflict): string {
   const what = step ? `step \`${step}\` disagrees across runs: ${links}` : `${conflict.kind}: ${conflict.message}`;
   const last = conflict.resolutions.at(-1);
   const state = isUnresolved(conflict)
-    ? conflict.status === 'escalated' ? '🔺 escalated' : conflict.status === 'retrying' ? '🔁 retrying' : '⛔ open'
+    ? conflict.status === 'escalated'
+      ? '🔺 escalated'
+      : conflict.status === 'retrying'
+        ? '🔁 retrying'
+        : '⛔ open'
     : `✅ ${conflict.status}${last ? ` (${last.strategy.toLowerCase()} by @${last.by.replace(/^@/, '')}${last.reason ? `: ${last.reason}` : ''})` : ''}`;
   return `- \`${shortId}\` ${state} — ${what}`;
 }

@@ -40,7 +40,10 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
   const open = state.conflicts.filter((entry) => isUnresolved(entry.conflict)).map((entry) => `\`${entry.shortId}\``);
   const conflict = await findConflictByShortId(scope.deps.store, scope.projectId, shortId);
   const onHead = state.conflicts.find((entry) => entry.conflict.id === conflict?.id);
-  if (!conflict || !onHead) refuse(`unknown conflict id \`${shortId}\` on the head ${shortSha(state.pull.headSha)}; ${open.length ? `unresolved here: ${open.join(', ')}` : 'no conflict is unresolved here'}`);
+  if (!conflict || !onHead)
+    refuse(
+      `unknown conflict id \`${shortId}\` on the head ${shortSha(state.pull.headSha)}; ${open.length ? `unresolved here: ${open.join(', ')}` : 'no conflict is unresolved here'}`,
+    );
   if (!isUnresolved(conflict!)) refuse(`conflict \`${shortId}\` is already ${conflict!.status}`);
   const given = rest.join(' ');
   if (strategy === 'MERGE' && !given) refuse('`/qf resolve <id> merge <decision>` needs the merged decision as its reason');
@@ -50,7 +53,12 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
   const mode = run?.mode === 'adaptive' || run?.mode === 'playground' ? run.mode : 'strict';
   const engine = new PsmpEngine(scope.deps.store, { mode, clock: scope.deps.clock, audit: (event) => auditor.append(event) });
   const resolved = await engine
-    .resolve(scope.projectId, conflict!.id, { strategy, by: actor.login, reason, ...(strategy === 'MERGE' ? { mergedDigest: digestOf({ decision: reason, by: actor.login }), ...(request.link ? { mergedRef: request.link } : {}) } : {}) })
+    .resolve(scope.projectId, conflict!.id, {
+      strategy,
+      by: actor.login,
+      reason,
+      ...(strategy === 'MERGE' ? { mergedDigest: digestOf({ decision: reason, by: actor.login }), ...(request.link ? { mergedRef: request.link } : {}) } : {}),
+    })
     .catch((error: unknown) => (isQfError(error, 'BAD_INPUT') ? refuse(error.message) : Promise.reject(error)));
   const externalId = `${conflict!.id}:${strategy}`;
   const { data } = await callGitHub(`create the ${CheckRunName.resolution} check run`, () =>
@@ -63,7 +71,10 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
       conclusion: 'success',
       output: {
         title: truncateChars(`Conflict ${shortId}: ${strategy.toLowerCase()} by @${actor.login}`, 255),
-        summary: truncateChars(`@${actor.login} (permission \`${request.permission}\`) resolved conflict \`${shortId}\` (${conflict!.kind}) with ${strategy}.\n\nReason: ${reason}${request.link ? `\n\n[Where it was given](${request.link})` : ''}`, 60_000),
+        summary: truncateChars(
+          `@${actor.login} (permission \`${request.permission}\`) resolved conflict \`${shortId}\` (${conflict!.kind}) with ${strategy}.\n\nReason: ${reason}${request.link ? `\n\n[Where it was given](${request.link})` : ''}`,
+          60_000,
+        ),
       },
     }),
   );
@@ -73,8 +84,17 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
     action: AuditAction.conflictResolved,
     subject: pullSubject(scope.projectId, state.pull.number),
     data: {
-      conflictId: conflict!.id, shortId, strategy, reason, permission: request.permission, headSha: state.pull.headSha, status: resolved.status,
-      secondsToResolve: Math.round((at.getTime() - Date.parse(conflict!.createdAt)) / 1000), checkRunId: data.id, externalId, commentUrl: request.link,
+      conflictId: conflict!.id,
+      shortId,
+      strategy,
+      reason,
+      permission: request.permission,
+      headSha: state.pull.headSha,
+      status: resolved.status,
+      secondsToResolve: Math.round((at.getTime() - Date.parse(conflict!.createdAt)) / 1000),
+      checkRunId: data.id,
+      externalId,
+      commentUrl: request.link,
     },
   });
   if (strategy === 'RETRY') await request.rerunGate();

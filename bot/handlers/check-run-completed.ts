@@ -17,12 +17,17 @@ import type { ReviewScope } from '../review/review-types.js';
  * `qualityfoundry/gate` completed: the Action points its details URL at its workflow run, whose
  * evidence is ingested (the same run's workflow_run.completed finds it already recorded).
  */
-async function ingestGateRun(scope: ReviewScope, run: { details_url: string | null; head_sha: string }, config: () => Promise<{ policy: string }>): Promise<void> {
+async function ingestGateRun(
+  scope: ReviewScope,
+  run: { details_url: string | null; head_sha: string },
+  config: () => Promise<{ policy: string }>,
+): Promise<void> {
   const match = /\/actions\/runs\/(\d+)/.exec(run.details_url ?? '');
   if (!match) return scope.log.info({ detailsUrl: run.details_url }, 'the gate check run names no workflow run; nothing to ingest');
   const { data } = await callGitHub('read the workflow run', () => scope.octokit.rest.actions.getWorkflowRun({ ...scope.repo, run_id: Number(match[1]) }));
   const ref = { runId: data.id, attempt: data.run_attempt ?? 1, headSha: data.head_sha, htmlUrl: data.html_url };
-  if (ref.headSha !== run.head_sha) return scope.log.warn({ runId: ref.runId }, 'the gate check run and its workflow run disagree on the head SHA; not ingested');
+  if (ref.headSha !== run.head_sha)
+    return scope.log.warn({ runId: ref.runId }, 'the gate check run and its workflow run disagree on the head SHA; not ingested');
   const result = await ingestEvidence(scope, ref, { requireEvidence: true });
   await afterIngestion(scope, ref, result, result.status === 'ingested' ? (await config()).policy : '');
 }
@@ -58,6 +63,10 @@ export async function onCheckRunCompleted({ context, deps, scope }: HandlerOptio
   });
   const status = await updateStatusComment(scope, state, { create: true });
   if (status?.existed) {
-    await reply(scope, number, `A new plan \`${shortHash(run.external_id)}\` waits for ${needed} approval${needed === 1 ? '' : 's'}: see the [status comment](${status.url}).`);
+    await reply(
+      scope,
+      number,
+      `A new plan \`${shortHash(run.external_id)}\` waits for ${needed} approval${needed === 1 ? '' : 's'}: see the [status comment](${status.url}).`,
+    );
   }
 }

@@ -16,16 +16,24 @@ export async function onIssueCommentCreated({ context, deps, scope }: HandlerOpt
   const actor = { login: sender.login, type: sender.type ?? 'User' };
   const lines = parsed.kind === 'command' ? [parsed.command.line] : parsed.lines;
   const refusal =
-    actor.type === 'Bot' ? `@${actor.login} is a bot account; comments by bots never give commands`
-    : !issue.pull_request ? 'commands work on pull requests only'
-    : parsed.kind === 'refused' ? parsed.reason
-    : null;
+    actor.type === 'Bot'
+      ? `@${actor.login} is a bot account; comments by bots never give commands`
+      : !issue.pull_request
+        ? 'commands work on pull requests only'
+        : parsed.kind === 'refused'
+          ? parsed.reason
+          : null;
   if (refusal !== null || parsed.kind !== 'command') {
     await deps.auditor(scope.projectId).append({
       actor: actor.login,
       action: AuditAction.refused,
       subject: pullSubject(scope.projectId, issue.number),
-      data: { verb: parsed.kind === 'command' ? parsed.command.verb : 'unparsed', reason: refusal, headSha: null, source: { comment: comment.id, url: comment.html_url } },
+      data: {
+        verb: parsed.kind === 'command' ? parsed.command.verb : 'unparsed',
+        reason: refusal,
+        headSha: null,
+        source: { comment: comment.id, url: comment.html_url },
+      },
     });
     await replyRefused(scope, { pullNumber: issue.number, login: actor.login, lines, reason: refusal ?? 'the command was not understood' });
     return;

@@ -22,7 +22,12 @@ export async function onIssueCommentEdited({ context, deps, scope }: HandlerOpti
     data: { lines: added, comment: comment.id, url: comment.html_url },
   });
   if (sender.type === 'Bot') return;
-  await replyRefused(scope, { pullNumber: issue.number, login: sender.login, lines: added, reason: 'edited comments never act; post the command in a new comment' });
+  await replyRefused(scope, {
+    pullNumber: issue.number,
+    login: sender.login,
+    lines: added,
+    reason: 'edited comments never act; post the command in a new comment',
+  });
 }
 
 function commandLines(body: string): string[] {

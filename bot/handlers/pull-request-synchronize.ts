@@ -22,7 +22,14 @@ export async function onPullRequestSynchronize({ context, deps, scope }: Handler
       data: { from: before, to: pr.head.sha, reviews: stale.map((review) => ({ by: review.by, verdict: review.verdict, headSha: shortSha(review.headSha) })) },
     });
   }
-  const pull: PullRequestInfo = { number: pr.number, headSha: pr.head.sha, baseSha: pr.base.sha, author: pr.user?.login ?? '', open: pr.state === 'open', htmlUrl: pr.html_url };
+  const pull: PullRequestInfo = {
+    number: pr.number,
+    headSha: pr.head.sha,
+    baseSha: pr.base.sha,
+    author: pr.user?.login ?? '',
+    open: pr.state === 'open',
+    htmlUrl: pr.html_url,
+  };
   const config = await readBotConfig(context);
   await updateStatusComment(scope, await loadReviewState(scope, pull, config.policy), { create: false });
 }

@@ -30,10 +30,14 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
     if (!(await scope.deps.store.claim(`escalation:${conflict.id}`, scope.deps.clock().toISOString()))) continue;
     const shortId = shortIds.get(conflict.id) ?? conflict.id;
     const who = mentions(state, scope.repo.owner);
-    await reply(scope, number, [
-      `${who ? `${who}: ` : ''}conflict \`${shortId}\` needs a decision — ${conflict.message}.`,
-      `See the [status comment](${status?.url ?? pull.htmlUrl}); resolve with \`/qf resolve ${shortId} <retry|override|merge|escalate> [reason]\`.`,
-    ].join('\n')).catch(async (error: unknown) => {
+    await reply(
+      scope,
+      number,
+      [
+        `${who ? `${who}: ` : ''}conflict \`${shortId}\` needs a decision — ${conflict.message}.`,
+        `See the [status comment](${status?.url ?? pull.htmlUrl}); resolve with \`/qf resolve ${shortId} <retry|override|merge|escalate> [reason]\`.`,
+      ].join('\n'),
+    ).catch(async (error: unknown) => {
       await scope.deps.store.releaseClaim(`escalation:${conflict.id}`);
       throw error;
     });
@@ -50,5 +54,8 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
 export function mentions(state: Pick<ReviewState, 'policy'>, owner: string): string {
   const approvers = state.policy?.approval.approvers;
   if (!approvers) return '';
-  return [...approvers.users.map((user) => `@${user.replace(/^@/, '')}`), ...approvers.teams.map((team) => `@${team.includes('/') ? team : `${owner}/${team}`}`)].join(' ');
+  return [
+    ...approvers.users.map((user) => `@${user.replace(/^@/, '')}`),
+    ...approvers.teams.map((team) => `@${team.includes('/') ? team : `${owner}/${team}`}`),
+  ].join(' ');
 }

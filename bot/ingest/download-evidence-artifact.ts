@@ -19,14 +19,19 @@ export type DownloadedEvidence =
  * safe extractor (no `..`, no zip bombs) into a fresh temp folder. What is in it is not yet believed.
  */
 export async function downloadEvidenceArtifact(scope: ReviewScope, runId: number, name = EVIDENCE_ARTIFACT_NAME): Promise<DownloadedEvidence> {
-  const listed = await callGitHub('list the workflow run\'s artifacts', () =>
+  const listed = await callGitHub("list the workflow run's artifacts", () =>
     scope.octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts', { ...scope.repo, run_id: runId, name, per_page: 100 }),
   );
   const artifact = listed.data.artifacts.find((candidate) => candidate.name === name && !candidate.expired);
   if (!artifact) return { ok: false, problem: `workflow run ${runId} has no artifact "${name}"`, missing: true };
-  if (artifact.size_in_bytes > MAX_ARTIFACT_BYTES) return { ok: false, problem: `artifact "${name}" is ${artifact.size_in_bytes} bytes, more than the ${MAX_ARTIFACT_BYTES} accepted` };
+  if (artifact.size_in_bytes > MAX_ARTIFACT_BYTES)
+    return { ok: false, problem: `artifact "${name}" is ${artifact.size_in_bytes} bytes, more than the ${MAX_ARTIFACT_BYTES} accepted` };
   const zip = await callGitHub('download the evidence artifact', () =>
-    scope.octokit.request('GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}', { ...scope.repo, artifact_id: artifact.id, archive_format: 'zip' }),
+    scope.octokit.request('GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}', {
+      ...scope.repo,
+      artifact_id: artifact.id,
+      archive_format: 'zip',
+    }),
   );
   const bytes = Buffer.from(zip.data as ArrayBuffer);
   const dir = await mkdtemp(join(tmpdir(), 'qf-bot-evidence-'));

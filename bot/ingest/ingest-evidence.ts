@@ -51,14 +51,31 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
   // A workflow without the gate (lint, deploy) has no evidence: nothing to record, nothing rejected.
   if (!downloaded.ok && downloaded.missing && !options.requireEvidence) return { status: 'no-evidence' };
   try {
-    const check = downloaded.ok ? await validateEvidenceBundle(downloaded.dir, { headSha: ref.headSha }) : { ok: false as const, problems: [downloaded.problem] };
+    const check = downloaded.ok
+      ? await validateEvidenceBundle(downloaded.dir, { headSha: ref.headSha })
+      : { ok: false as const, problems: [downloaded.problem] };
     const at = clock().toISOString();
-    const source = { runId: ref.runId, attempt: ref.attempt, headSha: ref.headSha, url: ref.htmlUrl, ...(downloaded.ok ? { artifactId: downloaded.artifactId, zipSha256: downloaded.zipSha256 } : {}) };
+    const source = {
+      runId: ref.runId,
+      attempt: ref.attempt,
+      headSha: ref.headSha,
+      url: ref.htmlUrl,
+      ...(downloaded.ok ? { artifactId: downloaded.artifactId, zipSha256: downloaded.zipSha256 } : {}),
+    };
     return await store.transaction(async (tx) => {
       if (!(await tx.claim(claim, at))) return { status: 'duplicate' as const };
       await tx.upsertProject({ id: projectId, createdAt: at });
       if (!check.ok) {
-        await tx.upsertRun({ id, projectId, startedAt: at, finishedAt: at, mode: 'unknown', verdict: 'rejected', headSha: ref.headSha, data: { source, rejected: check.problems } });
+        await tx.upsertRun({
+          id,
+          projectId,
+          startedAt: at,
+          finishedAt: at,
+          mode: 'unknown',
+          verdict: 'rejected',
+          headSha: ref.headSha,
+          data: { source, rejected: check.problems },
+        });
         await tx.appendAudit(projectChain(projectId), projectId, [
           { actor: 'qualityfoundry-bot', action: AuditAction.evidenceRejected, subject: id, at, data: { ...source, problems: check.problems } },
         ]);
@@ -106,9 +123,25 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
         });
         conflicts.push(...declared.conflicts);
       }
-      events.unshift({ actor: 'qualityfoundry-bot', action: AuditAction.evidenceIngested, subject: id, at, data: { ...source, verdict: evidence.gate.verdict, steps: evidence.steps.length, auditEvents: evidence.audit.length, iteration } });
-      await createCheckpoint(tx, projectId, { label: `after workflow run ${ref.runId} attempt ${ref.attempt}`, keepLast: CHECKPOINTS_KEPT, clock, actor: 'qualityfoundry-bot', audit: (event) => void events.push(event) });
-      await tx.appendAudit(projectChain(projectId), projectId, events.map((event) => ({ ...event, at: event.at ?? at })));
+      events.unshift({
+        actor: 'qualityfoundry-bot',
+        action: AuditAction.evidenceIngested,
+        subject: id,
+        at,
+        data: { ...source, verdict: evidence.gate.verdict, steps: evidence.steps.length, auditEvents: evidence.audit.length, iteration },
+      });
+      await createCheckpoint(tx, projectId, {
+        label: `after workflow run ${ref.runId} attempt ${ref.attempt}`,
+        keepLast: CHECKPOINTS_KEPT,
+        clock,
+        actor: 'qualityfoundry-bot',
+        audit: (event) => void events.push(event),
+      });
+      await tx.appendAudit(
+        projectChain(projectId),
+        projectId,
+        events.map((event) => ({ ...event, at: event.at ?? at })),
+      );
       return { status: 'ingested' as const, runRecordId: id, evidence, conflicts };
     }, `project:${projectId}`);
   } finally {

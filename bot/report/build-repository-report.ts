@@ -10,29 +10,55 @@ export interface RepositoryReport {
   pullRequest: { subject: string; events: Array<{ seq: number; at: string; actor: string; action: string; detail: string }> } | null;
 }
 
-const DECISIONS = new Set<string>([AuditAction.rejected, AuditAction.held, AuditAction.released, AuditAction.evidenceIngested, AuditAction.evidenceRejected, AuditAction.conflictEscalated, AuditAction.conflictResolved, AuditAction.approved]);
+const DECISIONS = new Set<string>([
+  AuditAction.rejected,
+  AuditAction.held,
+  AuditAction.released,
+  AuditAction.evidenceIngested,
+  AuditAction.evidenceRejected,
+  AuditAction.conflictEscalated,
+  AuditAction.conflictResolved,
+  AuditAction.approved,
+]);
 
 /** `since`/`until` are ISO times; `until` is exclusive. The same builder serves `/qf report` and the HTTP API. */
 export async function buildRepositoryReport(
   store: StorageBackend,
   options: { repo: string; since: string; until: string; now?: Date; pullSubject?: string },
 ): Promise<RepositoryReport> {
-  const compliance = await buildComplianceReport(store, { repo: options.repo, since: options.since, until: options.until, ...(options.now ? { now: options.now } : {}) });
+  const compliance = await buildComplianceReport(store, {
+    repo: options.repo,
+    since: options.since,
+    until: options.until,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const events = await store.listAudit({ chain: projectChain(options.repo), since: options.since, until: options.until });
-  const botDecisions = events.filter((e) => DECISIONS.has(e.action)).map((e) => ({ at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: detailOf(e) }));
+  const botDecisions = events
+    .filter((e) => DECISIONS.has(e.action))
+    .map((e) => ({ at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: detailOf(e) }));
   const pullRequest = options.pullSubject
-    ? { subject: options.pullSubject, events: events.filter((e) => e.subject === options.pullSubject).map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, detail: detailOf(e) })) }
+    ? {
+        subject: options.pullSubject,
+        events: events
+          .filter((e) => e.subject === options.pullSubject)
+          .map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, detail: detailOf(e) })),
+      }
     : null;
   return { compliance, botDecisions, pullRequest };
 }
 
 function detailOf(event: StoredAuditEvent): string {
   const d = event.data as Record<string, unknown>;
-  const parts = [d.verdict, d.strategy, d.shortId, d.reason, d.problems, d.headSha && String(d.headSha).slice(0, 7)].filter((v) => v !== undefined && v !== null && v !== '');
+  const parts = [d.verdict, d.strategy, d.shortId, d.reason, d.problems, d.headSha && String(d.headSha).slice(0, 7)].filter(
+    (v) => v !== undefined && v !== null && v !== '',
+  );
   return parts.map((v) => (Array.isArray(v) ? v.join('; ') : String(v))).join(' · ');
 }
 
-const cell = (value: unknown): string => String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (value: unknown): string =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 /** Markdown sections in priority order (first kept when cut): header and integrity, this PR, the rest. */
 export function reportSections(report: RepositoryReport): string[] {
@@ -40,10 +66,14 @@ export function reportSections(report: RepositoryReport): string[] {
   const sections = [head.trim()];
   if (report.pullRequest) {
     const rows = report.pullRequest.events.map((e) => `| ${e.seq} | ${e.at} | ${cell(e.actor)} | ${e.action} | ${cell(e.detail)} |`);
-    sections.push(`## This pull request (${cell(report.pullRequest.subject)})\n\n${rows.length ? ['| Seq | At | Actor | Action | Detail |', '|---|---|---|---|---|', ...rows].join('\n') : 'No events.'}\n`);
+    sections.push(
+      `## This pull request (${cell(report.pullRequest.subject)})\n\n${rows.length ? ['| Seq | At | Actor | Action | Detail |', '|---|---|---|---|---|', ...rows].join('\n') : 'No events.'}\n`,
+    );
   }
   const decisions = report.botDecisions.map((e) => `| ${e.at} | ${cell(e.actor)} | ${e.action} | ${cell(e.subject)} | ${cell(e.detail)} |`);
-  sections.push(`## Bot decisions (rejections, holds, ingested runs, conflicts)\n\n${decisions.length ? ['| At | Actor | Action | Subject | Detail |', '|---|---|---|---|---|', ...decisions].join('\n') : 'None.'}\n`);
+  sections.push(
+    `## Bot decisions (rejections, holds, ingested runs, conflicts)\n\n${decisions.length ? ['| At | Actor | Action | Subject | Detail |', '|---|---|---|---|---|', ...decisions].join('\n') : 'None.'}\n`,
+  );
   return [...sections, ...rest.map((section) => section.trim())];
 }
 

@@ -25,8 +25,12 @@ export function parseReportArgs(text: string, now: Date): { ok: true; args: Repo
     else if (lower.startsWith('until:')) until = word.slice(6);
     else return { ok: false, problem: `\`${word.slice(0, 40)}\` is not a report option; expected md, json, csv, since:YYYY-MM-DD or until:YYYY-MM-DD` };
   }
-  for (const [name, day] of [['since', since], ['until', until]] as const) {
-    if (day !== null && !isDay(day)) return { ok: false, problem: `${name}:${day.slice(0, 40)} is not a date; expected ${name}:YYYY-MM-DD (a real calendar day)` };
+  for (const [name, day] of [
+    ['since', since],
+    ['until', until],
+  ] as const) {
+    if (day !== null && !isDay(day))
+      return { ok: false, problem: `${name}:${day.slice(0, 40)} is not a date; expected ${name}:YYYY-MM-DD (a real calendar day)` };
   }
   const sinceAt = since ? `${since}T00:00:00.000Z` : EPOCH;
   const untilAt = until ? new Date(Date.parse(`${until}T00:00:00.000Z`) + 86_400_000).toISOString() : new Date(now.getTime() + 1).toISOString();

@@ -19,7 +19,10 @@ export function reportApiPath(projectId: string, query: { format: string; since:
  * request's own audit trail). Markdown inline, cut in priority order to the comment limit; JSON and
  * CSV as a digest with a link to the full report from the HTTP API.
  */
-export async function sendReport(scope: ReviewScope, request: { pull: PullRequestInfo; actor: Actor; args: string; refuse(reason: string): never }): Promise<void> {
+export async function sendReport(
+  scope: ReviewScope,
+  request: { pull: PullRequestInfo; actor: Actor; args: string; refuse(reason: string): never },
+): Promise<void> {
   const { refuse, actor, pull } = request;
   const now = scope.deps.clock();
   const parsed = parseReportArgs(request.args, now);
@@ -27,14 +30,24 @@ export async function sendReport(scope: ReviewScope, request: { pull: PullReques
   const permission = await permissionOf(scope, actor.login);
   if (LEVELS.indexOf(permission) < LEVELS.indexOf('write')) refuse(`@${actor.login} has permission \`${permission}\`; a report needs \`write\` or higher`);
   const { args } = parsed;
-  const report = await buildRepositoryReport(scope.deps.store, { repo: scope.projectId, since: args.since, until: args.until, now, pullSubject: pullSubject(scope.projectId, pull.number) });
+  const report = await buildRepositoryReport(scope.deps.store, {
+    repo: scope.projectId,
+    since: args.since,
+    until: args.until,
+    now,
+    pullSubject: pullSubject(scope.projectId, pull.number),
+  });
   const path = reportApiPath(scope.projectId, args);
   const link = scope.deps.publicUrl ? `[the full report](${scope.deps.publicUrl}${path})` : `the full report at \`${path}\` on the bot's HTTP API`;
   const period = `${args.sinceDay ?? 'the beginning'} to ${args.untilDay ?? 'now'}`;
   let body: string;
   if (args.format === 'md') {
     const sections = reportSections(report).map((markdown, priority) => ({ priority, markdown }));
-    body = fitSections([{ priority: -1, markdown: `@${actor.login} the compliance report of ${scope.projectId}, ${period}:` }, ...sections], PlatformLimit.commentChars - 200, `See ${link}.`).text;
+    body = fitSections(
+      [{ priority: -1, markdown: `@${actor.login} the compliance report of ${scope.projectId}, ${period}:` }, ...sections],
+      PlatformLimit.commentChars - 200,
+      `See ${link}.`,
+    ).text;
   } else {
     const c = report.compliance;
     body = [

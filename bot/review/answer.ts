@@ -9,7 +9,10 @@ export async function reactAccepted(scope: ReviewScope, commentId: number): Prom
 }
 
 /** The answer to a command that was not run: the command quoted, why, and the grammar. */
-export async function replyRefused(scope: ReviewScope, options: { pullNumber: number; login: string; lines: readonly string[]; reason: string }): Promise<void> {
+export async function replyRefused(
+  scope: ReviewScope,
+  options: { pullNumber: number; login: string; lines: readonly string[]; reason: string },
+): Promise<void> {
   const quoted = options.lines.map((line) => `> ${line}`).join('\n');
   const body = [quoted, '', `@${options.login} this was not done: ${options.reason}.`, '', grammarMarkdown()].join('\n');
   await reply(scope, options.pullNumber, body);

@@ -16,12 +16,23 @@ export type Authorization = { ok: true; permission: Level } | { ok: false; permi
 export async function authorizeReviewer(scope: ReviewScope, options: { actor: Actor; pull: PullRequestInfo; policy: Policy }): Promise<Authorization> {
   const { actor, pull, policy } = options;
   const login = actor.login;
-  if (actor.type === 'Bot' || /\[bot\]$/i.test(login)) return { ok: false, permission: 'none', reason: `@${login} is a bot account; bots never approve, reject or hold` };
+  if (actor.type === 'Bot' || /\[bot\]$/i.test(login))
+    return { ok: false, permission: 'none', reason: `@${login} is a bot account; bots never approve, reject or hold` };
   const approval = policy.approval;
   if (!approval.allow_author) {
-    if (same(login, pull.author)) return { ok: false, permission: 'none', reason: `@${login} is the author of this pull request; authors may not approve their own change (approval.allow_author is false)` };
+    if (same(login, pull.author))
+      return {
+        ok: false,
+        permission: 'none',
+        reason: `@${login} is the author of this pull request; authors may not approve their own change (approval.allow_author is false)`,
+      };
     const commit = await commitBy(scope, pull.number, login);
-    if (commit) return { ok: false, permission: 'none', reason: `@${login} authored commit ${commit.slice(0, 7)} of this pull request; commit authors may not approve (approval.allow_author is false)` };
+    if (commit)
+      return {
+        ok: false,
+        permission: 'none',
+        reason: `@${login} authored commit ${commit.slice(0, 7)} of this pull request; commit authors may not approve (approval.allow_author is false)`,
+      };
   }
   const permission = await permissionOf(scope, login);
   if (permission === 'none') return { ok: false, permission, reason: `@${login} is not a collaborator of ${scope.projectId}` };

@@ -104,7 +104,10 @@ export async function executeCommand(scope: ReviewScope, request: CommandRequest
 }
 
 async function authorize(scope: ReviewScope, state: ReviewState, request: CommandRequest): Promise<string> {
-  if (!state.policy) return refuse(`the policy of the base commit ${shortSha(state.pull.baseSha)} cannot be read (${state.policyProblem}), so nobody may ${request.command.verb}`);
+  if (!state.policy)
+    return refuse(
+      `the policy of the base commit ${shortSha(state.pull.baseSha)} cannot be read (${state.policyProblem}), so nobody may ${request.command.verb}`,
+    );
   const result = await authorizeReviewer(scope, { actor: request.actor, pull: state.pull, policy: state.policy });
   if (!result.ok) return refuse(result.reason);
   return result.permission;
@@ -128,8 +131,21 @@ async function decide(scope: ReviewScope, state: ReviewState, request: CommandRe
   const commentId = source.kind === 'comment' ? String(source.commentId) : `check-run:${source.checkRunId}`;
   const recorded = await scope.deps.store.transaction(async (tx) => {
     await tx.upsertProject({ id: scope.projectId, createdAt: at });
-    const fresh = await tx.recordPrReview({ projectId: scope.projectId, pullNumber: pull.number, headSha: pull.headSha, planHash, by: actor.login, verdict, permission, reason, commentId, commentUrl: source.url, at });
-    if (fresh && verdict === 'approve') await tx.recordApproval({ projectId: scope.projectId, runId: null, planHash, by: actor.login, permission, at, source: 'bot' });
+    const fresh = await tx.recordPrReview({
+      projectId: scope.projectId,
+      pullNumber: pull.number,
+      headSha: pull.headSha,
+      planHash,
+      by: actor.login,
+      verdict,
+      permission,
+      reason,
+      commentId,
+      commentUrl: source.url,
+      at,
+    });
+    if (fresh && verdict === 'approve')
+      await tx.recordApproval({ projectId: scope.projectId, runId: null, planHash, by: actor.login, permission, at, source: 'bot' });
     return fresh;
   });
   if (!recorded) refuse(`@${actor.login} already decided on plan ${shortHash(planHash)} at ${shortSha(pull.headSha)}; it counts once`);
@@ -142,7 +158,8 @@ async function decide(scope: ReviewScope, state: ReviewState, request: CommandRe
   });
   const approvals = currentReviews(await refreshReviewState(scope, state)).filter((review) => review.verdict === 'approve');
   // Enough approvals (or a rejection, so the gate says blocked now): the plan's workflow runs again.
-  if (verdict === 'reject' || approvals.length >= state.policy!.approval.count) await rerunOnce(scope, state, plan!, `${verdict}:${scope.projectId}:${pull.headSha}:${planHash}`, actor.login);
+  if (verdict === 'reject' || approvals.length >= state.policy!.approval.count)
+    await rerunOnce(scope, state, plan!, `${verdict}:${scope.projectId}:${pull.headSha}:${planHash}`, actor.login);
 }
 
 /** Re-runs the workflow that produced `checkRun`, once per claim key; a failed re-run gives the claim back. */
@@ -167,7 +184,15 @@ async function hold(scope: ReviewScope, state: ReviewState, request: CommandRequ
   if (state.hold?.held) refuse(`the head ${shortSha(pull.headSha)} is already held by @${state.hold.by}`);
   const at = scope.deps.clock().toISOString();
   await scope.deps.store.upsertProject({ id: scope.projectId, createdAt: at });
-  await scope.deps.store.savePrHold({ projectId: scope.projectId, headSha: pull.headSha, pullNumber: pull.number, held: true, by: request.actor.login, reason: request.command.reason, at });
+  await scope.deps.store.savePrHold({
+    projectId: scope.projectId,
+    headSha: pull.headSha,
+    pullNumber: pull.number,
+    held: true,
+    by: request.actor.login,
+    reason: request.command.reason,
+    at,
+  });
   const checkRun = await publishHold(scope, { headSha: pull.headSha, by: request.actor.login, reason: request.command.reason });
   await scope.deps.auditor(scope.projectId).append({
     actor: request.actor.login,
@@ -181,7 +206,15 @@ async function unhold(scope: ReviewScope, state: ReviewState, request: CommandRe
   const { pull } = state;
   if (!state.hold?.held) refuse(`the head ${shortSha(pull.headSha)} is not held`);
   const at = scope.deps.clock().toISOString();
-  await scope.deps.store.savePrHold({ projectId: scope.projectId, headSha: pull.headSha, pullNumber: pull.number, held: false, by: request.actor.login, reason: '', at });
+  await scope.deps.store.savePrHold({
+    projectId: scope.projectId,
+    headSha: pull.headSha,
+    pullNumber: pull.number,
+    held: false,
+    by: request.actor.login,
+    reason: '',
+    at,
+  });
   const own = await findOwnHold(scope, pull.headSha);
   if (own) await releaseHoldCheckRun(scope, { checkRunId: own.id, by: request.actor.login });
   await scope.deps.auditor(scope.projectId).append({
@@ -202,5 +235,7 @@ async function retry(scope: ReviewScope, state: ReviewState, request: CommandReq
 }
 
 function sourceData(source: CommandSource): Record<string, unknown> {
-  return source.kind === 'comment' ? { comment: source.commentId, url: source.url } : { checkRun: source.checkRunId, url: source.url, headSha: source.headSha, planHash: source.planHash };
+  return source.kind === 'comment'
+    ? { comment: source.commentId, url: source.url }
+    : { checkRun: source.checkRunId, url: source.url, headSha: source.headSha, planHash: source.planHash };
 }

@@ -34,12 +34,23 @@ export async function loadReviewState(scope: ReviewScope, pull: PullRequestInfo,
   return { pull, ...base, plan, reviews, hold, conflicts };
 }
 
-async function readBasePolicy(scope: ReviewScope, pull: PullRequestInfo, path: string): Promise<Pick<ReviewState, 'policy' | 'policyProblem' | 'policyNotice'>> {
+async function readBasePolicy(
+  scope: ReviewScope,
+  pull: PullRequestInfo,
+  path: string,
+): Promise<Pick<ReviewState, 'policy' | 'policyProblem' | 'policyNotice'>> {
   try {
     const files = await callGitHub(`list the files of #${pull.number}`, () =>
       scope.octokit.paginate(scope.octokit.rest.pulls.listFiles, { ...scope.repo, pull_number: pull.number, per_page: 100 }),
     );
-    const base = await loadBasePolicy({ octokit: scope.octokit, repo: scope.repo, path, baseSha: pull.baseSha, headSha: pull.headSha, changedFiles: files.map((file) => file.filename) });
+    const base = await loadBasePolicy({
+      octokit: scope.octokit,
+      repo: scope.repo,
+      path,
+      baseSha: pull.baseSha,
+      headSha: pull.headSha,
+      changedFiles: files.map((file) => file.filename),
+    });
     return { policy: base.policy.policy, policyProblem: null, policyNotice: base.notice };
   } catch (error) {
     scope.log.warn({ err: error }, 'the base policy cannot be read');

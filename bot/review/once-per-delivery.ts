@@ -23,7 +23,13 @@ export function oncePerDelivery<E extends EmitterWebhookEventName>(deps: BotDeps
     }
     const repository = payload.repository;
     if (!repository) return;
-    const scope = { deps, octokit: context.octokit, repo: { owner: repository.owner.login, repo: repository.name }, projectId: repository.full_name, log: context.log };
+    const scope = {
+      deps,
+      octokit: context.octokit,
+      repo: { owner: repository.owner.login, repo: repository.name },
+      projectId: repository.full_name,
+      log: context.log,
+    };
     try {
       await handler({ context, deps, scope });
     } catch (error) {

@@ -5,12 +5,15 @@ import { BOT_CONFIG_FILE } from '../bot-constants.js';
 
 /** `.github/qualityfoundry-bot.yml` on the default branch: the bot's own settings (never the gate's policy). */
 export const BotConfigSchema = z.strictObject({
-  policy: z.string().min(1).default(DEFAULT_POLICY_PATH).describe('Path of the gate policy, read at each pull request\'s base commit.'),
+  policy: z.string().min(1).default(DEFAULT_POLICY_PATH).describe("Path of the gate policy, read at each pull request's base commit."),
 });
 export type BotConfig = z.infer<typeof BotConfigSchema>;
 
 /** Reads the bot's settings through Probot's context.config; a broken file falls back to the defaults, with a warning. */
-export async function readBotConfig(context: { config<T>(file: string): Promise<T | null>; log: { warn(obj: object, msg: string): void } }): Promise<BotConfig> {
+export async function readBotConfig(context: {
+  config<T>(file: string): Promise<T | null>;
+  log: { warn(obj: object, msg: string): void };
+}): Promise<BotConfig> {
   try {
     const raw = await context.config<unknown>(BOT_CONFIG_FILE);
     const parsed = BotConfigSchema.safeParse(raw ?? {});

@@ -40,17 +40,29 @@ export function renderStatus(state: ReviewState, refusals: readonly Refusal[]): 
   } else if (plan?.externalId && policy) {
     const needed = policy.approval.count;
     lines.push('', `**Approvals: ${Math.min(approvals.length, needed)} of ${needed}**${approvals.length >= needed ? ' ✅ — the gate runs again.' : ''}`);
-    for (const review of approvals) lines.push(`- @${review.by} (\`${review.permission}\`)${review.commentUrl ? ` — [comment](${review.commentUrl})` : ''}${review.reason ? `: ${review.reason}` : ''}`);
+    for (const review of approvals)
+      lines.push(
+        `- @${review.by} (\`${review.permission}\`)${review.commentUrl ? ` — [comment](${review.commentUrl})` : ''}${review.reason ? `: ${review.reason}` : ''}`,
+      );
     if (approvals.length < needed) lines.push(`- still needed: ${needed - approvals.length} more from ${whoMayApprove(state)}`);
   }
-  if (state.hold?.held) lines.push('', `⏸️ **Held** by @${state.hold.by}${state.hold.reason ? `: ${state.hold.reason}` : ''}. \`qualityfoundry/hold\` stays in progress until \`/qf unhold\`.`);
+  if (state.hold?.held)
+    lines.push(
+      '',
+      `⏸️ **Held** by @${state.hold.by}${state.hold.reason ? `: ${state.hold.reason}` : ''}. \`qualityfoundry/hold\` stays in progress until \`/qf unhold\`.`,
+    );
 
   lines.push(...renderConflicts(state));
 
   const stale = state.reviews.filter((review) => review.headSha !== pull.headSha);
   const didNotCount = [
-    ...refusals.filter((refusal) => refusal.headSha === null || refusal.headSha === pull.headSha).map((refusal) => `- \`/qf ${refusal.verb}\` by @${refusal.by}: ${refusal.reason}`),
-    ...latestPerReviewer(stale).map((review) => `- ${review.verdict === 'approve' ? 'approval' : 'rejection'} by @${review.by} was for ${shortSha(review.headSha)}; the head is now ${shortSha(pull.headSha)}`),
+    ...refusals
+      .filter((refusal) => refusal.headSha === null || refusal.headSha === pull.headSha)
+      .map((refusal) => `- \`/qf ${refusal.verb}\` by @${refusal.by}: ${refusal.reason}`),
+    ...latestPerReviewer(stale).map(
+      (review) =>
+        `- ${review.verdict === 'approve' ? 'approval' : 'rejection'} by @${review.by} was for ${shortSha(review.headSha)}; the head is now ${shortSha(pull.headSha)}`,
+    ),
   ];
   if (didNotCount.length > 0) lines.push('', '**Did not count**', ...didNotCount.slice(-20));
   lines.push('', '<details><summary>Commands</summary>', '', grammarMarkdown(), '', '</details>');

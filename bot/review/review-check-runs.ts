@@ -57,7 +57,9 @@ export async function publishApprovalRequest(scope: ReviewScope, plan: { headSha
       conclusion: 'action_required',
       output: {
         title: title(`Waiting for ${plan.needed} approval${plan.needed === 1 ? '' : 's'}`),
-        summary: summary(`Plan \`${shortHash(plan.planHash)}\` on \`${shortSha(plan.headSha)}\` needs approval. Click Approve or Reject, or comment \`/qf approve\` / \`/qf reject <reason>\`.`),
+        summary: summary(
+          `Plan \`${shortHash(plan.planHash)}\` on \`${shortSha(plan.headSha)}\` needs approval. Click Approve or Reject, or comment \`/qf approve\` / \`/qf reject <reason>\`.`,
+        ),
       },
       actions: [
         { label: 'Approve', description: 'Approve this plan', identifier: ButtonId.approve },

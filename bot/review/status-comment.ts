@@ -37,7 +37,9 @@ async function writeStatus(scope: ReviewScope, state: ReviewState, options: { cr
     return { id: existing.id, url: existing.url, existed: true };
   }
   if (!options.create) return null;
-  const { data } = await callGitHub('create the status comment', () => scope.octokit.rest.issues.createComment({ ...scope.repo, issue_number: state.pull.number, body }));
+  const { data } = await callGitHub('create the status comment', () =>
+    scope.octokit.rest.issues.createComment({ ...scope.repo, issue_number: state.pull.number, body }),
+  );
   return { id: data.id, url: data.html_url, existed: false };
 }
 
@@ -55,7 +57,11 @@ export async function findStatusComment(scope: ReviewScope, pullNumber: number):
 export const pullSubject = (projectId: string, pullNumber: number): string => `${projectId}#${pullNumber}`;
 
 async function refusalsOf(scope: ReviewScope, pullNumber: number): Promise<Refusal[]> {
-  const events = await scope.deps.store.listAudit({ chain: projectChain(scope.projectId), subject: pullSubject(scope.projectId, pullNumber), action: AuditAction.refused });
+  const events = await scope.deps.store.listAudit({
+    chain: projectChain(scope.projectId),
+    subject: pullSubject(scope.projectId, pullNumber),
+    action: AuditAction.refused,
+  });
   return events.map((event) => {
     const data = event.data as { verb?: string; reason?: string; headSha?: string | null };
     return { by: event.actor, verb: data.verb ?? '?', reason: data.reason ?? '', headSha: data.headSha ?? null, at: event.at };

@@ -29,7 +29,7 @@ const blank = (value: unknown): unknown => (typeof value === 'string' && value.t
 const text = z.preprocess(blank, z.string().optional());
 
 const EnvSchema = z.object({
-  APP_ID: z.preprocess(blank, z.coerce.number().int().positive({ error: 'expected the GitHub App\'s numeric id' })),
+  APP_ID: z.preprocess(blank, z.coerce.number().int().positive({ error: "expected the GitHub App's numeric id" })),
   PRIVATE_KEY: text,
   PRIVATE_KEY_PATH: text,
   WEBHOOK_SECRET: text,
@@ -58,12 +58,20 @@ export function readBotSettings(env: Record<string, string | undefined>): BotSet
     throw new QfError('BAD_INPUT', problems.join('; '));
   }
   const e = parsed.data;
-  if (!e.WEBHOOK_SECRET) throw new QfError('BAD_INPUT', 'environment variable WEBHOOK_SECRET is not set; the bot refuses to start without the webhook secret it verifies every delivery with');
+  if (!e.WEBHOOK_SECRET)
+    throw new QfError(
+      'BAD_INPUT',
+      'environment variable WEBHOOK_SECRET is not set; the bot refuses to start without the webhook secret it verifies every delivery with',
+    );
   if (e.WEBHOOK_SECRET === 'development' && e.NODE_ENV !== 'development') {
-    throw new QfError('BAD_INPUT', 'environment variable WEBHOOK_SECRET is "development", Probot\'s default; set a real secret (allowed only with NODE_ENV=development)');
+    throw new QfError(
+      'BAD_INPUT',
+      'environment variable WEBHOOK_SECRET is "development", Probot\'s default; set a real secret (allowed only with NODE_ENV=development)',
+    );
   }
   if (e.QF_DB && e.DATABASE_URL) throw new QfError('BAD_INPUT', 'both QF_DB and DATABASE_URL are set; expected one of them');
-  if (e.DATABASE_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) throw new QfError('BAD_INPUT', 'environment variable DATABASE_URL: expected a postgres:// or postgresql:// URL');
+  if (e.DATABASE_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL))
+    throw new QfError('BAD_INPUT', 'environment variable DATABASE_URL: expected a postgres:// or postgresql:// URL');
   return {
     appId: e.APP_ID,
     privateKey: privateKey(e.PRIVATE_KEY, e.PRIVATE_KEY_PATH),
@@ -89,9 +97,12 @@ function privateKey(inline: string | undefined, path: string | undefined): strin
       throw new QfError('BAD_INPUT', `environment variable PRIVATE_KEY_PATH: cannot read ${path}: ${errorMessage(error)}`, { cause: error });
     }
   }
-  if (!key) throw new QfError('BAD_INPUT', 'neither PRIVATE_KEY nor PRIVATE_KEY_PATH is set; expected the GitHub App\'s private key (PEM)');
+  if (!key) throw new QfError('BAD_INPUT', "neither PRIVATE_KEY nor PRIVATE_KEY_PATH is set; expected the GitHub App's private key (PEM)");
   if (!/-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----/.test(key)) {
-    throw new QfError('BAD_INPUT', `${path ? `PRIVATE_KEY_PATH (${path})` : 'PRIVATE_KEY'}: expected a PEM private key (a "-----BEGIN … PRIVATE KEY-----" block, as GitHub downloads it)`);
+    throw new QfError(
+      'BAD_INPUT',
+      `${path ? `PRIVATE_KEY_PATH (${path})` : 'PRIVATE_KEY'}: expected a PEM private key (a "-----BEGIN … PRIVATE KEY-----" block, as GitHub downloads it)`,
+    );
   }
   return key;
 }

@@ -39,7 +39,13 @@ export async function startBot(env: Record<string, string | undefined>, options:
       ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     });
     const deps = createBotDeps({ store, appId: settings.appId, publicUrl: settings.publicUrl, ...(options.clock ? { clock: options.clock } : {}) });
-    const { server, settled } = await createBotServer({ probot, app: qualityFoundryBot(deps), store, webhooksPath: settings.webhooksPath, auditor: deps.botAuditor });
+    const { server, settled } = await createBotServer({
+      probot,
+      app: qualityFoundryBot(deps),
+      store,
+      webhooksPath: settings.webhooksPath,
+      auditor: deps.botAuditor,
+    });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
     return {

@@ -38,20 +38,20 @@ export function readContext(env: Record<string, string | undefined>): ActionCont
     throw new QfError('BAD_INPUT', `Event "${eventName}" is not supported; expected one of ${SUPPORTED.join(', ')}.`);
   }
   const [owner, repo] = need('GITHUB_REPOSITORY').split('/');
-  if (!owner || !repo) throw new QfError('BAD_INPUT', `GITHUB_REPOSITORY must be owner/name, got "${env['GITHUB_REPOSITORY']}".`);
-  const serverUrl = (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/$/, '');
+  if (!owner || !repo) throw new QfError('BAD_INPUT', `GITHUB_REPOSITORY must be owner/name, got "${env.GITHUB_REPOSITORY}".`);
+  const serverUrl = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/$/, '');
   const runId = Number(need('GITHUB_RUN_ID'));
   const payload = readPayload(need('GITHUB_EVENT_PATH'));
-  const workspace = resolve(env['GITHUB_WORKSPACE'] || process.cwd());
+  const workspace = resolve(env.GITHUB_WORKSPACE || process.cwd());
   return {
     eventName,
     repo: { owner, repo },
     serverUrl,
-    apiUrl: (env['GITHUB_API_URL'] || 'https://api.github.com').replace(/\/$/, ''),
+    apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
     runId,
     runUrl: `${serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
     workspace,
-    runnerTemp: resolve(env['RUNNER_TEMP'] || workspace),
+    runnerTemp: resolve(env.RUNNER_TEMP || workspace),
     target: targetOf(eventName, payload, need('GITHUB_SHA')),
   };
 }
@@ -91,7 +91,14 @@ function targetOf(eventName: string, payload: unknown, sha: string): Target {
     }
     case 'workflow_run': {
       const { workflow_run: run } = payload as WorkflowRunEvent;
-      return { kind: 'workflow_run', runId: run.id, headSha: run.head_sha, headBranch: run.head_branch ?? undefined, headOwner: run.head_repository?.owner?.login, event: run.event };
+      return {
+        kind: 'workflow_run',
+        runId: run.id,
+        headSha: run.head_sha,
+        headBranch: run.head_branch ?? undefined,
+        headOwner: run.head_repository?.owner?.login,
+        event: run.event,
+      };
     }
     default:
       return { kind: 'workflow_dispatch', headSha: sha, baseSha: null };

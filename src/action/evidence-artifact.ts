@@ -32,7 +32,9 @@ export async function downloadEvidence(options: { name: string; runId: number; r
   try {
     ({ artifact } = await client.getArtifact(options.name, { findBy }));
   } catch (error) {
-    throw new QfError('EVIDENCE_INVALID', `Workflow run ${options.runId} has no artifact "${options.name}": ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new QfError('EVIDENCE_INVALID', `Workflow run ${options.runId} has no artifact "${options.name}": ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
   // The library's own extractor follows `../` in entry names; take the raw zip and extract it safely.
   const zipDir = await mkdtemp(join(tmpdir(), 'qf-artifact-'));
@@ -59,5 +61,8 @@ async function artifactClient() {
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name)).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
 }

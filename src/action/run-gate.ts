@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
+import { CheckRunName, EvidenceFile, type ExitCode } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { signEvidence } from '../evidence/sign-evidence.js';
 import { GitHubApiError } from '../github/call-github.js';
@@ -36,7 +36,10 @@ const READ_ONLY_NOTICE =
 export async function runGate({ inputs, context, octokit }: GateRun): Promise<ExitCode> {
   const { target } = context;
   if (target.kind === 'workflow_run') {
-    throw new QfError('BAD_INPUT', 'input "mode": "gate" does not run on workflow_run events; expected "publish" there (the trusted half of the two-workflow pattern).');
+    throw new QfError(
+      'BAD_INPUT',
+      'input "mode": "gate" does not run on workflow_run events; expected "publish" there (the trusted half of the two-workflow pattern).',
+    );
   }
   const repoDir = resolve(context.workspace, inputs.workingDirectory);
   const pathPrefix = relative(context.workspace, repoDir).split('\\').join('/');
@@ -44,7 +47,9 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
   await rm(outDir, { recursive: true, force: true });
   const notices: string[] = [];
 
-  let gate: CheckRunPublisher | null = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: context.runUrl });
+  let gate: CheckRunPublisher | null = inputs.dryRun
+    ? null
+    : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: context.runUrl });
   if (gate) {
     try {
       await gate.start({ title: 'Quality gate running', summary: 'Loading the policy and planning the checks…' });
@@ -63,13 +68,24 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     const { policy, change } = await core.group('Load the policy and the change', async () => {
       const loaded = await loadPolicyAndChange({ inputs, context, octokit, target, repoDir, pathPrefix });
       if (loaded.notice) notices.push(loaded.notice);
-      core.info(`Policy ${loaded.policy.path} at ${loaded.policy.sourceRef ?? 'the work tree'} (sha256 ${loaded.policy.sha256.slice(0, 12)}); ${loaded.change.changedFiles.length} changed files`);
+      core.info(
+        `Policy ${loaded.policy.path} at ${loaded.policy.sourceRef ?? 'the work tree'} (sha256 ${loaded.policy.sha256.slice(0, 12)}); ${loaded.change.changedFiles.length} changed files`,
+      );
       return loaded;
     });
 
     const approvals = new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp });
     const progress = progressReporter(gate);
-    const outcome = await orchestrate({ repoDir, outDir, policy, change, approvals, env: process.env, runId: `${context.runId}`, onProgress: progress.onProgress });
+    const outcome = await orchestrate({
+      repoDir,
+      outDir,
+      policy,
+      change,
+      approvals,
+      env: process.env,
+      runId: `${context.runId}`,
+      onProgress: progress.onProgress,
+    });
     progress.close();
     await progress.flushed();
     const { evidence } = outcome;
@@ -102,7 +118,12 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
         detailsUrl: context.runUrl,
         evidence,
         gate,
-        artifact: artifact && { name: artifact.name, ...(artifact.id !== undefined ? { id: artifact.id } : {}), ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}), ...(artifact.url ? { url: artifact.url } : {}) },
+        artifact: artifact && {
+          name: artifact.name,
+          ...(artifact.id !== undefined ? { id: artifact.id } : {}),
+          ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}),
+          ...(artifact.url ? { url: artifact.url } : {}),
+        },
         notices,
         pathPrefix,
       }),
@@ -117,7 +138,9 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     // The check run must not stay in_progress forever: close it with what went wrong.
     if (gate) {
       const summary = truncateBytes(`QualityFoundry could not finish:\n\n\`\`\`text\n${errorMessage(error)}\n\`\`\``, PlatformLimit.checkRunOutputBytes);
-      await gate.complete({ conclusion: 'failure', output: { title: 'QualityFoundry could not run', summary } }).catch((publishError: unknown) => core.warning(errorMessage(publishError)));
+      await gate
+        .complete({ conclusion: 'failure', output: { title: 'QualityFoundry could not run', summary } })
+        .catch((publishError: unknown) => core.warning(errorMessage(publishError)));
     }
     throw error;
   }
@@ -134,14 +157,31 @@ async function loadPolicyAndChange(options: {
   const { inputs, context, octokit, target, repoDir, pathPrefix } = options;
   if (target.kind === 'pull_request') {
     const repoFiles = await listPullRequestFiles(octokit, context.repo, target.number);
-    const { policy, notice } = await loadBasePolicy({ octokit, repo: context.repo, path: inputs.policy, baseSha: target.baseSha, headSha: target.headSha, changedFiles: repoFiles });
-    const change: ChangeSet = { base: target.baseSha, head: target.headSha, changedFiles: relativeTo(repoFiles, pathPrefix), labels: target.labels, author: target.author };
+    const { policy, notice } = await loadBasePolicy({
+      octokit,
+      repo: context.repo,
+      path: inputs.policy,
+      baseSha: target.baseSha,
+      headSha: target.headSha,
+      changedFiles: repoFiles,
+    });
+    const change: ChangeSet = {
+      base: target.baseSha,
+      head: target.headSha,
+      changedFiles: relativeTo(repoFiles, pathPrefix),
+      labels: target.labels,
+      author: target.author,
+    };
     return { policy, change, notice };
   }
   // Pushes, merge groups and dispatches run code already in the repository: its policy is trusted.
   const file = join(context.workspace, inputs.policy);
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new QfError('BAD_INPUT', `input "policy": cannot read ${inputs.policy} in the checkout (${error.code ?? error.message}); expected a policy file (check out the repository first).`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `input "policy": cannot read ${inputs.policy} in the checkout (${error.code ?? error.message}); expected a policy file (check out the repository first).`,
+      { cause: error },
+    );
   });
   const policy = parsePolicy(bytes, { path: inputs.policy, sourceRef: target.headSha });
   const changedFiles = await changedFilesFromGit(repoDir, target.baseSha, target.headSha);
@@ -174,7 +214,8 @@ function progressReporter(gate: CheckRunPublisher | null) {
         lines.push(`- \`${event.stepId}\`: ${event.status} (${(event.durationMs / 1000).toFixed(1)} s)`);
         core.info(`Step ${event.stepId}: ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s`);
         const summary = truncateBytes(`${finished} step${finished === 1 ? '' : 's'} finished:\n\n${lines.join('\n')}`, PlatformLimit.checkRunOutputBytes);
-        if (gate) queue = queue.then(() => gate.update({ title: 'Quality gate running', summary }).catch((error: unknown) => core.warning(errorMessage(error))));
+        if (gate)
+          queue = queue.then(() => gate.update({ title: 'Quality gate running', summary }).catch((error: unknown) => core.warning(errorMessage(error))));
       }
     },
     close(): void {

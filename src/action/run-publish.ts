@@ -58,25 +58,47 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   const basePolicy = pull ? await readFileAtRef(octokit, context.repo, inputs.policy, pull.baseSha) : null;
   // …and what it concludes must follow from that policy (plan, metrics, verdict, approvals).
   const rejudge = basePolicy !== null ? rejudgeWith(basePolicy, inputs, context, octokit) : undefined;
-  const check: BundleCheck = !artifact ? { ok: false, problems: [downloadProblem] } : await validateEvidenceBundle(dir, { headSha: target.headSha, ...(inputs.verifyKey ? { publicKey: inputs.verifyKey } : {}), ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}), ...(rejudge ? { rejudge } : {}) });
+  const check: BundleCheck = !artifact
+    ? { ok: false, problems: [downloadProblem] }
+    : await validateEvidenceBundle(dir, {
+        headSha: target.headSha,
+        ...(inputs.verifyKey ? { publicKey: inputs.verifyKey } : {}),
+        ...(basePolicy !== null ? { policySha256: sha256Hex(basePolicy) } : {}),
+        ...(rejudge ? { rejudge } : {}),
+      });
 
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${target.runId}`;
-  const gate = inputs.dryRun ? null : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });
+  const gate = inputs.dryRun
+    ? null
+    : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: runUrl });
 
   if (!check.ok) {
     const { problems } = check;
     const summary = fitSections(
-      [{ priority: 0, markdown: ['## ⛔ Evidence rejected — QualityFoundry', '', `The evidence artifact \`${inputs.artifactName}\` of workflow run ${target.runId} failed validation, so none of it is reported:`, '', ...problems.map((problem) => `- ${problem}`)].join('\n') }],
+      [
+        {
+          priority: 0,
+          markdown: [
+            '## ⛔ Evidence rejected — QualityFoundry',
+            '',
+            `The evidence artifact \`${inputs.artifactName}\` of workflow run ${target.runId} failed validation, so none of it is reported:`,
+            '',
+            ...problems.map((problem) => `- ${problem}`),
+          ].join('\n'),
+        },
+      ],
       PlatformLimit.checkRunOutputBytes,
       'The artifact itself is attached to the workflow run.',
     ).text;
     let checkRunId: number | null = null;
     if (gate) {
-      checkRunId = await gate.complete({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation', summary } }).catch((error: unknown) => {
-        if (!(error instanceof GitHubApiError)) throw error;
-        core.warning(error.message);
-        return null;
-      });
+      checkRunId = await gate
+        .complete({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation', summary } })
+        .catch((error: unknown) => {
+          if (!(error instanceof GitHubApiError)) throw error;
+          core.warning(error.message);
+          return null;
+        });
     }
     return finishStep({
       evidence: null,
@@ -97,7 +119,11 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
       detailsUrl: runUrl,
       evidence,
       gate,
-      artifact: { name: downloaded.name, ...(downloaded.id !== undefined ? { id: downloaded.id, url: `${runUrl}/artifacts/${downloaded.id}` } : {}), ...(downloaded.sha256 ? { sha256: downloaded.sha256 } : {}) },
+      artifact: {
+        name: downloaded.name,
+        ...(downloaded.id !== undefined ? { id: downloaded.id, url: `${runUrl}/artifacts/${downloaded.id}` } : {}),
+        ...(downloaded.sha256 ? { sha256: downloaded.sha256 } : {}),
+      },
       notices,
       pathPrefix: inputs.workingDirectory === '.' ? '' : inputs.workingDirectory,
     }),
@@ -108,7 +134,12 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
     // This job's outcome is the publishing; the verdict is on the check run (and on the reporting run).
     exitCode: notPublished ? ExitCode.gateFailed : ExitCode.pass,
     jobSummary: published.output.jobSummary,
-    outputs: { verdict: evidence.gate.verdict, planHash: evidence.plan.planHash, evidencePath: join(dir, EvidenceFile.evidence), checkRunId: published.checkRunId },
+    outputs: {
+      verdict: evidence.gate.verdict,
+      planHash: evidence.plan.planHash,
+      evidencePath: join(dir, EvidenceFile.evidence),
+      checkRunId: published.checkRunId,
+    },
     ...(notPublished ? { failure: 'The check run could not be published; see the warnings above and the job summary.' } : {}),
   });
 }

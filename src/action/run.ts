@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ActionInput, ExitCode } from '../constants.js';
+import { ActionInput, type ExitCode } from '../constants.js';
 import { errorMessage, exitCodeForError, isQfError } from '../errors.js';
 import { type ClientTuning, createGitHubClient } from '../github/create-github-client.js';
 import { actionLog } from './action-log.js';
@@ -27,7 +27,13 @@ export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
     const inputs = readInputs();
     core.setSecret(inputs.githubToken);
     const context = readContext(process.env);
-    const octokit = createGitHubClient({ token: inputs.githubToken, baseUrl: context.apiUrl, userAgent: USER_AGENT, log: actionLog, ...(overrides.tuning ? { tuning: overrides.tuning } : {}) });
+    const octokit = createGitHubClient({
+      token: inputs.githubToken,
+      baseUrl: context.apiUrl,
+      userAgent: USER_AGENT,
+      log: actionLog,
+      ...(overrides.tuning ? { tuning: overrides.tuning } : {}),
+    });
     exitCode = inputs.mode === 'publish' ? await runPublish({ inputs, context, octokit }) : await runGate({ inputs, context, octokit });
   } catch (error) {
     core.setFailed(isQfError(error) ? error.message : `Unexpected error: ${errorMessage(error)}`);

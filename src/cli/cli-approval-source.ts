@@ -25,13 +25,26 @@ export async function approvalsFileSource(file: string, now: () => Date): Promis
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new QfError('BAD_INPUT', `Cannot read approvals file ${file}: ${(error as Error).message}. Expected a JSON list of { "by": "login", "planHash": "<sha256>" }.`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `Cannot read approvals file ${file}: ${(error as Error).message}. Expected a JSON list of { "by": "login", "planHash": "<sha256>" }.`,
+      { cause: error },
+    );
   }
   const parsed = ApprovalsFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new QfError('BAD_INPUT', `Approvals file ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}. Expected a JSON list of { "by": "login", "planHash": "<sha256>" }.`);
+    throw new QfError(
+      'BAD_INPUT',
+      `Approvals file ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}. Expected a JSON list of { "by": "login", "planHash": "<sha256>" }.`,
+    );
   }
-  const approvals = parsed.data.map((entry) => ({ by: entry.by, at: entry.at ?? now().toISOString(), planHash: entry.planHash, ...(entry.headSha ? { headSha: entry.headSha } : {}), source: 'file' }));
+  const approvals = parsed.data.map((entry) => ({
+    by: entry.by,
+    at: entry.at ?? now().toISOString(),
+    planHash: entry.planHash,
+    ...(entry.headSha ? { headSha: entry.headSha } : {}),
+    source: 'file',
+  }));
   return { lookup: async () => ({ approvals, rejected: [], notes: [] }) };
 }

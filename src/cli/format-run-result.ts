@@ -13,9 +13,10 @@ const MAX_FAILED_TESTS = 20;
 /** What a person reads in the terminal: verdict first, then failed rules, then failed tests. */
 export function formatRunResult(evidence: Evidence, paths: { evidencePath: string; summaryPath: string }): string {
   const lines: string[] = [];
-  const counts = evidence.metrics['pytest.total'] !== undefined
-    ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
-    : '';
+  const counts =
+    evidence.metrics['pytest.total'] !== undefined
+      ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
+      : '';
   lines.push(`${VERDICT_WORD[evidence.gate.verdict]}${counts}`);
   // Each failed rule is listed once, under "Failed rules", not also among the reasons.
   const failedRules = evidence.gate.rules.filter((rule) => rule.status === 'fail');
@@ -36,14 +37,18 @@ export function formatRunResult(evidence: Evidence, paths: { evidencePath: strin
     for (const test of failures.slice(0, MAX_FAILED_TESTS)) {
       const where = test.file ? `${test.file}${test.line ? `:${test.line}` : ''}` : test.id;
       const message = test.message ? ` ${test.message.split('\n')[0]!.slice(0, 160)}` : '';
-      lines.push(`  ${where}: ${test.outcome} ${test.id}${message ? ' —' + message : ''}`);
+      lines.push(`  ${where}: ${test.outcome} ${test.id}${message ? ` —${message}` : ''}`);
     }
     if (failures.length > MAX_FAILED_TESTS) lines.push(`  … and ${failures.length - MAX_FAILED_TESTS} more (see ${paths.summaryPath})`);
   }
 
   if (evidence.gate.verdict === 'needs_approval') {
-    lines.push('', `Plan ${evidence.plan.planHash}`, `Approve it with: qf run … --approve   (or --approvals FILE listing {"by": "…", "planHash": "${evidence.plan.planHash}"})`);
+    lines.push(
+      '',
+      `Plan ${evidence.plan.planHash}`,
+      `Approve it with: qf run … --approve   (or --approvals FILE listing {"by": "…", "planHash": "${evidence.plan.planHash}"})`,
+    );
   }
   lines.push('', `Evidence: ${paths.evidencePath}`, `Summary:  ${paths.summaryPath}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -17,5 +17,5 @@ export const GENERATED_SCHEMAS = {
 } as const;
 
 export function renderJsonSchema(schema: unknown): string {
-  return JSON.stringify(schema, null, 2) + '\n';
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }

@@ -24,7 +24,9 @@ const COMMANDS: Record<CommandName, Command> = {
 export const HELP = `qf — QualityFoundry, the evidence-first quality gate
 
 Commands:
-${Object.values(COMMAND_USAGE).map((usage) => `  ${usage}`).join('\n')}
+${Object.values(COMMAND_USAGE)
+  .map((usage) => `  ${usage}`)
+  .join('\n')}
 
 Exit codes: 0 pass · 1 gate failed or blocked · 2 bad input or configuration · 3 waiting for a human
             4 GitHub's API or qf itself failed · 130 interrupted (evidence marked incomplete)

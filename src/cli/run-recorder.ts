@@ -64,7 +64,12 @@ export async function openRunRecorder(options: {
     async finish(evidence) {
       try {
         await mirror.flush();
-        await store.upsertRun({ ...(previous ?? run), finishedAt: options.clock().toISOString(), verdict: evidence?.gate.verdict ?? null, data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {} });
+        await store.upsertRun({
+          ...(previous ?? run),
+          finishedAt: options.clock().toISOString(),
+          verdict: evidence?.gate.verdict ?? null,
+          data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {},
+        });
         // A snapshot of the project's state after every run, so a bad run can be rolled back.
         await createCheckpoint(store, projectId, { label: `after run ${options.runId}`, keepLast: CHECKPOINTS_KEPT, clock: options.clock });
       } finally {

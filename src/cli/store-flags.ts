@@ -8,5 +8,8 @@ export const STORE_FLAGS = {
 
 /** The connection those flags name (see resolveStoreConnection for the default and the checks). */
 export function storeConnectionFromFlags(values: { db?: string; 'database-url'?: string }, options: { mustExist?: boolean } = {}): StoreConnection {
-  return resolveStoreConnection({ ...(values.db !== undefined ? { db: values.db } : {}), ...(values['database-url'] !== undefined ? { databaseUrl: values['database-url'] } : {}) }, options);
+  return resolveStoreConnection(
+    { ...(values.db !== undefined ? { db: values.db } : {}), ...(values['database-url'] !== undefined ? { databaseUrl: values['database-url'] } : {}) },
+    options,
+  );
 }

@@ -25,7 +25,11 @@ export function signingKeyFromPem(pem: string, where: string): KeyObject {
   try {
     key = createPrivateKey(pem);
   } catch (error) {
-    throw new QfError('BAD_INPUT', `${where}: not a PEM private key (${(error as Error).message}); expected an ed25519 or ECDSA P-256 key, e.g. from \`openssl genpkey -algorithm ed25519\`.`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `${where}: not a PEM private key (${(error as Error).message}); expected an ed25519 or ECDSA P-256 key, e.g. from \`openssl genpkey -algorithm ed25519\`.`,
+      { cause: error },
+    );
   }
   checkAlgorithm(key, where);
   return key;
@@ -37,7 +41,11 @@ export function verificationKeyFromPem(pem: string, where: string): KeyObject {
   try {
     key = createPublicKey(pem);
   } catch (error) {
-    throw new QfError('BAD_INPUT', `${where}: not a PEM public key (${(error as Error).message}); expected an ed25519 or ECDSA P-256 key, e.g. from \`openssl pkey -pubout\`.`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `${where}: not a PEM public key (${(error as Error).message}); expected an ed25519 or ECDSA P-256 key, e.g. from \`openssl pkey -pubout\`.`,
+      { cause: error },
+    );
   }
   checkAlgorithm(key, where);
   return key;
@@ -54,7 +62,9 @@ function checkAlgorithm(key: KeyObject, where: string): void {
 /** sha256 of the public key's SubjectPublicKeyInfo: names the key in the envelope and in messages. */
 export function keyId(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** ECDSA signs the SHA-256 of the message (DER signature); ed25519 signs the message itself. */

@@ -41,7 +41,10 @@ export type StatementSource = Pick<Evidence, 'runId' | 'gate' | 'plan' | 'policy
 export function evidenceStatement(evidence: StatementSource, evidenceSha256: string): Statement {
   return {
     _type: IN_TOTO_STATEMENT_TYPE,
-    subject: [{ name: EvidenceFile.evidence, digest: { sha256: evidenceSha256 } }, ...evidence.artifacts.map((artifact) => ({ name: artifact.path, digest: { sha256: artifact.sha256 } }))],
+    subject: [
+      { name: EvidenceFile.evidence, digest: { sha256: evidenceSha256 } },
+      ...evidence.artifacts.map((artifact) => ({ name: artifact.path, digest: { sha256: artifact.sha256 } })),
+    ],
     predicateType: GATE_PREDICATE_TYPE,
     predicate: {
       runId: evidence.runId,

@@ -9,7 +9,9 @@ export function findUnknownMembers(raw: unknown, parsed: unknown): string[] {
   while (pending.length > 0) {
     const { raw: rawValue, parsed: parsedValue, path } = pending.pop()!;
     if (Array.isArray(rawValue) && Array.isArray(parsedValue)) {
-      rawValue.forEach((item, index) => pending.push({ raw: item, parsed: parsedValue[index], path: `${path}[${index}]` }));
+      rawValue.forEach((item, index) => {
+        pending.push({ raw: item, parsed: parsedValue[index], path: `${path}[${index}]` });
+      });
     } else if (isPlainObject(rawValue) && isPlainObject(parsedValue)) {
       for (const key of Object.keys(rawValue)) {
         const at = path ? `${path}.${key}` : key;

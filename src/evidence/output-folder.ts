@@ -39,7 +39,10 @@ export async function prepareOutputFolder(outDir: string, options: { resume: boo
   }
   if (info.isSymbolicLink()) {
     const target = await readlink(outDir).catch(() => '?');
-    throw new QfError('BAD_INPUT', `Output folder ${outDir} is a symbolic link (to ${target}); qf writes evidence only into a real folder it creates. Remove the link or choose another --out.`);
+    throw new QfError(
+      'BAD_INPUT',
+      `Output folder ${outDir} is a symbolic link (to ${target}); qf writes evidence only into a real folder it creates. Remove the link or choose another --out.`,
+    );
   }
   if (!info.isDirectory()) throw new QfError('BAD_INPUT', `Output folder ${outDir} exists and is not a folder; choose another --out.`);
 
@@ -50,12 +53,21 @@ export async function prepareOutputFolder(outDir: string, options: { resume: boo
     .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)))
     .sort();
   if (planted.length > 0) {
-    throw new QfError('BAD_INPUT', `Output folder ${outDir} holds ${planted.length} symbolic link(s), pipe(s) or device(s): ${list(planted)}. qf never follows a link it did not create; remove them or choose an empty folder for --out.`);
+    throw new QfError(
+      'BAD_INPUT',
+      `Output folder ${outDir} holds ${planted.length} symbolic link(s), pipe(s) or device(s): ${list(planted)}. qf never follows a link it did not create; remove them or choose an empty folder for --out.`,
+    );
   }
   if (options.resume) return;
-  const foreign = entries.filter((entry) => entry.parentPath === outDir && !QF_ENTRIES.has(entry.name) && !TEMPORARY.test(entry.name)).map((entry) => entry.name).sort();
+  const foreign = entries
+    .filter((entry) => entry.parentPath === outDir && !QF_ENTRIES.has(entry.name) && !TEMPORARY.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
   if (foreign.length > 0) {
-    throw new QfError('BAD_INPUT', `Output folder ${outDir} holds files qf did not write (${list(foreign)}); a run starts from a folder of its own. Choose an empty or new folder for --out.`);
+    throw new QfError(
+      'BAD_INPUT',
+      `Output folder ${outDir} holds files qf did not write (${list(foreign)}); a run starts from a folder of its own. Choose an empty or new folder for --out.`,
+    );
   }
   await rm(outDir, { recursive: true }); // never follows a link; there are none
   await createOwnFolder(outDir, 'Output folder');
@@ -64,7 +76,11 @@ export async function prepareOutputFolder(outDir: string, options: { resume: boo
 /** mkdir that fails when anything (a link, a folder) is already there: the folder is ours. */
 async function createOwnFolder(dir: string, what: string): Promise<void> {
   await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
-    throw new QfError('BAD_INPUT', `${what} ${dir} could not be created: ${error.code === 'EEXIST' ? 'something appeared there while qf was preparing it' : error.message}.`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `${what} ${dir} could not be created: ${error.code === 'EEXIST' ? 'something appeared there while qf was preparing it' : error.message}.`,
+      { cause: error },
+    );
   });
 }
 
@@ -76,7 +92,8 @@ async function createOwnFolder(dir: string, what: string): Promise<void> {
 export async function createFreshFolder(outDir: string, ...parts: string[]): Promise<string> {
   let dir = outDir;
   for (const [index, part] of parts.entries()) {
-    if (part === '' || part === '.' || part === '..' || part.includes('/') || part.includes(path.sep)) throw new QfError('BAD_INPUT', `"${part}" is not a folder name.`);
+    if (part === '' || part === '.' || part === '..' || part.includes('/') || part.includes(path.sep))
+      throw new QfError('BAD_INPUT', `"${part}" is not a folder name.`);
     dir = path.join(dir, part);
     if (index === parts.length - 1) {
       await rm(dir, { recursive: true, force: true });
@@ -86,7 +103,8 @@ export async function createFreshFolder(outDir: string, ...parts: string[]): Pro
         if (error.code !== 'EEXIST') throw error;
       });
       const info = await lstat(dir);
-      if (!info.isDirectory()) throw new QfError('BAD_INPUT', `${dir} is not a real folder (a link or a file was put there); qf never follows a link it did not create.`);
+      if (!info.isDirectory())
+        throw new QfError('BAD_INPUT', `${dir} is not a real folder (a link or a file was put there); qf never follows a link it did not create.`);
     }
   }
   return dir;
@@ -108,4 +126,3 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     throw error;
   }
 }
-

@@ -26,7 +26,10 @@ export async function readEvidence(file: string, bytes?: Buffer): Promise<Eviden
   }
   const unknown = findUnknownMembers(raw, parsed.data);
   if (unknown.length > 0) {
-    throw new QfError('EVIDENCE_INVALID', `${file} has member${unknown.length === 1 ? '' : 's'} the evidence schema v${version} does not know: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`);
+    throw new QfError(
+      'EVIDENCE_INVALID',
+      `${file} has member${unknown.length === 1 ? '' : 's'} the evidence schema v${version} does not know: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
+    );
   }
   return parsed.data;
 }

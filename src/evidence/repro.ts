@@ -9,13 +9,19 @@ const LOCKFILE = /(^|\/)(requirements[^/]*\.txt|poetry\.lock|uv\.lock|Pipfile\.l
 
 /** git's output, or null where git cannot answer (no commits yet, not a repository). */
 async function gitOutput(repoDir: string, args: string[]): Promise<string | null> {
-  return git(repoDir, args).then((output) => output.trim(), () => null);
+  return git(repoDir, args).then(
+    (output) => output.trim(),
+    () => null,
+  );
 }
 
 /** sha256 over the repository's tracked lockfiles: equal fingerprints, equal dependency pins. */
 export async function dependencyFingerprint(repoDir: string): Promise<Evidence['repro']['dependencyFingerprint']> {
   const listed = (await gitOutput(repoDir, ['ls-files', '-z'])) ?? '';
-  const lockfiles = listed.split('\0').filter((file) => LOCKFILE.test(file)).sort();
+  const lockfiles = listed
+    .split('\0')
+    .filter((file) => LOCKFILE.test(file))
+    .sort();
   // The tested code may have swapped a lockfile for a link to a host file or a pipe by now (this runs
   // alongside the first step): each is read only as a regular file inside the repository, else left out.
   const read = await Promise.all(

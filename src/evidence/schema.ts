@@ -152,7 +152,9 @@ export const EvidenceSchema = z.object({
   }),
   plan: z.object({
     planHash: sha256,
-    steps: z.array(z.object({ id: z.string(), tool: z.string(), input: z.record(z.string(), z.unknown()), matched: z.array(z.string()), failFast: z.boolean() })),
+    steps: z.array(
+      z.object({ id: z.string(), tool: z.string(), input: z.record(z.string(), z.unknown()), matched: z.array(z.string()), failFast: z.boolean() }),
+    ),
   }),
   approval: z.object({
     required: z.boolean(),

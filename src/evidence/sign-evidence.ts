@@ -30,7 +30,7 @@ export async function signEvidence(dir: string, key: KeyObject): Promise<string>
   const statement = evidenceStatement(evidence, sha256Hex(bytes));
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(statement)), key);
   // Through a new file renamed into place: a link planted where the envelope goes is replaced, not followed.
-  await writeFileAtomic(path.join(dir, EvidenceFile.signature), JSON.stringify(envelope, null, 2) + '\n');
+  await writeFileAtomic(path.join(dir, EvidenceFile.signature), `${JSON.stringify(envelope, null, 2)}\n`);
   return keyId(key);
 }
 
@@ -50,12 +50,14 @@ export async function checkEvidenceSignature(dir: string, evidence: StatementSou
   let envelope: z.infer<typeof EnvelopeSchema>;
   try {
     const parsed = EnvelopeSchema.safeParse(parseStrictJson(await readFile(file, 'utf8')));
-    if (!parsed.success) return `${EvidenceFile.signature} is not a DSSE envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
+    if (!parsed.success)
+      return `${EvidenceFile.signature} is not a DSSE envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
     envelope = parsed.data;
   } catch (error) {
     return `${EvidenceFile.signature} is not valid JSON: ${(error as Error).message}`;
   }
-  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return `${EvidenceFile.signature} has payload type ${JSON.stringify(envelope.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`;
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return `${EvidenceFile.signature} has payload type ${JSON.stringify(envelope.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`;
   if (!envelopeSignedBy(envelope, key)) {
     return `${EvidenceFile.signature} is not signed by the given key (key id ${keyId(key).slice(0, 16)}…; the envelope names ${envelope.signatures.map((signature) => `${signature.keyid.slice(0, 16)}…`).join(', ')})`;
   }
@@ -63,7 +65,8 @@ export async function checkEvidenceSignature(dir: string, evidence: StatementSou
   let statement: z.infer<typeof StatementSchema>;
   try {
     const parsed = StatementSchema.safeParse(parseStrictJson(Buffer.from(envelope.payload, 'base64').toString('utf8')));
-    if (!parsed.success) return `the signed statement is not a QualityFoundry gate statement: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
+    if (!parsed.success)
+      return `the signed statement is not a QualityFoundry gate statement: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
     statement = parsed.data;
   } catch (error) {
     return `the signed statement is not valid JSON: ${(error as Error).message}`;
@@ -73,6 +76,7 @@ export async function checkEvidenceSignature(dir: string, evidence: StatementSou
   if (statement.predicate.evidenceSha256 !== expected.predicate.evidenceSha256 || statement.subject[0]?.digest.sha256 !== expected.predicate.evidenceSha256) {
     return `evidence.json is not the one that was signed (sha256 ${expected.predicate.evidenceSha256.slice(0, 12)}…, signed ${statement.predicate.evidenceSha256.slice(0, 12)}…)`;
   }
-  if (canonicalJson(statement) !== canonicalJson(expected)) return 'the signed statement does not match the evidence (subjects, verdict or artifact digests differ)';
+  if (canonicalJson(statement) !== canonicalJson(expected))
+    return 'the signed statement does not match the evidence (subjects, verdict or artifact digests differ)';
   return null;
 }

@@ -60,9 +60,15 @@ export async function verifyEvidence(target: string, options: { publicKey?: KeyO
     if (digest !== artifact.sha256) return { ok: false, problem: `artifact ${name} has sha256 ${digest}, evidence says ${artifact.sha256}` };
   }
   // Files qf itself refused to index (links, pipes, oversized files) stay in the folder and are named by audit events.
-  const refused = new Set(evidence.audit.filter((event) => event.action === 'artifact.refused' && typeof event.data.path === 'string').map((event) => String(event.data.path)));
+  const refused = new Set(
+    evidence.audit.filter((event) => event.action === 'artifact.refused' && typeof event.data.path === 'string').map((event) => String(event.data.path)),
+  );
   const extra = (await unlistedFiles(dir, listed)).filter((name) => !refused.has(name));
-  if (extra.length > 0) return { ok: false, problem: `the evidence folder holds ${extra.length === 1 ? 'a file' : 'files'} its index does not list: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}` };
+  if (extra.length > 0)
+    return {
+      ok: false,
+      problem: `the evidence folder holds ${extra.length === 1 ? 'a file' : 'files'} its index does not list: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}`,
+    };
 
   const chain = verifyAuditChain(evidence.audit);
   if (!chain.ok) return { ok: false, problem: `audit chain broken at seq ${chain.brokenSeq}: ${chain.reason}` };
@@ -70,7 +76,11 @@ export async function verifyEvidence(target: string, options: { publicKey?: KeyO
   const seal = evidence.audit.at(-1);
   if (seal?.action !== 'evidence.sealed') return { ok: false, problem: 'the audit chain does not end with an evidence.sealed event' };
   const expected = evidenceSealDigest(evidence);
-  if (seal.data.digest !== expected) return { ok: false, problem: `evidence.json was changed after it was sealed (seal digest ${String(seal.data.digest).slice(0, 12)}…, content digest ${expected.slice(0, 12)}…)` };
+  if (seal.data.digest !== expected)
+    return {
+      ok: false,
+      problem: `evidence.json was changed after it was sealed (seal digest ${String(seal.data.digest).slice(0, 12)}…, content digest ${expected.slice(0, 12)}…)`,
+    };
 
   // The seal anyone can recompute; the signature only the key's holder can make.
   if (options.publicKey) {

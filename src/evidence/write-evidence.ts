@@ -52,6 +52,6 @@ export async function writeEvidence(outDir: string, input: EvidenceInput, audit:
   const evidence = assembleEvidence(input, artifacts, audit.events);
   audit.record({ actor: 'qf', action: 'evidence.sealed', subject: input.runId, data: { digest: evidenceSealDigest(evidence), complete: input.complete } });
   evidence.audit = [...audit.events];
-  await writeFileAtomic(path.join(outDir, EvidenceFile.evidence), JSON.stringify(evidence, null, 2) + '\n');
+  await writeFileAtomic(path.join(outDir, EvidenceFile.evidence), `${JSON.stringify(evidence, null, 2)}\n`);
   return evidence;
 }

@@ -20,7 +20,7 @@ export const GoldenCaseSchema = z.strictObject({
   expect: z.strictObject({
     verdict: z.enum(['pass', 'fail', 'needs_approval', 'blocked']),
     rules: z.record(z.string(), z.enum(['pass', 'fail', 'skipped'])).default({}),
-    reasons: z.array(z.string()).default([]).describe('Each must equal one of the verdict\'s reasons.'),
+    reasons: z.array(z.string()).default([]).describe("Each must equal one of the verdict's reasons."),
   }),
 });
 

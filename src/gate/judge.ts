@@ -80,7 +80,10 @@ export function judge(input: JudgeInput): Judgement {
   // No rule can pass a failed step: its tool said it failed (tests failed, a command exited non-zero,
   // or the exit status and the report disagree), and the metrics may come from a forged report.
   // Named only when no rule failed: otherwise the failed rules already say why the verdict is fail.
-  const failedSteps = failedRules.length > 0 ? [] : input.steps.filter((step) => step.status === 'failed').map((step) => `Step ${step.id} failed: ${step.reason ?? 'no reason given'}`);
+  const failedSteps =
+    failedRules.length > 0
+      ? []
+      : input.steps.filter((step) => step.status === 'failed').map((step) => `Step ${step.id} failed: ${step.reason ?? 'no reason given'}`);
 
   if (blockers.length > 0) {
     verdict = 'blocked';

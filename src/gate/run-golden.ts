@@ -24,7 +24,13 @@ async function policyOf(goldenCase: GoldenCase, datasetDir: string) {
 export async function runGoldenCase(goldenCase: GoldenCase, datasetDir: string): Promise<GoldenResult> {
   const policy = await policyOf(goldenCase, datasetDir);
   const { evidence, expect } = goldenCase;
-  const judgement = judge({ policy, metrics: evidence.metrics, steps: evidence.steps, approvalWaiting: evidence.approval_waiting, shortCircuit: evidence.short_circuit });
+  const judgement = judge({
+    policy,
+    metrics: evidence.metrics,
+    steps: evidence.steps,
+    approvalWaiting: evidence.approval_waiting,
+    shortCircuit: evidence.short_circuit,
+  });
   const problems: string[] = [];
   if (judgement.verdict !== expect.verdict) problems.push(`verdict ${judgement.verdict}, expected ${expect.verdict}`);
   for (const [id, status] of Object.entries(expect.rules)) {

@@ -37,7 +37,11 @@ export class CheckRunApprovalSource implements ApprovalSource {
     } catch (error) {
       if (!(error instanceof GitHubApiError)) throw error;
       // Fail closed but keep going: without the list there is no approval, and the run waits for one.
-      return this.#remember({ approvals: [], rejected: [], notes: [`Approval check runs could not be listed (${error.message}); no approval is taken as given.`] });
+      return this.#remember({
+        approvals: [],
+        rejected: [],
+        notes: [`Approval check runs could not be listed (${error.message}); no approval is taken as given.`],
+      });
     }
     const approvals: ApprovalRecord[] = [];
     const rejected: Array<{ by: string; reason: string }> = [];
@@ -107,16 +111,27 @@ export class CheckRunApprovalSource implements ApprovalSource {
     const notes: string[] = [];
     for (const run of runs.sort((a, b) => Number(a.id) - Number(b.id))) {
       const match = RESOLUTION_ID.exec(run.external_id ?? '');
-      const why = run.app?.slug !== approvalApp ? `created by ${describeApp(run)}, only app "${approvalApp}" may resolve`
-        : run.head_sha !== headSha ? `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${headSha.slice(0, 12)}`
-        : run.status !== 'completed' || run.conclusion !== 'success' ? `its conclusion is ${run.conclusion ?? run.status}, not success`
-        : !match ? `its external_id ${JSON.stringify((run.external_id ?? '').slice(0, 80))} is not <conflict id>:<STRATEGY>`
-        : null;
+      const why =
+        run.app?.slug !== approvalApp
+          ? `created by ${describeApp(run)}, only app "${approvalApp}" may resolve`
+          : run.head_sha !== headSha
+            ? `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${headSha.slice(0, 12)}`
+            : run.status !== 'completed' || run.conclusion !== 'success'
+              ? `its conclusion is ${run.conclusion ?? run.status}, not success`
+              : !match
+                ? `its external_id ${JSON.stringify((run.external_id ?? '').slice(0, 80))} is not <conflict id>:<STRATEGY>`
+                : null;
       if (why) {
         notes.push(`Check run ${run.id} (${describeApp(run)}) is not a resolution: ${why}.`);
         continue;
       }
-      accepted.push({ conflictId: match![1]!, strategy: match![2] as AcceptedResolution['strategy'], by: approverOf(run), reason: reasonOf(run), checkRunId: Number(run.id) });
+      accepted.push({
+        conflictId: match![1]!,
+        strategy: match![2] as AcceptedResolution['strategy'],
+        by: approverOf(run),
+        reason: reasonOf(run),
+        checkRunId: Number(run.id),
+      });
     }
     return { accepted, notes };
   }
@@ -135,7 +150,8 @@ function whyNot(run: CheckRunSummary, expected: { planHash: string; headSha: str
   if (run.app?.slug !== expected.approvalApp) return `created by ${describeApp(run)}, only app "${expected.approvalApp}" may approve`;
   if (run.head_sha !== expected.headSha) return `it is on commit ${run.head_sha.slice(0, 12)}, not the head ${expected.headSha.slice(0, 12)}`;
   if (run.status !== 'completed' || run.conclusion !== 'success') return `its conclusion is ${run.conclusion ?? run.status}, not success`;
-  if (run.external_id !== expected.planHash) return `it approves plan ${(run.external_id ?? 'none').slice(0, 12)}, the current plan is ${expected.planHash.slice(0, 12)}`;
+  if (run.external_id !== expected.planHash)
+    return `it approves plan ${(run.external_id ?? 'none').slice(0, 12)}, the current plan is ${expected.planHash.slice(0, 12)}`;
   return null;
 }
 

@@ -170,7 +170,8 @@ function checkName(bytes: Buffer): string {
     throw invalid(`entry name ${shown} would land outside the folder`);
   }
   const long = parts.find((part) => Buffer.byteLength(part) > MAX_COMPONENT_BYTES);
-  if (long !== undefined) throw invalid(`entry name ${JSON.stringify(name.slice(0, 60))}… has a part of ${Buffer.byteLength(long)} bytes, more than ${MAX_COMPONENT_BYTES}`);
+  if (long !== undefined)
+    throw invalid(`entry name ${JSON.stringify(name.slice(0, 60))}… has a part of ${Buffer.byteLength(long)} bytes, more than ${MAX_COMPONENT_BYTES}`);
   return name;
 }
 

@@ -2,7 +2,6 @@ import type { Evidence } from '../evidence/schema.js';
 import type { RenderedSummary } from '../report/render-summary.js';
 import { fitSections, PlatformLimit, type Section, truncateChars } from './limits.js';
 
-
 export interface GateOutput {
   title: string;
   /** Check run output.summary, ≤ 65535 bytes. */
@@ -22,7 +21,9 @@ export function gateOutput(rendered: RenderedSummary, notices: readonly string[]
   const ordered = [...rendered.sections].sort((a, b) => a.priority - b.priority);
   const first = ordered[0]?.priority ?? 0;
   const second = ordered[1]?.priority ?? first + 1;
-  const noticeSection: Section[] = notices.length ? [{ priority: (first + second) / 2, markdown: notices.map((notice) => `> [!NOTE]\n> ${notice.replace(/\n/g, '\n> ')}`).join('\n\n') }] : [];
+  const noticeSection: Section[] = notices.length
+    ? [{ priority: (first + second) / 2, markdown: notices.map((notice) => `> [!NOTE]\n> ${notice.replace(/\n/g, '\n> ')}`).join('\n\n') }]
+    : [];
   const sections = [...ordered, ...noticeSection];
   return {
     title: truncateChars(rendered.title, 255),
@@ -36,7 +37,10 @@ export function gateOutput(rendered: RenderedSummary, notices: readonly string[]
 function stepDetails(evidence: Evidence): Section[] {
   if (evidence.steps.length === 0) return [{ priority: 0, markdown: 'No steps ran.' }];
   return evidence.steps.map((step, index) => {
-    const lines = [`### \`${step.id}\` (${step.tool}): ${step.status}`, `${step.attempts} attempt${step.attempts === 1 ? '' : 's'}, ${(step.durationMs / 1000).toFixed(1)} s`];
+    const lines = [
+      `### \`${step.id}\` (${step.tool}): ${step.status}`,
+      `${step.attempts} attempt${step.attempts === 1 ? '' : 's'}, ${(step.durationMs / 1000).toFixed(1)} s`,
+    ];
     if (step.reason) lines.push('', step.reason);
     if (step.tests) {
       const c = step.tests.counts;

@@ -43,7 +43,7 @@ export function truncateChars(text: string, maxChars: number): string {
   let end = Math.max(0, maxChars - 1);
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return text.slice(0, end) + '…';
+  return `${text.slice(0, end)}…`;
 }
 
 export interface Section {

@@ -9,7 +9,13 @@ import { fitSections, PlatformLimit } from './limits.js';
  * `qualityfoundry/plan`: the plan that waits for a human, as action_required with external_id =
  * planHash. The bot reads the hash back from here when a reviewer approves.
  */
-export async function publishPlanCheckRun(options: { octokit: GitHubClient; repo: RepoRef; headSha: string; detailsUrl?: string; evidence: Evidence }): Promise<number> {
+export async function publishPlanCheckRun(options: {
+  octokit: GitHubClient;
+  repo: RepoRef;
+  headSha: string;
+  detailsUrl?: string;
+  evidence: Evidence;
+}): Promise<number> {
   const { evidence } = options;
   const { planHash, steps } = evidence.plan;
   const publisher = new CheckRunPublisher(options.octokit, {
@@ -39,5 +45,8 @@ export async function publishPlanCheckRun(options: { octokit: GitHubClient; repo
     PlatformLimit.checkRunOutputBytes,
     'The full plan is in evidence.json.',
   ).text;
-  return publisher.complete({ conclusion: 'action_required', output: { title: `Approval needed: ${steps.length} step${steps.length === 1 ? '' : 's'}`, summary } });
+  return publisher.complete({
+    conclusion: 'action_required',
+    output: { title: `Approval needed: ${steps.length} step${steps.length === 1 ? '' : 's'}`, summary },
+  });
 }

@@ -39,7 +39,9 @@ export interface PublishedGateResult {
 export async function publishGateResult(options: PublishGateResultOptions): Promise<PublishedGateResult> {
   const { evidence, artifact } = options;
   const rendered = renderSummary(evidence, artifact ? { artifact } : {});
-  const pointer = artifact ? `Full evidence: artifact \`${artifact.name}\`${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}.` : 'Full evidence: evidence.json of this run.';
+  const pointer = artifact
+    ? `Full evidence: artifact \`${artifact.name}\`${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}.`
+    : 'Full evidence: evidence.json of this run.';
   const notices = [...options.notices];
   let checkRunId: number | null = null;
   let planCheckRunId: number | null = null;
@@ -48,7 +50,13 @@ export async function publishGateResult(options: PublishGateResultOptions): Prom
     try {
       // A held run waits too, but for `/qf unhold`, not for an approval of its plan.
       if (evidence.gate.verdict === 'needs_approval' && evidence.approval.status === 'waiting') {
-        planCheckRunId = await publishPlanCheckRun({ octokit: options.octokit, repo: options.repo, headSha: options.headSha, detailsUrl: options.detailsUrl, evidence });
+        planCheckRunId = await publishPlanCheckRun({
+          octokit: options.octokit,
+          repo: options.repo,
+          headSha: options.headSha,
+          detailsUrl: options.detailsUrl,
+          evidence,
+        });
       }
       const { title, summary, text } = gateOutput(rendered, notices, evidence, pointer);
       checkRunId = await options.gate.complete({

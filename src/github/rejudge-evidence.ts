@@ -37,11 +37,19 @@ export async function rejudgeEvidence(evidence: Evidence, basePolicy: LoadedPoli
     const { accepted } = acceptApprovals(lookup, { planHash: plan.planHash, headSha: evidence.change.head, policy: basePolicy.policy });
     if (accepted.length < requirement.needed) {
       approvalWaiting = true;
-      problems.push(`the plan needs ${requirement.needed} approval(s) and the checks API shows ${accepted.length}; the evidence's own approval records are not taken on trust`);
+      problems.push(
+        `the plan needs ${requirement.needed} approval(s) and the checks API shows ${accepted.length}; the evidence's own approval records are not taken on trust`,
+      );
     }
   }
 
-  const expected = judge({ policy: basePolicy.policy, metrics: evidence.metrics, steps: evidence.steps, approvalWaiting, shortCircuit: evidence.governance.shortCircuit });
+  const expected = judge({
+    policy: basePolicy.policy,
+    metrics: evidence.metrics,
+    steps: evidence.steps,
+    approvalWaiting,
+    shortCircuit: evidence.governance.shortCircuit,
+  });
   if (STRICTNESS[evidence.gate.verdict] < STRICTNESS[expected.verdict]) {
     problems.push(`the evidence claims ${evidence.gate.verdict}, the base policy's rules give ${expected.verdict}: ${expected.reasons.join('; ')}`);
   }

@@ -44,7 +44,8 @@ async function checkBundle(dir: string, expected: BundleExpectations): Promise<B
   const file = join(dir, EvidenceFile.evidence);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return { ok: false, problems: [`${EvidenceFile.evidence} is missing from the artifact`] };
-  if (info.size > MAX_EVIDENCE_BYTES) return { ok: false, problems: [`${EvidenceFile.evidence} is ${info.size} bytes, more than the ${MAX_EVIDENCE_BYTES} accepted`] };
+  if (info.size > MAX_EVIDENCE_BYTES)
+    return { ok: false, problems: [`${EvidenceFile.evidence} is ${info.size} bytes, more than the ${MAX_EVIDENCE_BYTES} accepted`] };
 
   const check = await verifyEvidence(dir, expected.publicKey ? { publicKey: expected.publicKey } : {});
   if (!check.ok) return { ok: false, problems: [check.problem] };
@@ -54,7 +55,9 @@ async function checkBundle(dir: string, expected: BundleExpectations): Promise<B
     problems.push(`the evidence is about commit ${evidence.change.head ?? 'none'}, the workflow run was for ${expected.headSha}`);
   }
   if (expected.policySha256 && evidence.policy.sha256 !== expected.policySha256) {
-    problems.push(`the evidence was judged with policy ${evidence.policy.sha256.slice(0, 12)}…, the base commit's policy is ${expected.policySha256.slice(0, 12)}…`);
+    problems.push(
+      `the evidence was judged with policy ${evidence.policy.sha256.slice(0, 12)}…, the base commit's policy is ${expected.policySha256.slice(0, 12)}…`,
+    );
   }
   if (problems.length === 0 && expected.rejudge) problems.push(...(await rejudgeEvidence(evidence, expected.rejudge.policy, expected.rejudge.approvals)));
   return problems.length ? { ok: false, problems } : { ok: true, evidence };

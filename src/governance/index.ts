@@ -9,11 +9,28 @@ export { detectConflicts, findConflictsFor, findCycle } from './psmp/detect-conf
 export { buildBlockingReport } from './psmp/blocking-report.js';
 export { ArtifactIndex, parseDependency } from './psmp/artifact-index.js';
 export type {
-  ArtifactDeclaration, AuditSink, BlockedArtifact, BlockingDecision, BlockingReport, DeclareResult, DetectedConflict, GovernanceMode,
+  ArtifactDeclaration,
+  AuditSink,
+  BlockedArtifact,
+  BlockingDecision,
+  BlockingReport,
+  DeclareResult,
+  DetectedConflict,
+  GovernanceMode,
   ResolutionInput,
 } from './psmp/types.js';
 export { createCheckpoint, listCheckpoints, readCheckpoint, restoreCheckpoint, type CheckpointOptions } from './checkpoint/checkpoints.js';
-export { SecureGateway, type CompletionResult, type GatewayDecision, type LlmTask, type Provider, type VetoCode, type VetoHook, type VetoHookKind, type VetoReason } from './gateway/secure-gateway.js';
+export {
+  SecureGateway,
+  type CompletionResult,
+  type GatewayDecision,
+  type LlmTask,
+  type Provider,
+  type VetoCode,
+  type VetoHook,
+  type VetoHookKind,
+  type VetoReason,
+} from './gateway/secure-gateway.js';
 export { classifySensitivity, type Classification, type ClassifyInput } from './gateway/classify-sensitivity.js';
 export { ROUTING_POLICIES, SENSITIVITY_ORDER, type Route, type RoutingPolicyName } from './gateway/routing-policies.js';
 export type { ChatMessage } from './gateway/openai-client.js';

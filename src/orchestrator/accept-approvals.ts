@@ -14,9 +14,12 @@ export function acceptApprovals(
   const notes = [...lookup.notes];
   const seen = new Set<string>();
   for (const approval of lookup.approvals) {
-    if (approval.planHash !== context.planHash) notes.push(`Approval by ${approval.by} is for plan ${approval.planHash.slice(0, 12)}, not the current plan ${context.planHash.slice(0, 12)}.`);
-    else if (context.headSha && approval.headSha && approval.headSha !== context.headSha) notes.push(`Approval by ${approval.by} is for commit ${approval.headSha.slice(0, 7)}, not the head ${context.headSha.slice(0, 7)}.`);
-    else if (!context.policy.approval.allow_author && context.author && approval.by.toLowerCase() === context.author.toLowerCase()) notes.push(`Approval by ${approval.by} does not count: authors may not approve their own change (approval.allow_author is false).`);
+    if (approval.planHash !== context.planHash)
+      notes.push(`Approval by ${approval.by} is for plan ${approval.planHash.slice(0, 12)}, not the current plan ${context.planHash.slice(0, 12)}.`);
+    else if (context.headSha && approval.headSha && approval.headSha !== context.headSha)
+      notes.push(`Approval by ${approval.by} is for commit ${approval.headSha.slice(0, 7)}, not the head ${context.headSha.slice(0, 7)}.`);
+    else if (!context.policy.approval.allow_author && context.author && approval.by.toLowerCase() === context.author.toLowerCase())
+      notes.push(`Approval by ${approval.by} does not count: authors may not approve their own change (approval.allow_author is false).`);
     else if (seen.has(approval.by.toLowerCase())) notes.push(`Approval by ${approval.by} counted once.`);
     else {
       seen.add(approval.by.toLowerCase());

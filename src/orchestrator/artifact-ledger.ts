@@ -59,7 +59,11 @@ export function inRunLedger(mode: GovernanceMode, projectId: string, runId: stri
 }
 
 /** The durable ledger over a PsmpEngine (SQLite or PostgreSQL). */
-export function storeLedger(engine: { declare(d: ArtifactDeclaration): Promise<unknown>; blockingReport(projectId: string, runId?: string): Promise<BlockingReport> }, projectId: string, runId: string): ArtifactLedger {
+export function storeLedger(
+  engine: { declare(d: ArtifactDeclaration): Promise<unknown>; blockingReport(projectId: string, runId?: string): Promise<BlockingReport> },
+  projectId: string,
+  runId: string,
+): ArtifactLedger {
   return {
     declare: async (declaration) => {
       await engine.declare({ ...declaration, projectId, runId });

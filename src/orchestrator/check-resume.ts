@@ -39,7 +39,8 @@ export function checkResume(saved: unknown, current: { policy: LoadedPolicy; cha
   const state = saved as Partial<RunState> | null;
   if (state === null || typeof state !== 'object' || Array.isArray(state)) refuse(undefined, 'run-state.json does not hold a saved run');
   const { runId } = state;
-  if (state.stateVersion !== 1 || typeof runId !== 'string' || typeof state.startedAt !== 'string' || !Array.isArray(state.audit)) refuse(runId, 'run-state.json is not a run state this version of qf wrote');
+  if (state.stateVersion !== 1 || typeof runId !== 'string' || typeof state.startedAt !== 'string' || !Array.isArray(state.audit))
+    refuse(runId, 'run-state.json is not a run state this version of qf wrote');
   if (state.node !== 'approve' || state.approval?.status !== 'waiting' || (state.steps?.length ?? 0) > 0) {
     refuse(runId, `only a run waiting for approval can be resumed, and this one is at "${String(state.node)}" (approval ${String(state.approval?.status)})`);
   }
@@ -48,8 +49,10 @@ export function checkResume(saved: unknown, current: { policy: LoadedPolicy; cha
   const chain = verifyAuditChain(audit);
   if (!chain.ok) refuse(runId, `its audit chain is broken at seq ${chain.brokenSeq} (${chain.reason})`);
   const seal = audit.at(-1);
-  if (seal?.action !== STATE_SAVED || seal.subject !== runId) refuse(runId, `its audit chain does not end with the ${STATE_SAVED} event that binds the file to the run`);
-  if (seal.data.digest !== stateDigest(state as RunState)) refuse(runId, 'run-state.json was changed after it was saved (its digest does not match the one in its audit chain)');
+  if (seal?.action !== STATE_SAVED || seal.subject !== runId)
+    refuse(runId, `its audit chain does not end with the ${STATE_SAVED} event that binds the file to the run`);
+  if (seal.data.digest !== stateDigest(state as RunState))
+    refuse(runId, 'run-state.json was changed after it was saved (its digest does not match the one in its audit chain)');
 
   if (state.policy?.sha256 !== current.policy.sha256) {
     refuse(runId, `its policy had sha256 ${String(state.policy?.sha256).slice(0, 12)}…, the policy given now has ${current.policy.sha256.slice(0, 12)}…`);
@@ -58,8 +61,15 @@ export function checkResume(saved: unknown, current: { policy: LoadedPolicy; cha
   const plan = buildPlan(current.policy, current.change);
   if (!same(state.plan, plan)) refuse(runId, `its saved plan differs from the plan the policy gives for this change (plan ${plan.planHash.slice(0, 12)}…)`);
   const requirement = approvalRequirement(current.policy, current.change);
-  if (state.approval?.required !== requirement.required || state.approval.needed !== requirement.needed || (state.approval.reason ?? undefined) !== requirement.reason) {
-    refuse(runId, `its saved approval requirement (required: ${String(state.approval?.required)}, needed: ${String(state.approval?.needed)}) differs from the policy's for this change (required: ${requirement.required}, needed: ${requirement.needed})`);
+  if (
+    state.approval?.required !== requirement.required ||
+    state.approval.needed !== requirement.needed ||
+    (state.approval.reason ?? undefined) !== requirement.reason
+  ) {
+    refuse(
+      runId,
+      `its saved approval requirement (required: ${String(state.approval?.required)}, needed: ${String(state.approval?.needed)}) differs from the policy's for this change (required: ${requirement.required}, needed: ${requirement.needed})`,
+    );
   }
 
   const policyRef = { path: current.policy.path, sourceRef: current.policy.sourceRef, sha256: current.policy.sha256 };
@@ -67,7 +77,14 @@ export function checkResume(saved: unknown, current: { policy: LoadedPolicy; cha
     ...initialRunState(runId, state.startedAt, policyRef, current.change),
     node: 'approve',
     plan,
-    approval: { required: requirement.required, needed: requirement.needed, ...(requirement.reason ? { reason: requirement.reason } : {}), status: 'waiting', approvals: [], rejected: [] },
+    approval: {
+      required: requirement.required,
+      needed: requirement.needed,
+      ...(requirement.reason ? { reason: requirement.reason } : {}),
+      status: 'waiting',
+      approvals: [],
+      rejected: [],
+    },
     audit,
   };
 }

@@ -17,7 +17,11 @@ const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
 };
 
 /** Writes OUT/summary.md, OUT/evidence.json and OUT/run-state.json from the state the run ended in. */
-export async function finishRun(state: RunState, context: RunContext, ending: { judgement: Evidence['gate']; complete: boolean; incompleteReason?: string }): Promise<RunOutcome> {
+export async function finishRun(
+  state: RunState,
+  context: RunContext,
+  ending: { judgement: Evidence['gate']; complete: boolean; incompleteReason?: string },
+): Promise<RunOutcome> {
   const { policy } = context.policy;
   const { outDir } = context.options;
   const repro = await context.repro;
@@ -37,7 +41,12 @@ export async function finishRun(state: RunState, context: RunContext, ending: { 
     gate: ending.judgement,
     governance: {
       mode: policy.mode,
-      budget: { totalSeconds: policy.budget.total_seconds, usedSeconds: Math.round(state.budget.usedMs) / 1000, maxRetries: policy.budget.max_retries, retries: state.budget.retries },
+      budget: {
+        totalSeconds: policy.budget.total_seconds,
+        usedSeconds: Math.round(state.budget.usedMs) / 1000,
+        maxRetries: policy.budget.max_retries,
+        retries: state.budget.retries,
+      },
       shortCircuit: state.shortCircuit,
       conflicts: state.collected?.conflicts ?? [],
       vetoes: [],

@@ -30,7 +30,12 @@ export async function declareStepArtifacts(
   }
   const report = await ledger.report();
   if (report.unresolved.length > 0) {
-    context.audit.record({ actor: 'orchestrator', action: 'psmp.report', subject: context.subject, data: { decision: report.decision, unresolved: report.unresolved.map((conflict) => conflict.id), reasons: report.reasons } });
+    context.audit.record({
+      actor: 'orchestrator',
+      action: 'psmp.report',
+      subject: context.subject,
+      data: { decision: report.decision, unresolved: report.unresolved.map((conflict) => conflict.id), reasons: report.reasons },
+    });
   }
   return report;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { AuditTrail } from '../audit/audit-chain.js';
 import { EvidenceFile } from '../constants.js';
-import { errorMessage, QfError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { dependencyFingerprint, gitRepro } from '../evidence/repro.js';
 import { prepareOutputFolder, writeFileAtomic } from '../evidence/output-folder.js';
 import { checkResume, STATE_SAVED, stateDigest } from './check-resume.js';
@@ -56,12 +56,20 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
   // A saved state is checked against the policy and the change given now, never trusted (see checkResume).
   let state: RunState = options.resume
     ? checkResume(options.resume, { policy: options.policy, change: options.change })
-    : initialRunState(options.runId ?? randomUUID(), clock().toISOString(), { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 }, options.change);
+    : initialRunState(
+        options.runId ?? randomUUID(),
+        clock().toISOString(),
+        { path: options.policy.path, sourceRef: options.policy.sourceRef, sha256: options.policy.sha256 },
+        options.change,
+      );
   const audit = options.audit ?? new AuditTrail(clock, state.audit);
   if (options.resume) audit.record({ actor: 'orchestrator', action: 'run.resumed', subject: state.runId, data: { stateDigest: stateDigest(options.resume) } });
   const statePath = path.join(options.outDir, EvidenceFile.runState);
   // git's look at the repository is needed only for the evidence: it runs while the run goes on.
-  const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]).then(([git, fingerprint]) => ({ ...git, dependencyFingerprint: fingerprint }));
+  const repro = Promise.all([gitRepro(options.repoDir), dependencyFingerprint(options.repoDir)]).then(([git, fingerprint]) => ({
+    ...git,
+    dependencyFingerprint: fingerprint,
+  }));
   repro.catch(() => undefined); // awaited (and reported) when the evidence is written
   // The latest state worth keeping: after the last transition, or a step that finished since.
   let lastSaved = state;
@@ -76,7 +84,7 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
       lastSaved = saved;
       // A state a run may resume from ends its audit chain with the digest of the rest of the file.
       if (resumable) audit.record({ actor: 'orchestrator', action: STATE_SAVED, subject: saved.runId, data: { digest: stateDigest(saved) } });
-      await writeFileAtomic(statePath, JSON.stringify({ ...saved, audit: [...audit.events] }) + '\n');
+      await writeFileAtomic(statePath, `${JSON.stringify({ ...saved, audit: [...audit.events] })}\n`);
     },
   };
 
@@ -98,7 +106,11 @@ export async function orchestrate(options: OrchestrateRunOptions): Promise<RunOu
     // Never leave a partial evidence.json that looks complete: write it marked incomplete, then fail.
     const reason = errorMessage(error);
     audit.record({ actor: 'orchestrator', action: 'run.aborted', subject: state.runId, data: { node: state.node, reason } });
-    await finishRun(lastSaved, context, { judgement: { verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] }, complete: false, incompleteReason: reason }).catch(() => undefined);
+    await finishRun(lastSaved, context, {
+      judgement: { verdict: 'blocked', rules: [], reasons: [`Run did not complete: ${reason}`] },
+      complete: false,
+      incompleteReason: reason,
+    }).catch(() => undefined);
     throw error;
   }
 }

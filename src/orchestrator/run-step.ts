@@ -85,9 +85,14 @@ export interface StepRun {
 export function allowedTool(step: PlanStep, policy: Policy): { tool: ToolDefinition<unknown>; input: unknown } {
   const tool = findTool(step.tool);
   if (!tool) throw new QfError('TOOL_REFUSED', `tool "${step.tool}" does not exist`);
-  if (!policy.tools.allowlist.includes(step.tool)) throw new QfError('TOOL_REFUSED', `tool "${step.tool}" is not in the policy's tools.allowlist (${policy.tools.allowlist.join(', ') || 'empty'})`);
+  if (!policy.tools.allowlist.includes(step.tool))
+    throw new QfError('TOOL_REFUSED', `tool "${step.tool}" is not in the policy's tools.allowlist (${policy.tools.allowlist.join(', ') || 'empty'})`);
   const input = tool.input.safeParse(step.input);
-  if (!input.success) throw new QfError('TOOL_REFUSED', `input for ${step.tool} does not fit its contract: ${input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!input.success)
+    throw new QfError(
+      'TOOL_REFUSED',
+      `input for ${step.tool} does not fit its contract: ${input.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   return { tool, input: input.data };
 }
 
@@ -109,7 +114,12 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     const timeoutMs = Math.max(1, Math.min(stepTimeoutMs, remaining));
     budgetCut = timeoutMs < stepTimeoutMs;
     environment.onAttempt?.(attempt);
-    audit.record({ actor: 'orchestrator', action: 'step.started', subject, data: { step: step.id, tool: step.tool, attempt, timeoutMs: Math.round(timeoutMs) } });
+    audit.record({
+      actor: 'orchestrator',
+      action: 'step.started',
+      subject,
+      data: { step: step.id, tool: step.tool, attempt, timeoutMs: Math.round(timeoutMs) },
+    });
     run = await tool.run(input, {
       repoDir: environment.repoDir,
       // Every attempt starts from an empty folder qf made: nothing an earlier attempt planted there
@@ -123,7 +133,12 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
       ...(environment.onOutput ? { onOutput: environment.onOutput } : {}),
       ...(environment.signal ? { signal: environment.signal } : {}),
     });
-    audit.record({ actor: 'orchestrator', action: 'step.finished', subject, data: { step: step.id, attempt, status: run.status, ...(run.reason ? { reason: run.reason.slice(0, 500) } : {}) } });
+    audit.record({
+      actor: 'orchestrator',
+      action: 'step.finished',
+      subject,
+      data: { step: step.id, attempt, status: run.status, ...(run.reason ? { reason: run.reason.slice(0, 500) } : {}) },
+    });
     const retryable = run.status === 'error' || run.status === 'timed_out';
     const budgetLeft = environment.remainingBudgetMs - (performance.now() - started) > 0;
     if (!retryable || attempt > policy.budget.max_retries || !budgetLeft || environment.signal?.aborted) break;
@@ -137,5 +152,10 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     const reason = `tool ${step.tool} returned a result outside its contract (${issue.path.join('.')}: ${issue.message})`;
     return { result: { ...refusedStep(step, reason), status: 'error', attempts: attempt, durationMs }, retries: attempt - 1, budgetCut: false };
   }
-  return { result: checked.data, retries: attempt - 1, budgetCut: budgetCut && run.status === 'timed_out', ...(run.versions ? { versions: run.versions } : {}) };
+  return {
+    result: checked.data,
+    retries: attempt - 1,
+    budgetCut: budgetCut && run.status === 'timed_out',
+    ...(run.versions ? { versions: run.versions } : {}),
+  };
 }

@@ -7,7 +7,8 @@ export async function assertGitRepository(repoDir: string): Promise<void> {
   const info = await stat(repoDir).catch(() => undefined);
   if (!info?.isDirectory()) throw new QfError('BAD_INPUT', `Repository folder ${repoDir} does not exist; expected the path of a git checkout (--repo DIR).`);
   const inside = await git(repoDir, ['rev-parse', '--is-inside-work-tree']).catch(() => '');
-  if (inside.trim() !== 'true') throw new QfError('BAD_INPUT', `${repoDir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`);
+  if (inside.trim() !== 'true')
+    throw new QfError('BAD_INPUT', `${repoDir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`);
 }
 
 function splitNul(output: string): string[] {

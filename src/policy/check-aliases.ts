@@ -63,7 +63,10 @@ export function checkAliases(document: Document): AliasProblem[] {
         expanded += size;
         if (!overLimit && expanded > PolicyLimit.maxAliasNodes) {
           overLimit = true;
-          problems.push({ offset, message: `aliases expand to more than ${PolicyLimit.maxAliasNodes} nodes by here (an alias bomb?); write the values out or use fewer aliases` });
+          problems.push({
+            offset,
+            message: `aliases expand to more than ${PolicyLimit.maxAliasNodes} nodes by here (an alias bomb?); write the values out or use fewer aliases`,
+          });
         }
       } else if ((isCollection(node) || isScalar(node)) && node.anchor) {
         anchors.set(node.anchor, node);

@@ -10,7 +10,12 @@ import { PolicyLimit } from './policy-limits.js';
 export function decodePolicyBytes(bytes: Uint8Array, file: string): string {
   const problem = (offset: number, message: string): PolicyProblem => ({ file, ...positionOfByte(bytes, offset), path: '', message });
   if (bytes.length > PolicyLimit.maxBytes) {
-    throw new PolicyError([problem(PolicyLimit.maxBytes, `the policy file is ${bytes.length} bytes, more than the ${PolicyLimit.maxBytes} (256 KiB) accepted; this is where the limit is passed`)]);
+    throw new PolicyError([
+      problem(
+        PolicyLimit.maxBytes,
+        `the policy file is ${bytes.length} bytes, more than the ${PolicyLimit.maxBytes} (256 KiB) accepted; this is where the limit is passed`,
+      ),
+    ]);
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) throw new PolicyError([problem(nul, 'a NUL byte; a policy is UTF-8 text')]);

@@ -53,7 +53,14 @@ export function parsePolicy(input: Uint8Array | string, source: PolicySource): L
   // checkAliases bounded what aliases expand to; the library's own alias count limit is then moot.
   const data: unknown = document.toJS({ maxAliasCount: -1 });
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new PolicyError([problemAt(1, 1, '', 'expected a mapping with at least `version: 1`, found ' + (data === null || data === undefined ? 'an empty document' : 'a ' + typeof data))]);
+    throw new PolicyError([
+      problemAt(
+        1,
+        1,
+        '',
+        `expected a mapping with at least \`version: 1\`, found ${data === null || data === undefined ? 'an empty document' : `a ${typeof data}`}`,
+      ),
+    ]);
   }
 
   const parsed = PolicySchema.safeParse(data);
@@ -86,7 +93,12 @@ function yamlProblems(
     const opener = /^Flow (map|sequence)/.test(message) ? tokens.unclosed.filter((flow) => flow.offset < error.pos[0]).at(-1) : undefined;
     if (opener) {
       const open = at(opener.offset);
-      return problemAt(open.line, open.col, '', `not valid YAML: this ${opener.open} is never closed with ${opener.close} (${message}; the parser gave up at ${gaveUp.line}:${gaveUp.col})`);
+      return problemAt(
+        open.line,
+        open.col,
+        '',
+        `not valid YAML: this ${opener.open} is never closed with ${opener.close} (${message}; the parser gave up at ${gaveUp.line}:${gaveUp.col})`,
+      );
     }
     return problemAt(gaveUp.line, gaveUp.col, '', `not valid YAML: ${message}`);
   });
@@ -120,11 +132,19 @@ function describeIssue(
  * Like parsePolicy, but returns the problems instead of throwing (for a PR's proposed policy, which
  * is untrusted input: whatever it holds, the answer is a list of problems, never an exception).
  */
-export function checkPolicyText(input: Uint8Array | string, source: PolicySource): { ok: true; policy: LoadedPolicy } | { ok: false; message: string; problems: PolicyProblem[] } {
+export function checkPolicyText(
+  input: Uint8Array | string,
+  source: PolicySource,
+): { ok: true; policy: LoadedPolicy } | { ok: false; message: string; problems: PolicyProblem[] } {
   try {
     return { ok: true, policy: parsePolicy(input, source) };
   } catch (caught) {
-    const error = caught instanceof PolicyError ? caught : new PolicyError([{ file: source.path, line: 1, column: 1, path: '', message: `qf could not read this policy (${errorMessage(caught)}); this is a bug in qf` }]);
+    const error =
+      caught instanceof PolicyError
+        ? caught
+        : new PolicyError([
+            { file: source.path, line: 1, column: 1, path: '', message: `qf could not read this policy (${errorMessage(caught)}); this is a bug in qf` },
+          ]);
     return { ok: false, message: error.message, problems: error.problems };
   }
 }
@@ -135,7 +155,11 @@ export async function loadPolicyFile(file: string, sourceRef: string | null = nu
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new QfError('BAD_INPUT', `Cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}. Expected a YAML policy (see policies/default.yaml).`, { cause: error });
+    throw new QfError(
+      'BAD_INPUT',
+      `Cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}. Expected a YAML policy (see policies/default.yaml).`,
+      { cause: error },
+    );
   }
   return parsePolicy(bytes, { path: file, sourceRef });
 }

@@ -12,7 +12,8 @@ export function salvagePolicy(data: Record<string, unknown>): PolicyParts {
     const parsed = schema.safeParse(value);
     return parsed.success ? parsed.data : undefined;
   };
-  const entries = <T extends z.ZodType>(schema: T, value: unknown): (z.infer<T> | undefined)[] => (Array.isArray(value) ? value.map((entry) => section(schema, entry)) : []);
+  const entries = <T extends z.ZodType>(schema: T, value: unknown): (z.infer<T> | undefined)[] =>
+    Array.isArray(value) ? value.map((entry) => section(schema, entry)) : [];
   const { shape } = PolicySchema;
   return {
     sandbox: section(shape.sandbox, data.sandbox),

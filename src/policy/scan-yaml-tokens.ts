@@ -44,7 +44,7 @@ export function scanYamlTokens(text: string, onNewLine?: (offset: number) => voi
       if (!token.end.some((end) => end.source === close)) scan.unclosed.push({ offset: token.start.offset, open: token.start.source, close });
     }
     for (const item of token.items) {
-      pending.push({ token: 'key' in item ? item.key ?? undefined : undefined, depth: level });
+      pending.push({ token: 'key' in item ? (item.key ?? undefined) : undefined, depth: level });
       pending.push({ token: item.value, depth: level });
     }
   }

@@ -21,8 +21,20 @@ export const ContainerSchema = z
     tmpfs_mb: z.number().int().min(1).default(64).describe('Size of the writable, noexec /tmp.'),
     user: z.string().default('65534:65534').describe('uid:gid the step runs as; never root.'),
     nofile: z.number().int().min(64).default(1024).describe('Most open file descriptors per process (ulimit nofile).'),
-    output_mb: z.number().int().min(1).max(16_384).default(256).describe('Most MiB a step may leave in its output folder (a tmpfs of this size; writes past it fail with ENOSPC).'),
-    output_max_files: z.number().int().min(1).max(1_000_000).default(10_000).describe('Most files and folders a step may leave in its output folder; more are refused and recorded.'),
+    output_mb: z
+      .number()
+      .int()
+      .min(1)
+      .max(16_384)
+      .default(256)
+      .describe('Most MiB a step may leave in its output folder (a tmpfs of this size; writes past it fail with ENOSPC).'),
+    output_max_files: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(10_000)
+      .describe('Most files and folders a step may leave in its output folder; more are refused and recorded.'),
   })
   .describe('Container sandbox settings; used when sandbox.mode is "container".');
 
@@ -36,14 +48,27 @@ export const SandboxSchema = z
       .describe('Environment variables passed to tested code. Names like tokens, secrets, passwords or keys never pass, even when listed.'),
     max_output_bytes: z.number().int().min(1024).default(1_048_576).describe('Bytes of stdout and of stderr kept per step (the tail).'),
     container: ContainerSchema.optional(),
-    fallback: z.enum(['none', 'subprocess']).default('none').describe('What to do when the container engine or image is missing: refuse ("none") or run in the subprocess sandbox, recorded in evidence.'),
+    fallback: z
+      .enum(['none', 'subprocess'])
+      .default('none')
+      .describe('What to do when the container engine or image is missing: refuse ("none") or run in the subprocess sandbox, recorded in evidence.'),
   })
   .describe('Where and how tested code runs.');
 
 export const BudgetSchema = z
   .strictObject({
-    total_seconds: z.number().positive().default(900).describe('Wall-clock budget for all steps; when spent, remaining steps are skipped and the verdict is blocked.'),
-    max_retries: z.number().int().min(0).max(10).default(0).describe('Extra attempts for a step that errored or timed out (not for a step whose tests failed).'),
+    total_seconds: z
+      .number()
+      .positive()
+      .default(900)
+      .describe('Wall-clock budget for all steps; when spent, remaining steps are skipped and the verdict is blocked.'),
+    max_retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe('Extra attempts for a step that errored or timed out (not for a step whose tests failed).'),
     llm_tokens: z.number().int().min(0).default(0).describe('LLM tokens the run may spend through the SecureGateway; 0 disables LLM calls.'),
   })
   .describe('Limits of one run.');
@@ -68,7 +93,11 @@ export const ChangedMatchSchema = z
 
 export const PlanRuleSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lower-case id').optional().describe('Step id; defaults to the tool name plus its position.'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lower-case id')
+      .optional()
+      .describe('Step id; defaults to the tool name plus its position.'),
     when: ChangedMatchSchema,
     run: z.string().min(1).describe('The tool to run, e.g. run_pytest.'),
     with: z.record(z.string(), z.unknown()).default({}).describe("The tool's input; checked against the tool's own schema."),
@@ -97,7 +126,10 @@ export const GateOpSchema = z.enum(['==', '!=', '<', '<=', '>', '>=']);
 
 export const GateRuleSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lower-case id').describe('Rule id, shown in summaries.'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lower-case id')
+      .describe('Rule id, shown in summaries.'),
     metric: z.string().min(1).describe('A metric a tool publishes, e.g. pytest.failed. See `qf metrics`.'),
     op: GateOpSchema,
     value: z.number().describe('The expected value the observed metric is compared with.'),
@@ -132,7 +164,10 @@ export const GatewaySchema = z
 export const PolicySchema = z
   .strictObject({
     version: z.literal(1).describe('Policy format version. Only 1 exists.'),
-    mode: z.enum(['strict', 'adaptive', 'playground']).default('strict').describe('strict: any conflict or veto blocks; adaptive: low-risk conflicts auto-resolve; playground: report, never block.'),
+    mode: z
+      .enum(['strict', 'adaptive', 'playground'])
+      .default('strict')
+      .describe('strict: any conflict or veto blocks; adaptive: low-risk conflicts auto-resolve; playground: report, never block.'),
     sandbox: SandboxSchema.prefault({}),
     budget: BudgetSchema.prefault({}),
     tools: ToolsSchema.prefault({}),

@@ -3,7 +3,7 @@ import { DEFAULT_PYTHON } from '../constants.js';
 import type { ToolContract } from './tool-contract.js';
 
 export const RunPytestInput = z.strictObject({
-  paths: z.array(z.string().min(1)).default([]).describe('Test paths relative to the working directory; empty runs pytest\'s own discovery.'),
+  paths: z.array(z.string().min(1)).default([]).describe("Test paths relative to the working directory; empty runs pytest's own discovery."),
   args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
   python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with.'),
   cwd: z.string().optional().describe('Working directory relative to the repository root.'),
@@ -14,7 +14,17 @@ export const RUN_PYTEST_CONTRACT: ToolContract<RunPytestInput> = {
   name: 'run_pytest',
   description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
   input: RunPytestInput as z.ZodType<RunPytestInput>,
-  metrics: ['pytest.total', 'pytest.passed', 'pytest.failed', 'pytest.errors', 'pytest.skipped', 'pytest.xfailed', 'pytest.xpassed', 'pytest.pass_rate', 'pytest.duration_seconds'],
+  metrics: [
+    'pytest.total',
+    'pytest.passed',
+    'pytest.failed',
+    'pytest.errors',
+    'pytest.skipped',
+    'pytest.xfailed',
+    'pytest.xpassed',
+    'pytest.pass_rate',
+    'pytest.duration_seconds',
+  ],
 };
 
 export const RunCommandInput = z.strictObject({
@@ -31,7 +41,9 @@ export const RUN_COMMAND_CONTRACT: ToolContract<RunCommandInput> = {
   checkInPolicy: (input, policy) => {
     if (!policy.tools || typeof input.command !== 'string' || input.command in policy.tools.commands) return [];
     const names = Object.keys(policy.tools.commands);
-    return [{ path: ['command'], message: `command "${input.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` }];
+    return [
+      { path: ['command'], message: `command "${input.command}" is not defined under tools.commands${names.length ? ` (defined: ${names.join(', ')})` : ''}` },
+    ];
   },
 };
 

@@ -48,7 +48,10 @@ export function validatePolicySemantics(policy: PolicyParts): SemanticProblem[] 
   policy.tools?.allowlist.forEach((name, index) => {
     if (!TOOL_CONTRACTS.has(name)) {
       const hint = didYouMean(name, toolNames);
-      problems.push({ path: ['tools', 'allowlist', index], message: `unknown tool "${name}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
+      problems.push({
+        path: ['tools', 'allowlist', index],
+        message: `unknown tool "${name}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}`,
+      });
     }
   });
 
@@ -59,7 +62,10 @@ export function validatePolicySemantics(policy: PolicyParts): SemanticProblem[] 
     const tool = TOOL_CONTRACTS.get(rule.run);
     if (!tool) {
       const hint = didYouMean(rule.run, toolNames);
-      problems.push({ path: ['plan', index, 'run'], message: `unknown tool "${rule.run}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}` });
+      problems.push({
+        path: ['plan', index, 'run'],
+        message: `unknown tool "${rule.run}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${toolNames.join(', ')}`}`,
+      });
       return;
     }
     const input = tool.input.safeParse(rule.with);
@@ -76,21 +82,27 @@ export function validatePolicySemantics(policy: PolicyParts): SemanticProblem[] 
         } else problems.push({ path: at, message: issue.message.replace(/^Invalid input: /, '') });
       }
     }
-    for (const problem of tool.checkInPolicy?.(rule.with, policy) ?? []) problems.push({ path: ['plan', index, 'with', ...problem.path], message: problem.message });
+    for (const problem of tool.checkInPolicy?.(rule.with, policy) ?? [])
+      problems.push({ path: ['plan', index, 'with', ...problem.path], message: problem.message });
     const id = rule.id ?? `${rule.run}-${index + 1}`;
     if (stepIds.has(id)) problems.push({ path: ['plan', index, 'id'], message: `duplicate step id "${id}"` });
     stepIds.add(id);
   });
 
   checkGlobs(policy.approval?.required_when, ['approval', 'required_when'], problems);
-  policy.gateway?.classify.forEach((rule, index) => checkGlobs(rule.when, ['gateway', 'classify', index, 'when'], problems));
+  policy.gateway?.classify.forEach((rule, index) => {
+    checkGlobs(rule.when, ['gateway', 'classify', index, 'when'], problems);
+  });
 
   const ruleIds = new Set<string>();
   policy.gate.forEach((rule, index) => {
     if (!rule) return;
     if (!isKnownMetric(rule.metric)) {
       const hint = didYouMean(rule.metric, metricPatterns());
-      problems.push({ path: ['gate', index, 'metric'], message: `unknown metric "${rule.metric}"${hint ? `; did you mean "${hint}"?` : '; run `qf metrics` for the list'}` });
+      problems.push({
+        path: ['gate', index, 'metric'],
+        message: `unknown metric "${rule.metric}"${hint ? `; did you mean "${hint}"?` : '; run `qf metrics` for the list'}`,
+      });
     }
     if (ruleIds.has(rule.id)) problems.push({ path: ['gate', index, 'id'], message: `duplicate gate rule id "${rule.id}"` });
     ruleIds.add(rule.id);

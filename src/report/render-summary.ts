@@ -45,7 +45,10 @@ function failureLine(test: TestCase): string {
 
 export function summaryTitle(evidence: Evidence): string {
   const { verdict } = evidence.gate;
-  const pytest = evidence.metrics['pytest.total'] !== undefined ? ` — ${evidence.metrics['pytest.failed'] ?? 0} failed, ${evidence.metrics['pytest.errors'] ?? 0} errors of ${evidence.metrics['pytest.total']} tests` : '';
+  const pytest =
+    evidence.metrics['pytest.total'] !== undefined
+      ? ` — ${evidence.metrics['pytest.failed'] ?? 0} failed, ${evidence.metrics['pytest.errors'] ?? 0} errors of ${evidence.metrics['pytest.total']} tests`
+      : '';
   const word = { pass: 'passed', fail: 'failed', needs_approval: 'waiting for approval', blocked: 'blocked' }[verdict];
   return `Quality gate ${word}${pytest}`;
 }
@@ -60,7 +63,11 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
   const { gate } = evidence;
   sections.push({
     priority: 0,
-    markdown: [`## ${evidence.approval.status === 'held' ? '⏸️ **Held**' : VERDICT_LINE[gate.verdict]} — QualityFoundry`, '', ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`)].join('\n'),
+    markdown: [
+      `## ${evidence.approval.status === 'held' ? '⏸️ **Held**' : VERDICT_LINE[gate.verdict]} — QualityFoundry`,
+      '',
+      ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`),
+    ].join('\n'),
   });
 
   if (gate.rules.length > 0) {
@@ -91,20 +98,28 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
       '',
       `Plan \`${evidence.plan.planHash.slice(0, 12)}\` · policy \`${evidence.policy.path}\`${evidence.policy.sourceRef ? ` at \`${evidence.policy.sourceRef.slice(0, 12)}\`` : ''} · mode ${evidence.governance.mode}`,
       '',
-      ...(stepRows.length > 0 ? ['| step | tool | status | time | sandbox | note |', '|---|---|---|---|---|---|', ...stepRows] : ['No step matched the change.']),
+      ...(stepRows.length > 0
+        ? ['| step | tool | status | time | sandbox | note |', '|---|---|---|---|---|---|', ...stepRows]
+        : ['No step matched the change.']),
     ].join('\n'),
   });
 
   const notes = [
     ...(options.notes ?? []),
-    ...(evidence.approval.required ? [`Approval ${evidence.approval.status}: ${evidence.approval.approvals.length}/${evidence.approval.needed} (${evidence.approval.reason ?? ''})`] : []),
-    ...evidence.steps.filter((step) => step.sandbox?.fallbackReason).map((step) => `Step ${step.id} ran in the subprocess sandbox: ${step.sandbox!.fallbackReason}`),
+    ...(evidence.approval.required
+      ? [`Approval ${evidence.approval.status}: ${evidence.approval.approvals.length}/${evidence.approval.needed} (${evidence.approval.reason ?? ''})`]
+      : []),
+    ...evidence.steps
+      .filter((step) => step.sandbox?.fallbackReason)
+      .map((step) => `Step ${step.id} ran in the subprocess sandbox: ${step.sandbox!.fallbackReason}`),
     ...unisolatedNote(evidence),
     ...(evidence.complete ? [] : [`Evidence is incomplete: ${evidence.incompleteReason ?? 'unknown reason'}`]),
   ];
   const artifact = options.artifact;
   const links = artifact
-    ? [`Evidence: ${artifact.url ? `[${artifact.name}](${artifact.url})` : `artifact \`${artifact.name}\``}${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}${artifact.sha256 ? `, sha256 \`${artifact.sha256}\`` : ''}`]
+    ? [
+        `Evidence: ${artifact.url ? `[${artifact.name}](${artifact.url})` : `artifact \`${artifact.name}\``}${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}${artifact.sha256 ? `, sha256 \`${artifact.sha256}\`` : ''}`,
+      ]
     : [];
   if (notes.length > 0 || links.length > 0) {
     sections.push({ priority: 4, markdown: ['### Notes', '', ...[...notes, ...links].map((line) => `- ${line}`)].join('\n') });
@@ -120,5 +135,5 @@ function unisolatedNote(evidence: Evidence): string[] {
 }
 
 export function summaryMarkdown(rendered: RenderedSummary): string {
-  return rendered.sections.map((section) => section.markdown).join('\n\n') + '\n';
+  return `${rendered.sections.map((section) => section.markdown).join('\n\n')}\n`;
 }

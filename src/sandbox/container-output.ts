@@ -55,7 +55,10 @@ export class ContainerOutput {
       return new ContainerOutput(docker, volumeName, holder);
     } catch (error) {
       await holder?.remove({ force: true }).catch(() => undefined);
-      await docker.getVolume(volumeName).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getVolume(volumeName)
+        .remove({ force: true })
+        .catch(() => undefined);
       throw error;
     }
   }
@@ -87,7 +90,10 @@ export class ContainerOutput {
   /** Removes the holder and the volume (and with it whatever the step left); never throws. */
   async remove(): Promise<void> {
     await this.holder.remove({ force: true, v: true }).catch(() => undefined);
-    await this.docker.getVolume(this.volumeName).remove({ force: true }).catch(() => undefined);
+    await this.docker
+      .getVolume(this.volumeName)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 
@@ -159,7 +165,13 @@ async function copyEntry(
   copy.files++;
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
   // A file of an earlier attempt of the same step is replaced; a link in its place is removed, never followed.
-  if (await lstat(target).then((info) => !info.isDirectory(), () => false)) await unlink(target);
+  if (
+    await lstat(target).then(
+      (info) => !info.isDirectory(),
+      () => false,
+    )
+  )
+    await unlink(target);
   const file = await open(target, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
   try {
     await pipeline(stream, file.createWriteStream());

@@ -4,9 +4,7 @@ import { errorMessage } from '../errors.js';
 /** A hung engine must not hang the run: the probe gives up after this long. */
 const PROBE_TIMEOUT_MS = 10_000;
 
-export type DockerEngineProbe =
-  | { ok: true; imageId: string }
-  | { ok: false; missing: 'engine' | 'image'; message: string };
+export type DockerEngineProbe = { ok: true; imageId: string } | { ok: false; missing: 'engine' | 'image'; message: string };
 
 /** Where dockerode talks to, for messages: the socket path (resolved as dockerode would) or host:port. */
 export async function describeEngine(docker: Docker): Promise<string> {

@@ -74,7 +74,13 @@ function namespaced(mechanism: Exclude<IsolationMechanism, 'none' | 'container'>
 
 async function firstExecutable(paths: readonly string[]): Promise<string | undefined> {
   for (const candidate of paths) {
-    if (await access(candidate, fsConstants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -85,13 +91,18 @@ async function candidates(): Promise<ProcessIsolation[]> {
   if (!unshare) return [];
   const setpriv = await firstExecutable(SETPRIV);
   const pidNs = ['--pid', '--fork', '--kill-child'];
-  const userNote = 'user+pid namespace (unshare): tested code sees only its own processes, cannot read the environment or memory of qf or any process outside its namespace, and every process it starts ends with the step.';
+  const userNote =
+    'user+pid namespace (unshare): tested code sees only its own processes, cannot read the environment or memory of qf or any process outside its namespace, and every process it starts ends with the step.';
   const list = [
     // --map-current-user keeps the step's uid as it is (util-linux 2.38+); --map-root-user is the older spelling's fallback.
     namespaced('user+pid namespace', [unshare, '--user', '--map-current-user', ...pidNs, '--mount-proc', '--'], userNote),
     namespaced('user+pid namespace', [unshare, '--user', '--map-root-user', ...pidNs, '--mount-proc', '--'], userNote),
     // Without a /proc of its own (some kernels refuse the mount): host pids are visible, their environment still is not.
-    namespaced('user+pid namespace', [unshare, '--user', '--map-current-user', ...pidNs, '--'], `${userNote} (/proc shows host processes, but not their environment or memory)`),
+    namespaced(
+      'user+pid namespace',
+      [unshare, '--user', '--map-current-user', ...pidNs, '--'],
+      `${userNote} (/proc shows host processes, but not their environment or memory)`,
+    ),
   ];
   if (setpriv) {
     list.push(
@@ -138,5 +149,5 @@ export const CONTAINER_ISOLATION: IsolationRecord = {
   mechanism: 'container',
   hostProcessesProtected: true,
   descendantsEnded: true,
-  note: 'container: tested code sees only the container\'s processes (its own PID namespace), and removing the container ends every process in it.',
+  note: "container: tested code sees only the container's processes (its own PID namespace), and removing the container ends every process in it.",
 };

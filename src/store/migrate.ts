@@ -21,10 +21,9 @@ export async function migrate(driver: SqlDriver): Promise<number> {
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
       for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));
-      await tx.run(
-        `INSERT INTO qf_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        [String(migration.version)],
-      );
+      await tx.run(`INSERT INTO qf_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [
+        String(migration.version),
+      ]);
     }
     return LATEST_SCHEMA_VERSION;
   }, 'qf:migrate');

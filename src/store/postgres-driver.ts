@@ -16,7 +16,11 @@ export async function openPostgresDriver(databaseUrl: string): Promise<SqlDriver
     await pool.query('SELECT 1');
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new QfError('STORE_ERROR', `cannot reach PostgreSQL at ${location}: ${errorMessage(error) || String((error as { code?: string }).code)}; expected a running server at the given database URL`, { cause: error });
+    throw new QfError(
+      'STORE_ERROR',
+      `cannot reach PostgreSQL at ${location}: ${errorMessage(error) || String((error as { code?: string }).code)}; expected a running server at the given database URL`,
+      { cause: error },
+    );
   }
   const executor = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
     all: async <R>(sql: string, params: unknown[] = []) => (await query(client, location, sql, params)).rows as R[],

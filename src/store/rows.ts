@@ -22,7 +22,17 @@ export const toRun = (row: Row): RunRecord => ({
 
 export const ARTIFACT_COLUMNS = 'id, project_id, run_id, type, producer, iteration, version, depends_on, digest, ref, created_at';
 export const artifactParams = (a: ArtifactRecord): unknown[] => [
-  a.id, a.projectId, a.runId, a.type, a.producer, a.iteration, a.version, JSON.stringify(a.dependsOn), a.digest, a.ref, a.createdAt,
+  a.id,
+  a.projectId,
+  a.runId,
+  a.type,
+  a.producer,
+  a.iteration,
+  a.version,
+  JSON.stringify(a.dependsOn),
+  a.digest,
+  a.ref,
+  a.createdAt,
 ];
 export const toArtifact = (row: Row): ArtifactRecord => ({
   id: text(row.id),
@@ -41,8 +51,19 @@ export const toArtifact = (row: Row): ArtifactRecord => ({
 export const CONFLICT_COLUMNS =
   'id, project_id, run_id, kind, artifact_ids, message, details, low_risk, status, created_at, escalated_at, resolved_at, resolutions';
 export const conflictParams = (c: ConflictRecord): unknown[] => [
-  c.id, c.projectId, c.runId, c.kind, JSON.stringify(c.artifactIds), c.message, JSON.stringify(c.details), c.lowRisk ? 1 : 0,
-  c.status, c.createdAt, c.escalatedAt, c.resolvedAt, JSON.stringify(c.resolutions),
+  c.id,
+  c.projectId,
+  c.runId,
+  c.kind,
+  JSON.stringify(c.artifactIds),
+  c.message,
+  JSON.stringify(c.details),
+  c.lowRisk ? 1 : 0,
+  c.status,
+  c.createdAt,
+  c.escalatedAt,
+  c.resolvedAt,
+  JSON.stringify(c.resolutions),
 ];
 export const toConflict = (row: Row): ConflictRecord => ({
   id: text(row.id),
@@ -87,7 +108,17 @@ export const toApproval = (row: Row): ApprovalRow => ({
 
 export const PR_REVIEW_COLUMNS = 'project_id, pull_number, head_sha, plan_hash, by_login, verdict, permission, reason, comment_id, comment_url, at';
 export const prReviewParams = (r: PrReviewRow): unknown[] => [
-  r.projectId, r.pullNumber, r.headSha, r.planHash, r.by, r.verdict, r.permission, r.reason, r.commentId, r.commentUrl, r.at,
+  r.projectId,
+  r.pullNumber,
+  r.headSha,
+  r.planHash,
+  r.by,
+  r.verdict,
+  r.permission,
+  r.reason,
+  r.commentId,
+  r.commentUrl,
+  r.at,
 ];
 export const toPrReview = (row: Row): PrReviewRow => ({
   projectId: text(row.project_id),

@@ -15,21 +15,34 @@ const INSERT_BATCH = 200;
 
 export async function lockHead(ex: SqlExecutor, dialect: SqlDialect, chain: string, projectId: string | null): Promise<{ seq: number; hash: string }> {
   await ex.run(`INSERT INTO audit_heads (chain, project_id, seq, hash) VALUES (?, ?, 0, ?) ON CONFLICT (chain) DO NOTHING`, [chain, projectId, GENESIS_HASH]);
-  const rows = await ex.all<{ seq: number; hash: string }>(
-    `SELECT seq, hash FROM audit_heads WHERE chain = ?${dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
-    [chain],
-  );
+  const rows = await ex.all<{ seq: number; hash: string }>(`SELECT seq, hash FROM audit_heads WHERE chain = ?${dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [
+    chain,
+  ]);
   const head = rows[0];
   if (!head) throw new QfError('STORE_ERROR', `audit chain '${chain}' has no head row after creating it`);
   return { seq: Number(head.seq), hash: String(head.hash) };
 }
 
-export async function appendAudit(ex: SqlExecutor, dialect: SqlDialect, chain: string, projectId: string | null, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
+export async function appendAudit(
+  ex: SqlExecutor,
+  dialect: SqlDialect,
+  chain: string,
+  projectId: string | null,
+  inputs: AuditEventInput[],
+): Promise<AuditEvent[]> {
   let head = await lockHead(ex, dialect, chain, projectId);
   const events: AuditEvent[] = [];
   for (const input of inputs) {
     if (input.at === undefined) throw new QfError('STORE_ERROR', `audit event '${input.action}' for chain '${chain}' has no time; expected 'at' to be set`);
-    const unsealed = { seq: head.seq + 1, at: input.at, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {}, prevHash: head.hash };
+    const unsealed = {
+      seq: head.seq + 1,
+      at: input.at,
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      data: input.data ?? {},
+      prevHash: head.hash,
+    };
     const event = { ...unsealed, hash: hashAuditEvent(unsealed) };
     events.push(event);
     head = { seq: event.seq, hash: event.hash };
@@ -44,7 +57,10 @@ export async function appendSealedAudit(ex: SqlExecutor, dialect: SqlDialect, ch
   const head = await lockHead(ex, dialect, chain, projectId);
   const check = verifyAuditChain(events, head.seq + 1, head.hash);
   if (!check.ok) {
-    throw new QfError('EVIDENCE_INVALID', `audit chain '${chain}': events do not continue the stored chain (head seq ${head.seq}) at seq ${check.brokenSeq}: ${check.reason}`);
+    throw new QfError(
+      'EVIDENCE_INVALID',
+      `audit chain '${chain}': events do not continue the stored chain (head seq ${head.seq}) at seq ${check.brokenSeq}: ${check.reason}`,
+    );
   }
   await insertEvents(ex, chain, events);
   const last = events[events.length - 1] as AuditEvent;

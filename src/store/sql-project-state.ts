@@ -1,7 +1,16 @@
 import { QfError } from '../errors.js';
 import {
-  APPROVAL_COLUMNS, ARTIFACT_COLUMNS, CONFLICT_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, approvalParams, artifactParams, conflictParams,
-  placeholders, runParams, taskParams,
+  APPROVAL_COLUMNS,
+  ARTIFACT_COLUMNS,
+  CONFLICT_COLUMNS,
+  RUN_COLUMNS,
+  TASK_COLUMNS,
+  approvalParams,
+  artifactParams,
+  conflictParams,
+  placeholders,
+  runParams,
+  taskParams,
 } from './rows.js';
 import type { SqlExecutor } from './sql-driver.js';
 import type { ProjectState, StorageBackend } from './types.js';

@@ -1,16 +1,51 @@
 import type { AuditEvent, AuditEventInput } from '../audit/audit-chain.js';
 import { QfError } from '../errors.js';
 import {
-  APPROVAL_COLUMNS, ARTIFACT_COLUMNS, CONFLICT_COLUMNS, PR_HOLD_COLUMNS, PR_REVIEW_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, approvalParams,
-  artifactParams, conflictParams, placeholders, prHoldParams, prReviewParams, runParams, taskParams, toApproval, toArtifact, toConflict,
-  toPrHold, toPrReview, toRun, toTask, upsertSql,
+  APPROVAL_COLUMNS,
+  ARTIFACT_COLUMNS,
+  CONFLICT_COLUMNS,
+  PR_HOLD_COLUMNS,
+  PR_REVIEW_COLUMNS,
+  RUN_COLUMNS,
+  TASK_COLUMNS,
+  approvalParams,
+  artifactParams,
+  conflictParams,
+  placeholders,
+  prHoldParams,
+  prReviewParams,
+  runParams,
+  taskParams,
+  toApproval,
+  toArtifact,
+  toConflict,
+  toPrHold,
+  toPrReview,
+  toRun,
+  toTask,
+  upsertSql,
 } from './rows.js';
 import * as auditLog from './sql-audit-log.js';
 import { exportProjectState, importProjectState } from './sql-project-state.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type {
-  ApprovalRow, ArtifactRecord, AuditChainHead, AuditFilter, CheckpointMeta, CheckpointRecord, ConflictRecord, ConflictStatus,
-  NewArtifact, PrHoldRow, PrReviewRow, ProjectRecord, ProjectState, RunRecord, StorageBackend, StoredAuditEvent, TaskRecord,
+  ApprovalRow,
+  ArtifactRecord,
+  AuditChainHead,
+  AuditFilter,
+  CheckpointMeta,
+  CheckpointRecord,
+  ConflictRecord,
+  ConflictStatus,
+  NewArtifact,
+  PrHoldRow,
+  PrReviewRow,
+  ProjectRecord,
+  ProjectState,
+  RunRecord,
+  StorageBackend,
+  StoredAuditEvent,
+  TaskRecord,
 } from './types.js';
 
 const CHECKPOINT_META = 'id, project_id, label, created_at, size, sha256, artifact_count';
@@ -67,7 +102,10 @@ export class SqlStore implements StorageBackend {
     // (project, type, version) constraint is the backstop.
     return this.transaction(async (tx) => {
       const ex = (tx as SqlStore).ex;
-      const rows = await ex.all<{ v: number | null }>(`SELECT MAX(version) AS v FROM artifacts WHERE project_id = ? AND type = ?`, [artifact.projectId, artifact.type]);
+      const rows = await ex.all<{ v: number | null }>(`SELECT MAX(version) AS v FROM artifacts WHERE project_id = ? AND type = ?`, [
+        artifact.projectId,
+        artifact.type,
+      ]);
       const record: ArtifactRecord = { ...artifact, version: Number(rows[0]?.v ?? 0) + 1 };
       await ex.run(`INSERT INTO artifacts (${ARTIFACT_COLUMNS}) VALUES (${placeholders(11)})`, artifactParams(record));
       return record;
@@ -75,7 +113,9 @@ export class SqlStore implements StorageBackend {
   }
 
   async listArtifacts(projectId: string): Promise<ArtifactRecord[]> {
-    return (await this.ex.all(`SELECT ${ARTIFACT_COLUMNS} FROM artifacts WHERE project_id = ? ORDER BY created_at, type, version`, [projectId])).map(toArtifact);
+    return (await this.ex.all(`SELECT ${ARTIFACT_COLUMNS} FROM artifacts WHERE project_id = ? ORDER BY created_at, type, version`, [projectId])).map(
+      toArtifact,
+    );
   }
 
   async getArtifact(id: string): Promise<ArtifactRecord | undefined> {
@@ -92,7 +132,10 @@ export class SqlStore implements StorageBackend {
 
   async listConflicts(projectId: string, statuses?: ConflictStatus[]): Promise<ConflictRecord[]> {
     const byStatus = statuses && statuses.length > 0 ? ` AND status IN (${placeholders(statuses.length)})` : '';
-    const rows = await this.ex.all(`SELECT ${CONFLICT_COLUMNS} FROM conflicts WHERE project_id = ?${byStatus} ORDER BY created_at, id`, [projectId, ...(statuses ?? [])]);
+    const rows = await this.ex.all(`SELECT ${CONFLICT_COLUMNS} FROM conflicts WHERE project_id = ?${byStatus} ORDER BY created_at, id`, [
+      projectId,
+      ...(statuses ?? []),
+    ]);
     return rows.map(toConflict);
   }
 
@@ -138,7 +181,10 @@ export class SqlStore implements StorageBackend {
   }
 
   async listPrReviews(projectId: string, pullNumber: number): Promise<PrReviewRow[]> {
-    const rows = await this.ex.all(`SELECT ${PR_REVIEW_COLUMNS} FROM pr_reviews WHERE project_id = ? AND pull_number = ? ORDER BY at, by_login`, [projectId, pullNumber]);
+    const rows = await this.ex.all(`SELECT ${PR_REVIEW_COLUMNS} FROM pr_reviews WHERE project_id = ? AND pull_number = ? ORDER BY at, by_login`, [
+      projectId,
+      pullNumber,
+    ]);
     return rows.map(toPrReview);
   }
 
@@ -160,7 +206,14 @@ export class SqlStore implements StorageBackend {
 
   async saveCheckpoint(c: CheckpointRecord): Promise<void> {
     await this.ex.run(`INSERT INTO checkpoints (${CHECKPOINT_META}, snapshot) VALUES (${placeholders(8)})`, [
-      c.id, c.projectId, c.label, c.createdAt, c.size, c.sha256, c.artifactCount, c.snapshot,
+      c.id,
+      c.projectId,
+      c.label,
+      c.createdAt,
+      c.size,
+      c.sha256,
+      c.artifactCount,
+      c.snapshot,
     ]);
   }
 

@@ -31,7 +31,10 @@ const TRACEBACK_LOCATION = /^([^\s:][^:\n]*\.py):(\d+): [\w.]+/gm;
 
 function cap(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
-  return Buffer.from(text).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '') + '\n… (truncated)';
+  return `${Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')}\n… (truncated)`;
 }
 
 /** Where a failure happened: the last traceback line inside the test's own file, else its definition. */
@@ -67,7 +70,8 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
   try {
     opened = await openConfinedFile(file, { within: options.within ?? path.dirname(file), maxBytes: options.maxBytes ?? MAX_STEP_FILE_BYTES });
   } catch (error) {
-    if (isQfError(error) && /does not exist/.test(error.message)) throw new QfError('TOOL_FAILED', `The JUnit report ${file} does not exist.`, { cause: error });
+    if (isQfError(error) && /does not exist/.test(error.message))
+      throw new QfError('TOOL_FAILED', `The JUnit report ${file} does not exist.`, { cause: error });
     throw error;
   }
   try {
@@ -76,7 +80,11 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
     collector.parser.write(decoder.decode());
     collector.parser.close();
   } catch (error) {
-    throw new QfError('TOOL_FAILED', `The JUnit report ${file} is truncated or not valid XML (${(error as Error).message.split('\n')[0]}); counted ${collector.counted()} test cases before the break.`, { cause: error });
+    throw new QfError(
+      'TOOL_FAILED',
+      `The JUnit report ${file} is truncated or not valid XML (${(error as Error).message.split('\n')[0]}); counted ${collector.counted()} test cases before the break.`,
+      { cause: error },
+    );
   } finally {
     await opened.close();
   }

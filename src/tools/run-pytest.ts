@@ -37,7 +37,8 @@ function explainNoReport(result: SandboxResult): string {
   if (result.spawnError) return `pytest could not be started: ${result.spawnError}`;
   if (result.oomKilled) return OOM_KILLED;
   const output = `${result.stderr.text}\n${result.stdout.text}`;
-  if (/No module named pytest/.test(output)) return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
+  if (/No module named pytest/.test(output))
+    return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
   const tail = output.trim().split('\n').slice(-5).join('\n');
   return `pytest exited with code ${result.exitCode ?? result.signal} and wrote no JUnit report. Its last output:\n${tail}`;
 }
@@ -72,15 +73,19 @@ const HEADER_BYTES = 4_096;
 /** pytest's command line: the policy's paths and arguments plus what qf needs from the run. */
 export function pytestArguments(input: { paths: readonly string[]; args: readonly string[] }, reportPath: string): string[] {
   return [
-    '-m', 'pytest',
+    '-m',
+    'pytest',
     // No progress percentages: nobody watches this terminal, and computing them costs pytest about
     // 30 ms per 1,000 tests. The session header (versions) and the closing line stay.
-    '-o', 'console_output_style=classic',
+    '-o',
+    'console_output_style=classic',
     ...input.paths,
     ...input.args,
     `--junitxml=${reportPath}`,
-    '-o', 'junit_family=xunit1', // xunit2 (pytest's default) drops file and line, which annotations need
-    '-p', 'no:cacheprovider', // never write .pytest_cache into the repository under test
+    '-o',
+    'junit_family=xunit1', // xunit2 (pytest's default) drops file and line, which annotations need
+    '-p',
+    'no:cacheprovider', // never write .pytest_cache into the repository under test
     '-rN', // keep the terminal report short; the JUnit report has the details
   ];
 }
@@ -111,7 +116,13 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   const versions = versionsFromHeader(stdoutHead) ?? versionsFromHeader(result.stdout.text);
   const base = { sandbox: result, artifacts: [] as string[], ...(versions ? { versions } : {}) };
   if (result.timedOut) {
-    return { ...base, status: 'timed_out', reason: `pytest ran past the ${Math.round(context.timeoutMs / 1000)} s deadline and was killed.`, metrics: {}, artifacts: [] };
+    return {
+      ...base,
+      status: 'timed_out',
+      reason: `pytest ran past the ${Math.round(context.timeoutMs / 1000)} s deadline and was killed.`,
+      metrics: {},
+      artifacts: [],
+    };
   }
 
   let summary;
@@ -121,7 +132,13 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     if (!isQfError(error, 'TOOL_FAILED')) throw error;
     const missing = /does not exist/.test(error.message);
     // A report swapped for a link or a pipe is not an artifact: it is never read, so never listed.
-    return { ...base, status: 'error', reason: missing ? explainNoReport(result) : error.message, metrics: {}, artifacts: missing || isRefusedFile(error) ? [] : [reportPath] };
+    return {
+      ...base,
+      status: 'error',
+      reason: missing ? explainNoReport(result) : error.message,
+      metrics: {},
+      artifacts: missing || isRefusedFile(error) ? [] : [reportPath],
+    };
   }
 
   // JUnit shows a non-strict XPASS as a pass; pytest's closing line has the real count.
@@ -143,10 +160,18 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
     case PYTEST_EXIT.testsFailed:
       return { ...withReport, status: 'failed', reason: `${counts.failed} failed, ${counts.errors} errors out of ${counts.total} tests.` };
     case PYTEST_EXIT.interrupted:
-      return { ...withReport, status: 'error', reason: counts.errors > 0 ? `pytest stopped: ${counts.errors} errors during collection.` : 'pytest was interrupted.' };
+      return {
+        ...withReport,
+        status: 'error',
+        reason: counts.errors > 0 ? `pytest stopped: ${counts.errors} errors during collection.` : 'pytest was interrupted.',
+      };
     default:
       if (result.oomKilled) return { ...withReport, status: 'error', reason: OOM_KILLED };
-      return { ...withReport, status: 'error', reason: `pytest exited with code ${result.exitCode ?? result.signal} (usage or internal error): ${result.stderr.text.trim().split('\n').slice(-3).join(' ')}` };
+      return {
+        ...withReport,
+        status: 'error',
+        reason: `pytest exited with code ${result.exitCode ?? result.signal} (usage or internal error): ${result.stderr.text.trim().split('\n').slice(-3).join(' ')}`,
+      };
   }
 }
 

@@ -14,7 +14,11 @@ const GIT_MAX_BUFFER = 256 << 20;
  */
 export async function git(repoDir: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await execFileAsync('git', ['-c', 'core.fsmonitor=false', '-c', 'core.quotePath=false', ...args], { cwd: repoDir, maxBuffer: GIT_MAX_BUFFER, encoding: 'utf8' });
+    const { stdout } = await execFileAsync('git', ['-c', 'core.fsmonitor=false', '-c', 'core.quotePath=false', ...args], {
+      cwd: repoDir,
+      maxBuffer: GIT_MAX_BUFFER,
+      encoding: 'utf8',
+    });
     return stdout;
   } catch (error) {
     const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message: string };

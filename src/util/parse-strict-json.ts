@@ -26,7 +26,8 @@ function checkKeys(text: string): void {
   const stack: Frame[] = [];
   let expectKey = false;
   let index = 0;
-  const childPath = (frame: Frame) => (typeof frame.member === 'number' ? `${frame.path}[${frame.member}]` : frame.path ? `${frame.path}.${frame.member}` : frame.member);
+  const childPath = (frame: Frame) =>
+    typeof frame.member === 'number' ? `${frame.path}[${frame.member}]` : frame.path ? `${frame.path}.${frame.member}` : frame.member;
   while (index < text.length) {
     const char = text[index]!;
     if (char === '"') {

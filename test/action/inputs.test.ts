@@ -35,14 +35,23 @@ describe('readInputs', () => {
     [{ policy: '../other/policy.yml' }, 'input "policy": expected a path relative to the repository root, without "..", got "../other/policy.yml"'],
     [{ 'working-directory': '/etc' }, 'input "working-directory": expected a path relative to the repository root, without "..", got "/etc"'],
     [{ 'artifact-name': 'a/b' }, 'input "artifact-name": expected an artifact name without any of " : < > | * ? \\ / or line breaks, got "a/b"'],
-    [{ 'approval-app': 'My App' }, 'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"'],
+    [
+      { 'approval-app': 'My App' },
+      'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"',
+    ],
   ])('refuses %j naming the input and what was expected', (values, message) => {
     expect(() => readInputs(from({ ...TOKEN, ...values }))).toThrow(message);
   });
 
   it('parses the signing and verify keys, and refuses a bad one without echoing it', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const inputs = readInputs(from({ ...TOKEN, 'signing-key': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'verify-key': publicKey.export({ type: 'spki', format: 'pem' }).toString() }));
+    const inputs = readInputs(
+      from({
+        ...TOKEN,
+        'signing-key': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        'verify-key': publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      }),
+    );
     expect(inputs.signingKey?.asymmetricKeyType).toBe('ed25519');
     expect(inputs.verifyKey?.type).toBe('public');
     const secret = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----';

@@ -27,9 +27,21 @@ describe('run() and approvals from qualityfoundry/approval check runs', () => {
     expect(result.outputs.verdict).toBe('needs_approval');
 
     const lookup = harness.github.requests.find((request) => request.path.endsWith('/check-runs') && request.method === 'GET')!;
-    expect(lookup).toEqual({ method: 'GET', path: `/repos/Codertocat/Hello-World/commits/${repo.headSha}/check-runs`, query: { check_name: 'qualityfoundry/approval', filter: 'all', per_page: '100' }, body: undefined });
+    expect(lookup).toEqual({
+      method: 'GET',
+      path: `/repos/Codertocat/Hello-World/commits/${repo.headSha}/check-runs`,
+      query: { check_name: 'qualityfoundry/approval', filter: 'all', per_page: '100' },
+      body: undefined,
+    });
     const planRequest = harness.github.requests.find((request) => request.method === 'POST' && (request.body as any).name === 'qualityfoundry/plan')!;
-    expect(planRequest.body).toMatchObject({ name: 'qualityfoundry/plan', head_sha: repo.headSha, external_id: planHash, status: 'completed', conclusion: 'action_required', output: { title: 'Approval needed: 1 step' } });
+    expect(planRequest.body).toMatchObject({
+      name: 'qualityfoundry/plan',
+      head_sha: repo.headSha,
+      external_id: planHash,
+      status: 'completed',
+      conclusion: 'action_required',
+      output: { title: 'Approval needed: 1 step' },
+    });
     expect((planRequest.body as any).output.summary).toContain('/qf approve');
     const [gate, plan] = harness.github.checkRuns;
     expect(gate).toMatchObject({ name: 'qualityfoundry/gate', conclusion: 'action_required' });
@@ -39,7 +51,13 @@ describe('run() and approvals from qualityfoundry/approval check runs', () => {
   });
 
   it('with an approval from the configured app for this plan on the head SHA: runs and passes', async () => {
-    harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: planHash, output: { title: 'Approved by @hubot', summary: 'ok', text: null, annotations_count: 0 } });
+    harness.github.seedCheckRun({
+      name: 'qualityfoundry/approval',
+      head_sha: repo.headSha,
+      app: { slug: APP },
+      external_id: planHash,
+      output: { title: 'Approved by @hubot', summary: 'ok', text: null, annotations_count: 0 },
+    });
     const result = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });
     expect(result.exitCode).toBe(0);
     expect(result.outputs.verdict).toBe('pass');
@@ -48,8 +66,22 @@ describe('run() and approvals from qualityfoundry/approval check runs', () => {
   });
 
   it('held by the approval app: waits (exit 3) without a plan check run, even when approved; released: runs', async () => {
-    harness.github.seedCheckRun({ name: 'qualityfoundry/approval', head_sha: repo.headSha, app: { slug: APP }, external_id: planHash, output: { title: 'Approved by @hubot', summary: 'ok', text: null, annotations_count: 0 } });
-    const hold = harness.github.seedCheckRun({ name: 'qualityfoundry/hold', head_sha: repo.headSha, app: { slug: APP }, status: 'in_progress', conclusion: null, completed_at: null, output: { title: 'Held by @hubot', summary: 'Reason: release freeze\n\n`/qf unhold` releases it.', text: null, annotations_count: 0 } });
+    harness.github.seedCheckRun({
+      name: 'qualityfoundry/approval',
+      head_sha: repo.headSha,
+      app: { slug: APP },
+      external_id: planHash,
+      output: { title: 'Approved by @hubot', summary: 'ok', text: null, annotations_count: 0 },
+    });
+    const hold = harness.github.seedCheckRun({
+      name: 'qualityfoundry/hold',
+      head_sha: repo.headSha,
+      app: { slug: APP },
+      status: 'in_progress',
+      conclusion: null,
+      completed_at: null,
+      output: { title: 'Held by @hubot', summary: 'Reason: release freeze\n\n`/qf unhold` releases it.', text: null, annotations_count: 0 },
+    });
     const held = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP } });
     expect(held.exitCode).toBe(3);
     expect(held.outputs.verdict).toBe('needs_approval');
@@ -115,7 +147,10 @@ describe('run() when the pull request changes the policy', () => {
     expect(result.jobSummary).toContain('This pull request changes the policy file');
   });
   it('a proposed policy that is an alias bomb is reported with its position; the run goes on with the base policy', async () => {
-    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefg'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`)];
+    const levels = [
+      'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...'bcdefg'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`),
+    ];
     const proposed = `${BASE_POLICY}${levels.join('\n')}\n`;
     const changed = await createFixtureRepo({ ...PASSING_CHANGE, '.github/qualityfoundry.yml': proposed });
     const result = await runOnPullRequest(harness, changed);

@@ -33,7 +33,14 @@ describe('run() when publishing check runs is not possible', () => {
   it('retries 500s and 429s from the checks API and then publishes normally', async () => {
     harness.github.faults.push(
       { method: 'POST', path: /\/check-runs$/, status: 500, times: 2 },
-      { method: 'PATCH', path: /\/check-runs\/\d+$/, status: 429, times: 1, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } },
+      {
+        method: 'PATCH',
+        path: /\/check-runs\/\d+$/,
+        status: 429,
+        times: 1,
+        headers: { 'retry-after': '1' },
+        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+      },
       { method: 'PATCH', path: /\/check-runs\/\d+$/, status: 429, times: 1, body: { message: 'Too many requests' } },
     );
     const repo = await createFixtureRepo(PASSING_CHANGE);
@@ -48,7 +55,10 @@ describe('run() when publishing check runs is not possible', () => {
   });
 
   it('when the checks API keeps failing: the verdict still fails the step, evidence and job summary exist', async () => {
-    harness.github.faults.push({ method: 'POST', path: /\/check-runs$/, status: 500, times: Infinity }, { method: 'PATCH', path: /\/check-runs/, status: 502, times: Infinity });
+    harness.github.faults.push(
+      { method: 'POST', path: /\/check-runs$/, status: 500, times: Infinity },
+      { method: 'PATCH', path: /\/check-runs/, status: 502, times: Infinity },
+    );
     const repo = await createFixtureRepo(FAILING_CHANGE);
     const result = await runOnPullRequest(harness, repo);
 
@@ -63,7 +73,7 @@ describe('run() when publishing check runs is not possible', () => {
   });
 });
 
-describe('run() when GitHub\'s API fails before the gate can decide', () => {
+describe("run() when GitHub's API fails before the gate can decide", () => {
   it('exits 4, not 1: a failing API says nothing about the change', async () => {
     harness.github.faults.push({ method: 'GET', path: /\/pulls\/\d+\/files/, status: 500, times: Infinity });
     const repo = await createFixtureRepo(PASSING_CHANGE);

@@ -4,7 +4,18 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
-import { FAST_TUNING, type Harness, loadFixture, prepareRun, readOutputs, resetHarness, runOnPullRequest, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
+import {
+  FAST_TUNING,
+  type Harness,
+  loadFixture,
+  prepareRun,
+  readOutputs,
+  resetHarness,
+  runOnPullRequest,
+  seedPullRequest,
+  startHarness,
+  withRunnerEnv,
+} from '../support/action-harness.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { createFixtureRepo, FAILING_CHANGE, type FixtureRepo } from '../support/python-project.js';
 import { writeZip, type ZipWriterEntry } from '../support/zip-writer.js';
@@ -33,7 +44,14 @@ async function publish(runId: number, inputs: Record<string, string> = {}) {
   resetHarnessKeepingArtifacts();
   seedPullRequest(harness.github, repo, { headOwner: 'forker' });
   const payload = await loadFixture('workflow_run.completed.json');
-  Object.assign(payload.workflow_run, { id: runId, event: 'pull_request', head_sha: repo.headSha, head_branch: 'changes', pull_requests: [], conclusion: 'failure' });
+  Object.assign(payload.workflow_run, {
+    id: runId,
+    event: 'pull_request',
+    head_sha: repo.headSha,
+    head_branch: 'changes',
+    pull_requests: [],
+    conclusion: 'failure',
+  });
   payload.workflow_run.head_repository.owner.login = 'forker';
   const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish', ...inputs } });
   const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
@@ -61,7 +79,12 @@ describe('run() in publish mode (workflow_run)', () => {
     const result = await publish(201);
 
     expect(result.exitCode).toBe(0);
-    expect(harness.github.requests.map((request) => `${request.method} ${request.path}${request.query.head ? `?head=${request.query.head}` : ''}${request.query.name ? `?name=${request.query.name}` : ''}`)).toEqual([
+    expect(
+      harness.github.requests.map(
+        (request) =>
+          `${request.method} ${request.path}${request.query.head ? `?head=${request.query.head}` : ''}${request.query.name ? `?name=${request.query.name}` : ''}`,
+      ),
+    ).toEqual([
       'GET /repos/Codertocat/Hello-World/actions/runs/201/artifacts?name=qualityfoundry-evidence',
       'GET /repos/Codertocat/Hello-World/actions/artifacts/9001/zip',
       'GET /repos/Codertocat/Hello-World/pulls?head=forker:changes',
@@ -71,7 +94,12 @@ describe('run() in publish mode (workflow_run)', () => {
       'PATCH /repos/Codertocat/Hello-World/check-runs/1000',
     ]);
     const gate = harness.github.checkRuns[0]!;
-    expect(gate).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, conclusion: 'failure', details_url: 'https://github.com/Codertocat/Hello-World/actions/runs/201' });
+    expect(gate).toMatchObject({
+      name: 'qualityfoundry/gate',
+      head_sha: repo.headSha,
+      conclusion: 'failure',
+      details_url: 'https://github.com/Codertocat/Hello-World/actions/runs/201',
+    });
     expect(gate.annotations).toHaveLength(120);
     expect(gate.output.summary).toContain('Reported by workflow run 201');
     expect(result.outputs.verdict).toBe('fail');
@@ -115,14 +143,22 @@ describe('run() in publish mode (workflow_run)', () => {
   });
 
   it('rejects an unknown member, which the schema would strip so that the seal still held', async () => {
-    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 206, zip: tamper(evidenceZip, (evidence) => void (evidence.gate.approvedBy = 'maintainer')) });
+    harness.artifacts.seed({
+      name: 'qualityfoundry-evidence',
+      runId: 206,
+      zip: tamper(evidenceZip, (evidence) => void (evidence.gate.approvedBy = 'maintainer')),
+    });
     const result = await publish(206);
     expect(result.exitCode).toBe(2);
     expect(harness.github.checkRuns[0]!.output.summary).toContain('has member the evidence schema v2 does not know: gate.approvedBy');
   });
 
   it('rejects a file the index does not list', async () => {
-    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 207, zip: writeZip([...readZip(evidenceZip), { name: 'reports/extra/junit.xml', data: Buffer.from('<testsuite/>') }]) });
+    harness.artifacts.seed({
+      name: 'qualityfoundry-evidence',
+      runId: 207,
+      zip: writeZip([...readZip(evidenceZip), { name: 'reports/extra/junit.xml', data: Buffer.from('<testsuite/>') }]),
+    });
     const result = await publish(207);
     expect(result.exitCode).toBe(2);
     expect(harness.github.checkRuns[0]!.output.summary).toContain('the evidence folder holds a file its index does not list: reports/extra/junit.xml');
@@ -162,7 +198,11 @@ describe('run() in publish mode (workflow_run)', () => {
   });
 
   it('rejects evidence that does not match the schema', async () => {
-    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 203, zip: tamper(evidenceZip, (evidence) => void (evidence.gate.verdict = 'approved-by-me')) });
+    harness.artifacts.seed({
+      name: 'qualityfoundry-evidence',
+      runId: 203,
+      zip: tamper(evidenceZip, (evidence) => void (evidence.gate.verdict = 'approved-by-me')),
+    });
     const result = await publish(203);
     expect(result.exitCode).toBe(2);
     expect(harness.github.checkRuns[0]!.output.summary).toMatch(/gate\.verdict/);
@@ -170,26 +210,43 @@ describe('run() in publish mode (workflow_run)', () => {
 
   it('refuses a zip whose entries climb out of the download folder, writing nothing outside it', async () => {
     const entries = readZip(evidenceZip);
-    const escape = `../../qf-escape-${process.pid}.txt`;
-    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 204, zip: writeZip([...entries, { name: escape, data: Buffer.from('pwned') }]) });
+    const climbing = `../../qf-escape-${process.pid}.txt`;
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 204, zip: writeZip([...entries, { name: climbing, data: Buffer.from('pwned') }]) });
     const result = await publish(204);
     expect(result.exitCode).toBe(2);
-    const target = join(result.runnerTemp, 'qualityfoundry-published-evidence', escape);
+    const target = join(result.runnerTemp, 'qualityfoundry-published-evidence', climbing);
     await expect(access(target)).rejects.toThrow();
     await expect(access(join(dirname(result.runnerTemp), `qf-escape-${process.pid}.txt`))).rejects.toThrow();
     // Refused before validation, it is still reported on the commit as a rejected bundle.
     const gate = harness.github.checkRuns[0]!;
     expect(gate).toMatchObject({ conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
-    expect(gate.output.summary).toContain(`entry name "${escape}" would land outside the folder`);
+    expect(gate.output.summary).toContain(`entry name "${climbing}" would land outside the folder`);
   });
 
   // Each of these made the extractor throw a plain error: publish mode ended in "Unexpected error" with no check run.
   it.each<[string, (entries: ZipWriterEntry[]) => ZipWriterEntry[], string]>([
-    ['duplicate entries (a second evidence.json)', (entries) => [...entries, { name: 'evidence.json', data: Buffer.from('{}') }], 'evidence.json appears twice'],
-    ['a file, then a folder of the same name', (entries) => [{ name: 'reports2', data: Buffer.from('x') }, ...entries, { name: 'reports2/x.txt', data: Buffer.from('y') }], 'reports2/x.txt needs a folder reports2, and a file of that name is in the archive too'],
-    ['a size that lies', (entries) => entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, deflate: true, declaredSize: 100 } : entry)), 'evidence.json: expands past the 100 bytes the directory says'],
+    [
+      'duplicate entries (a second evidence.json)',
+      (entries) => [...entries, { name: 'evidence.json', data: Buffer.from('{}') }],
+      'evidence.json appears twice',
+    ],
+    [
+      'a file, then a folder of the same name',
+      (entries) => [{ name: 'reports2', data: Buffer.from('x') }, ...entries, { name: 'reports2/x.txt', data: Buffer.from('y') }],
+      'reports2/x.txt needs a folder reports2, and a file of that name is in the archive too',
+    ],
+    [
+      'a size that lies',
+      (entries) => entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, deflate: true, declaredSize: 100 } : entry)),
+      'evidence.json: expands past the 100 bytes the directory says',
+    ],
     ['a very long name', (entries) => [...entries, { name: `reports/${'a'.repeat(5_000)}`, data: Buffer.from('x') }], 'is 5008 bytes, more than 1024'],
-    ['a CRC that does not match', (entries) => entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, data: Buffer.alloc(0), deflate: false, declaredSize: 0, crc: 1 } : entry)), 'evidence.json: its CRC-32 does not match its data'],
+    [
+      'a CRC that does not match',
+      (entries) =>
+        entries.map((entry) => (entry.name === 'evidence.json' ? { ...entry, data: Buffer.alloc(0), deflate: false, declaredSize: 0, crc: 1 } : entry)),
+      'evidence.json: its CRC-32 does not match its data',
+    ],
   ])('rejects a malformed zip (%s) as invalid evidence on a failure check run, exit 2', async (_name, forge, message) => {
     const runId = 300 + harness.artifacts.artifacts.length;
     const entries: ZipWriterEntry[] = readZip(evidenceZip);
@@ -199,7 +256,12 @@ describe('run() in publish mode (workflow_run)', () => {
     expect(result.exitCode).toBe(2);
     expect(harness.github.checkRuns).toHaveLength(1);
     const gate = harness.github.checkRuns[0]!;
-    expect(gate).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, conclusion: 'failure', output: { title: 'Evidence rejected: the artifact failed validation' } });
+    expect(gate).toMatchObject({
+      name: 'qualityfoundry/gate',
+      head_sha: repo.headSha,
+      conclusion: 'failure',
+      output: { title: 'Evidence rejected: the artifact failed validation' },
+    });
     expect(gate.output.summary).toContain(message);
     expect(gate.output.summary).not.toContain('Unexpected error');
     expect(result.outputs.verdict).toBe('blocked');

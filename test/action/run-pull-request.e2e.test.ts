@@ -34,7 +34,16 @@ function shape(request: { method: string; path: string; query: Record<string, st
       ? {
           body: {
             ...Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'output')),
-            ...(output ? { output: { title: output.title, annotations: output.annotations?.length ?? 0, summaryBytes: Buffer.byteLength(output.summary ?? ''), text: output.text === undefined ? 'none' : 'sent' } } : {}),
+            ...(output
+              ? {
+                  output: {
+                    title: output.title,
+                    annotations: output.annotations?.length ?? 0,
+                    summaryBytes: Buffer.byteLength(output.summary ?? ''),
+                    text: output.text === undefined ? 'none' : 'sent',
+                  },
+                }
+              : {}),
           },
         }
       : {}),
@@ -48,11 +57,33 @@ describe('run() on a pull request', () => {
 
     expect(result.exitCode).toBe(0);
     expect(harness.github.requests.map(shape)).toEqual([
-      { method: 'POST', path: '{repo}/check-runs', body: { name: 'qualityfoundry/gate', head_sha: repo.headSha, status: 'in_progress', details_url: `https://github.com/Codertocat/Hello-World/actions/runs/${RUN_ID}`, output: { title: 'Quality gate running', annotations: 0, summaryBytes: expect.any(Number), text: 'none' } } },
+      {
+        method: 'POST',
+        path: '{repo}/check-runs',
+        body: {
+          name: 'qualityfoundry/gate',
+          head_sha: repo.headSha,
+          status: 'in_progress',
+          details_url: `https://github.com/Codertocat/Hello-World/actions/runs/${RUN_ID}`,
+          output: { title: 'Quality gate running', annotations: 0, summaryBytes: expect.any(Number), text: 'none' },
+        },
+      },
       { method: 'GET', path: `{repo}/pulls/${PR_NUMBER}/files`, query: { per_page: '100' } },
       { method: 'GET', path: '{repo}/contents/.github%2Fqualityfoundry.yml', query: { ref: repo.baseSha } },
-      { method: 'PATCH', path: '{repo}/check-runs/1000', body: { output: { title: 'Quality gate running', annotations: 0, summaryBytes: expect.any(Number), text: 'none' } } },
-      { method: 'PATCH', path: '{repo}/check-runs/1000', body: { status: 'completed', conclusion: 'success', output: { title: expect.stringMatching(/^Quality gate passed/), annotations: 0, summaryBytes: expect.any(Number), text: 'sent' } } },
+      {
+        method: 'PATCH',
+        path: '{repo}/check-runs/1000',
+        body: { output: { title: 'Quality gate running', annotations: 0, summaryBytes: expect.any(Number), text: 'none' } },
+      },
+      {
+        method: 'PATCH',
+        path: '{repo}/check-runs/1000',
+        body: {
+          status: 'completed',
+          conclusion: 'success',
+          output: { title: expect.stringMatching(/^Quality gate passed/), annotations: 0, summaryBytes: expect.any(Number), text: 'sent' },
+        },
+      },
     ]);
     const gate = harness.github.checkRuns[0]!;
     expect(gate).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, status: 'completed', conclusion: 'success' });
@@ -60,17 +91,32 @@ describe('run() on a pull request', () => {
     expect(gate.output.summary).toContain(`(id ${artifact.id})`);
     expect(gate.output.summary).toContain(artifact.digest!.replace('sha256:', ''));
 
-    expect(result.outputs).toEqual({ verdict: 'pass', 'plan-hash': expect.stringMatching(/^[0-9a-f]{64}$/), 'evidence-path': join(result.runnerTemp, 'qualityfoundry-evidence', 'evidence.json'), 'check-run-id': '1000' });
+    expect(result.outputs).toEqual({
+      verdict: 'pass',
+      'plan-hash': expect.stringMatching(/^[0-9a-f]{64}$/),
+      'evidence-path': join(result.runnerTemp, 'qualityfoundry-evidence', 'evidence.json'),
+      'check-run-id': '1000',
+    });
     expect(result.jobSummary).toContain('Passed');
 
     // The artifact service got the real protocol: CreateArtifact, block upload, FinalizeArtifact with the zip's digest.
-    expect(harness.artifacts.calls.map((call) => `${call.method} ${call.path.replace(/^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\//, 'twirp:')}${call.query.comp ? `?comp=${call.query.comp}` : ''}`)).toEqual([
+    expect(
+      harness.artifacts.calls.map(
+        (call) =>
+          `${call.method} ${call.path.replace(/^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\//, 'twirp:')}${call.query.comp ? `?comp=${call.query.comp}` : ''}`,
+      ),
+    ).toEqual([
       'POST twirp:CreateArtifact',
       'PUT /blob/9000/qualityfoundry-evidence.zip?comp=block',
       'PUT /blob/9000/qualityfoundry-evidence.zip?comp=blocklist',
       'POST twirp:FinalizeArtifact',
     ]);
-    expect(harness.artifacts.calls[0]!.body).toMatchObject({ workflow_run_backend_id: 'run-backend-1', workflow_job_run_backend_id: 'job-backend-1', name: 'qualityfoundry-evidence', version: 7 });
+    expect(harness.artifacts.calls[0]!.body).toMatchObject({
+      workflow_run_backend_id: 'run-backend-1',
+      workflow_job_run_backend_id: 'job-backend-1',
+      name: 'qualityfoundry-evidence',
+      version: 7,
+    });
     const files = readZip(artifact.blob!);
     const names = files.map((file) => file.name).sort();
     expect(names).toContain('evidence.json');
@@ -113,7 +159,12 @@ describe('run() on a pull request', () => {
     const evidence = EvidenceSchema.parse(JSON.parse(await readFile(failingEvidencePath, 'utf8')));
     const step = evidence.steps[0]!;
     const [sample] = step.tests!.notable;
-    step.tests!.notable = Array.from({ length: 3000 }, (_, index) => ({ ...sample!, id: `tests/test_many.py::${'very_long_name_'.repeat(100)}${index}`, message: `€ ${'x'.repeat(70_000)}`, details: 'y'.repeat(70_000) }));
+    step.tests!.notable = Array.from({ length: 3000 }, (_, index) => ({
+      ...sample!,
+      id: `tests/test_many.py::${'very_long_name_'.repeat(100)}${index}`,
+      message: `€ ${'x'.repeat(70_000)}`,
+      details: 'y'.repeat(70_000),
+    }));
     step.sandbox!.stdoutTail = 'z'.repeat(200_000);
     const pointer = 'Full evidence: artifact `qualityfoundry-evidence` (id 9001).';
     const output = gateOutput(renderSummary(evidence, { artifact: { name: 'qualityfoundry-evidence', id: 9001 } }), ['A notice.'], evidence, pointer);

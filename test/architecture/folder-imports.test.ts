@@ -14,7 +14,9 @@ describe('the import graph of src/', () => {
     expect(imports.length).toBeGreaterThan(50); // it did read the tree
     const cycles = folderCycles(imports);
     // On failure, name the imports that close each loop.
-    const closing = cycles.map((cycle) => imports.filter((edge) => cycle.includes(edge.from) && cycle.includes(edge.to)).map((edge) => `${edge.file} → ${edge.to}/`));
+    const closing = cycles.map((cycle) =>
+      imports.filter((edge) => cycle.includes(edge.from) && cycle.includes(edge.to)).map((edge) => `${edge.file} → ${edge.to}/`),
+    );
     expect(closing).toEqual([]);
   });
 

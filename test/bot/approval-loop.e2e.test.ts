@@ -53,7 +53,14 @@ async function publishPlan(options: { count?: number } = {}): Promise<string> {
 /** A reviewer's new comment, as GitHub stores it and then delivers it. */
 async function comment(login: string, body: string): Promise<{ status: number; id: number }> {
   const payload = commentPayload({ number: PR_NUMBER, body, login });
-  harness.github.comments.push({ id: payload.comment.id, issue_number: PR_NUMBER, body, user: { login, type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+  harness.github.comments.push({
+    id: payload.comment.id,
+    issue_number: PR_NUMBER,
+    body,
+    user: { login, type: 'User' },
+    performed_via_github_app: null,
+    html_url: payload.comment.html_url,
+  });
   const delivered = await deliver(bot, 'issue_comment', payload);
   return { status: delivered.status, id: payload.comment.id };
 }
@@ -71,7 +78,14 @@ describe('the whole loop: Action plan → /qf approve → approval check run + r
 
     const writesBefore = harness.github.writes().length;
     const comment = commentPayload({ number: PR_NUMBER, body: '/qf approve ship it', login: 'hubot' });
-    harness.github.comments.push({ id: comment.comment.id, issue_number: PR_NUMBER, body: comment.comment.body, user: { login: 'hubot', type: 'User' }, performed_via_github_app: null, html_url: comment.comment.html_url });
+    harness.github.comments.push({
+      id: comment.comment.id,
+      issue_number: PR_NUMBER,
+      body: comment.comment.body,
+      user: { login: 'hubot', type: 'User' },
+      performed_via_github_app: null,
+      html_url: comment.comment.html_url,
+    });
     const delivered = await deliver(bot, 'issue_comment', comment);
     expect(delivered.status).toBe(200);
     const writes = harness.github.writes().slice(writesBefore);
@@ -113,7 +127,10 @@ describe('the whole loop: Action plan → /qf approve → approval check run + r
     expect((await comment('octocat', '/qf APPROVE')).status).toBe(200);
     expect(harness.github.reruns).toEqual([RUN_ID]);
     const approvals = harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/approval' && run.conclusion === 'success');
-    expect(approvals.map((run) => [run.output.title, run.external_id])).toEqual([['Approved by @hubot', planHash], ['Approved by @octocat', planHash]]);
+    expect(approvals.map((run) => [run.output.title, run.external_id])).toEqual([
+      ['Approved by @hubot', planHash],
+      ['Approved by @octocat', planHash],
+    ]);
     expect(statusBody()).toContain('**Approvals: 2 of 2** ✅');
     // A third approval after the count is reached re-runs nothing more: once per head SHA and plan.
     harness.github.permissions.set('monalisa', 'maintain');

@@ -5,7 +5,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunningBot } from '../../bot/server/start-bot.js';
 import type { StoreConnection } from '../../src/store/index.js';
 import { OWNER, REPO, type Harness, resetHarness, startHarness } from '../support/action-harness.js';
-import { APP_ID, buttonPayload, commentPayload, deliver, editedCommentPayload, makeTestApp, startTestBot, synchronizePayload, WEBHOOK_SECRET } from '../support/bot-harness.js';
+import {
+  APP_ID,
+  buttonPayload,
+  commentPayload,
+  deliver,
+  editedCommentPayload,
+  makeTestApp,
+  startTestBot,
+  synchronizePayload,
+  WEBHOOK_SECRET,
+} from '../support/bot-harness.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { BASE_POLICY } from '../support/python-project.js';
@@ -41,10 +51,24 @@ afterAll(async () => {
 /** A pull request whose workflow published a plan on HEAD, as GitHub would hold it. */
 function seedScenario(options: { author?: string; commits?: Array<{ sha: string; author: string }>; basePolicy?: string; headPolicy?: string } = {}) {
   const { github } = harness;
-  github.pulls.push({ number: NUMBER, head: { sha: HEAD, ref: 'changes', owner: OWNER }, base: { sha: BASE, ref: 'master' }, files: [{ filename: 'infra/deploy.sh' }, ...(options.headPolicy ? [{ filename: '.github/qualityfoundry.yml' }] : [])], author: options.author ?? 'Codertocat', ...(options.commits ? { commits: options.commits } : {}) });
+  github.pulls.push({
+    number: NUMBER,
+    head: { sha: HEAD, ref: 'changes', owner: OWNER },
+    base: { sha: BASE, ref: 'master' },
+    files: [{ filename: 'infra/deploy.sh' }, ...(options.headPolicy ? [{ filename: '.github/qualityfoundry.yml' }] : [])],
+    author: options.author ?? 'Codertocat',
+    ...(options.commits ? { commits: options.commits } : {}),
+  });
   github.contents.set(`${BASE}:.github/qualityfoundry.yml`, options.basePolicy ?? BASE_POLICY);
   if (options.headPolicy) github.contents.set(`${HEAD}:.github/qualityfoundry.yml`, options.headPolicy);
-  github.seedCheckRun({ name: 'qualityfoundry/plan', head_sha: HEAD, app: { slug: 'github-actions', id: 15368 }, external_id: PLAN, conclusion: 'action_required', check_suite: { id: github.suiteOf(HEAD, RUN) } });
+  github.seedCheckRun({
+    name: 'qualityfoundry/plan',
+    head_sha: HEAD,
+    app: { slug: 'github-actions', id: 15368 },
+    external_id: PLAN,
+    conclusion: 'action_required',
+    check_suite: { id: github.suiteOf(HEAD, RUN) },
+  });
 }
 
 const backends: Array<[string, () => Promise<StoreConnection>]> = [
@@ -64,7 +88,14 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
 
   async function comment(login: string, body: string, type: 'User' | 'Bot' = 'User'): Promise<number> {
     const payload = commentPayload({ number: NUMBER, body, login, type });
-    harness.github.comments.push({ id: payload.comment.id, issue_number: NUMBER, body, user: { login, type }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    harness.github.comments.push({
+      id: payload.comment.id,
+      issue_number: NUMBER,
+      body,
+      user: { login, type },
+      performed_via_github_app: null,
+      html_url: payload.comment.html_url,
+    });
     return (await deliver(bot, 'issue_comment', payload)).status;
   }
 
@@ -77,10 +108,9 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
     expect(answer?.body).toContain(reason);
     expect(answer?.body).toContain('| `/qf approve [reason]` |');
     const audited = await bot.store.listAudit({ chain: CHAIN, actor: login });
-    expect(audited.map((event) => [event.action, String((event.data as { reason?: string }).reason ?? (event.data as { lines?: string[] }).lines)])).toContainEqual([
-      expect.stringMatching(/^bot\.command\.(refused|edited)$/),
-      expect.stringContaining(reason.replace(/^edited comments.*/, line)),
-    ]);
+    expect(
+      audited.map((event) => [event.action, String((event.data as { reason?: string }).reason ?? (event.data as { lines?: string[] }).lines)]),
+    ).toContainEqual([expect.stringMatching(/^bot\.command\.(refused|edited)$/), expect.stringContaining(reason.replace(/^edited comments.*/, line))]);
     expect(await bot.store.listPrReviews(`${OWNER}/${REPO}`, NUMBER)).toEqual([]);
   }
 
@@ -88,11 +118,20 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
     seedScenario({ author: 'codertocat' });
     harness.github.permissions.set('codertocat', 'admin');
     expect(await comment('codertocat', '/qf approve')).toBe(200);
-    await expectRefused('codertocat', '/qf approve', '@codertocat is the author of this pull request; authors may not approve their own change (approval.allow_author is false)');
+    await expectRefused(
+      'codertocat',
+      '/qf approve',
+      '@codertocat is the author of this pull request; authors may not approve their own change (approval.allow_author is false)',
+    );
   });
 
   it('a commit author who is not the pull request author', async () => {
-    seedScenario({ commits: [{ sha: OLD_HEAD, author: 'Codertocat' }, { sha: HEAD, author: 'mallory' }] });
+    seedScenario({
+      commits: [
+        { sha: OLD_HEAD, author: 'Codertocat' },
+        { sha: HEAD, author: 'mallory' },
+      ],
+    });
     harness.github.permissions.set('mallory', 'maintain');
     await comment('mallory', '/qf approve');
     await expectRefused('mallory', '/qf approve', `@mallory authored commit ${HEAD.slice(0, 7)} of this pull request; commit authors may not approve`);
@@ -121,22 +160,45 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
   it('an approval for an old head SHA (the button of a check run on a previous commit)', async () => {
     seedScenario();
     harness.github.permissions.set('hubot', 'maintain');
-    await deliver(bot, 'check_run', buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 4242, head_sha: OLD_HEAD, external_id: PLAN } }));
-    await expectRefused('hubot', '/qf approve (the Approve button of check run 4242)', `the button is on an old head SHA ${OLD_HEAD.slice(0, 7)}; the head is now ${HEAD.slice(0, 7)}`);
+    await deliver(
+      bot,
+      'check_run',
+      buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 4242, head_sha: OLD_HEAD, external_id: PLAN } }),
+    );
+    await expectRefused(
+      'hubot',
+      '/qf approve (the Approve button of check run 4242)',
+      `the button is on an old head SHA ${OLD_HEAD.slice(0, 7)}; the head is now ${HEAD.slice(0, 7)}`,
+    );
   });
 
   it('an approval for an old plan hash', async () => {
     seedScenario();
     harness.github.permissions.set('hubot', 'maintain');
-    await deliver(bot, 'check_run', buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 4243, head_sha: HEAD, external_id: OLD_PLAN } }));
-    await expectRefused('hubot', '/qf approve (the Approve button of check run 4243)', `the plan changed: the button is for plan ${OLD_PLAN.slice(0, 12)}, the plan waiting now is ${PLAN.slice(0, 12)}`);
+    await deliver(
+      bot,
+      'check_run',
+      buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 4243, head_sha: HEAD, external_id: OLD_PLAN } }),
+    );
+    await expectRefused(
+      'hubot',
+      '/qf approve (the Approve button of check run 4243)',
+      `the plan changed: the button is for plan ${OLD_PLAN.slice(0, 12)}, the plan waiting now is ${PLAN.slice(0, 12)}`,
+    );
   });
 
   it('an edited comment that adds /qf approve', async () => {
     seedScenario();
     harness.github.permissions.set('hubot', 'maintain');
     const payload = editedCommentPayload({ number: NUMBER, from: 'looks fine', body: 'looks fine\n/qf approve', login: 'hubot' });
-    harness.github.comments.push({ id: payload.comment.id, issue_number: NUMBER, body: payload.comment.body, user: { login: 'hubot', type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    harness.github.comments.push({
+      id: payload.comment.id,
+      issue_number: NUMBER,
+      body: payload.comment.body,
+      user: { login: 'hubot', type: 'User' },
+      performed_via_github_app: null,
+      html_url: payload.comment.html_url,
+    });
     expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
     await expectRefused('hubot', '/qf approve', 'edited comments never act; post the command in a new comment');
   });
@@ -147,7 +209,9 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
     harness.github.permissions.set('codertocat', 'write');
     await comment('codertocat', '/qf approve');
     await expectRefused('codertocat', '/qf approve', '@codertocat is the author of this pull request');
-    const reads = harness.github.requests.filter((request) => request.path.endsWith('/contents/.github%2Fqualityfoundry.yml') || request.path.endsWith('/contents/.github/qualityfoundry.yml'));
+    const reads = harness.github.requests.filter(
+      (request) => request.path.endsWith('/contents/.github%2Fqualityfoundry.yml') || request.path.endsWith('/contents/.github/qualityfoundry.yml'),
+    );
     expect(reads.map((request) => request.query.ref)).toContain(BASE);
     harness.github.permissions.set('reader', 'read');
     await comment('reader', '/qf approve');
@@ -158,22 +222,38 @@ describe.each(backends)('attacks on the approval path (%s store): each refused, 
     seedScenario();
     harness.github.permissions.set('hubot', 'maintain');
     const before = harness.github.requests.length;
-    const forged = await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' }), { id: 'forged-1', secret: 'not-the-secret' });
+    const forged = await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' }), {
+      id: 'forged-1',
+      secret: 'not-the-secret',
+    });
     expect(forged.status).toBe(400);
-    const unsigned = await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' }), { id: 'forged-2', signature: 'sha256=' + '0'.repeat(64) });
+    const unsigned = await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' }), {
+      id: 'forged-2',
+      signature: `sha256=${'0'.repeat(64)}`,
+    });
     expect(unsigned.status).toBe(400);
     expect(harness.github.requests.length).toBe(before);
     await bot.settled();
     expect(await bot.store.markDeliveryProcessed('forged-1', 'probe', '2025-01-01T00:00:00.000Z')).toBe(true);
     const refused = await bot.store.listAudit({ chain: 'bot:webhooks', action: 'bot.delivery.refused' });
-    expect(refused.map((event) => [event.subject, (event.data as { status: number }).status])).toEqual([['forged-1', 400], ['forged-2', 400]]);
+    expect(refused.map((event) => [event.subject, (event.data as { status: number }).status])).toEqual([
+      ['forged-1', 400],
+      ['forged-2', 400],
+    ]);
   });
 
   it('a replayed delivery changes nothing the second time', async () => {
     seedScenario();
     harness.github.permissions.set('hubot', 'maintain');
     const payload = commentPayload({ number: NUMBER, body: '/qf approve', login: 'hubot' });
-    harness.github.comments.push({ id: payload.comment.id, issue_number: NUMBER, body: '/qf approve', user: { login: 'hubot', type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    harness.github.comments.push({
+      id: payload.comment.id,
+      issue_number: NUMBER,
+      body: '/qf approve',
+      user: { login: 'hubot', type: 'User' },
+      performed_via_github_app: null,
+      html_url: payload.comment.html_url,
+    });
     expect((await deliver(bot, 'issue_comment', payload, { id: 'delivery-1' })).status).toBe(200);
     const requests = harness.github.requests.length;
     expect((await deliver(bot, 'issue_comment', payload, { id: 'delivery-1' })).status).toBe(200);
@@ -205,7 +285,9 @@ it('the webhook secret is the real one: a delivery signed with Probot\'s default
   const bot = await startTestBot(harness.github, privateKey, { dbPath: join(dir, 'dev.db') });
   try {
     expect(WEBHOOK_SECRET).not.toBe('development');
-    expect((await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'x' }), { secret: 'development' })).status).toBe(400);
+    expect((await deliver(bot, 'issue_comment', commentPayload({ number: NUMBER, body: '/qf approve', login: 'x' }), { secret: 'development' })).status).toBe(
+      400,
+    );
   } finally {
     await bot.close();
   }

@@ -41,16 +41,43 @@ afterEach(async () => {
 
 function seed(policy = BASE_POLICY, options: { plan?: boolean; gate?: boolean } = {}): void {
   const { github } = harness;
-  github.pulls.push({ number: NUMBER, head: { sha: HEAD, ref: 'changes', owner: OWNER }, base: { sha: BASE, ref: 'master' }, files: [{ filename: 'infra/deploy.sh' }] });
+  github.pulls.push({
+    number: NUMBER,
+    head: { sha: HEAD, ref: 'changes', owner: OWNER },
+    base: { sha: BASE, ref: 'master' },
+    files: [{ filename: 'infra/deploy.sh' }],
+  });
   github.contents.set(`${BASE}:.github/qualityfoundry.yml`, policy);
   const suite = { id: github.suiteOf(HEAD, RUN) };
-  if (options.gate !== false) github.seedCheckRun({ name: 'qualityfoundry/gate', head_sha: HEAD, app: { slug: 'github-actions', id: 15368 }, conclusion: 'action_required', check_suite: suite });
-  if (options.plan !== false) github.seedCheckRun({ name: 'qualityfoundry/plan', head_sha: HEAD, app: { slug: 'github-actions', id: 15368 }, external_id: PLAN, conclusion: 'action_required', check_suite: suite });
+  if (options.gate !== false)
+    github.seedCheckRun({
+      name: 'qualityfoundry/gate',
+      head_sha: HEAD,
+      app: { slug: 'github-actions', id: 15368 },
+      conclusion: 'action_required',
+      check_suite: suite,
+    });
+  if (options.plan !== false)
+    github.seedCheckRun({
+      name: 'qualityfoundry/plan',
+      head_sha: HEAD,
+      app: { slug: 'github-actions', id: 15368 },
+      external_id: PLAN,
+      conclusion: 'action_required',
+      check_suite: suite,
+    });
 }
 
 async function comment(login: string, body: string): Promise<number> {
   const payload = commentPayload({ number: NUMBER, body, login });
-  harness.github.comments.push({ id: payload.comment.id, issue_number: NUMBER, body, user: { login, type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+  harness.github.comments.push({
+    id: payload.comment.id,
+    issue_number: NUMBER,
+    body,
+    user: { login, type: 'User' },
+    performed_via_github_app: null,
+    html_url: payload.comment.html_url,
+  });
   expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
   return payload.comment.id;
 }
@@ -65,7 +92,10 @@ describe('every command gets an answer', () => {
     expect(answers()).toHaveLength(1);
     expect(answers()[0]).toContain('> /qf aprove\n\n@hubot this was not done: unknown command `aprove`, did you mean approve?.');
     expect(answers()[0]).toContain('| `/qf reject <reason>` |');
-    expect(harness.github.writes().map((w) => `${w.method} ${w.path}`)).toEqual([`POST /app/installations/777/access_tokens`, `POST ${PATH}/issues/${NUMBER}/comments`]);
+    expect(harness.github.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      `POST /app/installations/777/access_tokens`,
+      `POST ${PATH}/issues/${NUMBER}/comments`,
+    ]);
   });
 
   it('a comment with several commands is refused whole', async () => {
@@ -77,10 +107,16 @@ describe('every command gets an answer', () => {
     expect(harness.github.checkRuns.filter((run) => run.name !== 'qualityfoundry/plan' && run.name !== 'qualityfoundry/gate')).toEqual([]);
   });
 
-  it('plain conversation and the bot\'s own comments are left alone', async () => {
+  it("plain conversation and the bot's own comments are left alone", async () => {
     seed();
     await comment('hubot', 'I will /qf approve after lunch');
-    const own = commentPayload({ number: NUMBER, body: '/qf approve', login: 'qualityfoundry-bot[bot]', type: 'Bot', viaApp: { id: APP_ID, slug: 'qualityfoundry-bot' } });
+    const own = commentPayload({
+      number: NUMBER,
+      body: '/qf approve',
+      login: 'qualityfoundry-bot[bot]',
+      type: 'Bot',
+      viaApp: { id: APP_ID, slug: 'qualityfoundry-bot' },
+    });
     expect((await deliver(bot, 'issue_comment', own)).status).toBe(200);
     expect(harness.github.writes()).toEqual([]);
   });
@@ -93,7 +129,9 @@ describe('every command gets an answer', () => {
     expect(harness.github.reactions).toEqual([{ commentId: id, content: '+1', by: 'app' }]);
     expect(status()).toContain(`**Plan** \`${PLAN.slice(0, 12)}\``);
     expect(status()).toContain('**Approvals: 0 of 2**');
-    expect(status()).toContain('still needed: 2 more from someone with `write` or higher among @hubot, team Codertocat/ops (not the author or a commit author)');
+    expect(status()).toContain(
+      'still needed: 2 more from someone with `write` or higher among @hubot, team Codertocat/ops (not the author or a commit author)',
+    );
   });
 
   it('teams and users: someone outside both is refused "not in team"; a team member approves', async () => {
@@ -128,9 +166,18 @@ describe('every command gets an answer', () => {
   it('the Approve button approves through the same authorization', async () => {
     seed();
     harness.github.permissions.set('hubot', 'maintain');
-    await deliver(bot, 'check_run', buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 31337, head_sha: HEAD, external_id: PLAN } }));
+    await deliver(
+      bot,
+      'check_run',
+      buttonPayload({ number: NUMBER, login: 'hubot', identifier: 'qf-approve', checkRun: { id: 31337, head_sha: HEAD, external_id: PLAN } }),
+    );
     const created = harness.github.requests.find((r) => r.method === 'POST' && r.path === `${PATH}/check-runs`)!;
-    expect(created.body).toMatchObject({ name: 'qualityfoundry/approval', conclusion: 'success', external_id: PLAN, output: { title: 'Approved by @hubot', summary: expect.stringContaining('approved with the check-run button') } });
+    expect(created.body).toMatchObject({
+      name: 'qualityfoundry/approval',
+      conclusion: 'success',
+      external_id: PLAN,
+      output: { title: 'Approved by @hubot', summary: expect.stringContaining('approved with the check-run button') },
+    });
     expect(harness.github.reruns).toEqual([RUN]);
   });
 
@@ -139,7 +186,12 @@ describe('every command gets an answer', () => {
     harness.github.permissions.set('hubot', 'maintain');
     await comment('hubot', '/qf hold waiting for the release freeze');
     const hold = harness.github.requests.find((r) => r.method === 'POST' && (r.body as any)?.name === 'qualityfoundry/hold')!;
-    expect(hold.body).toEqual({ name: 'qualityfoundry/hold', head_sha: HEAD, status: 'in_progress', output: { title: 'Held by @hubot', summary: 'Reason: waiting for the release freeze\n\n`/qf unhold` releases it.' } });
+    expect(hold.body).toEqual({
+      name: 'qualityfoundry/hold',
+      head_sha: HEAD,
+      status: 'in_progress',
+      output: { title: 'Held by @hubot', summary: 'Reason: waiting for the release freeze\n\n`/qf unhold` releases it.' },
+    });
     expect(status()).toContain('⏸️ **Held** by @hubot: waiting for the release freeze');
     await comment('hubot', '/qf hold again');
     expect(answers().at(-1)).toContain(`the head ${HEAD.slice(0, 7)} is already held by @hubot`);
@@ -147,7 +199,9 @@ describe('every command gets an answer', () => {
     await comment('hubot', '/qf unhold');
     const holdRun = harness.github.checkRuns.find((run) => run.name === 'qualityfoundry/hold')!;
     expect(harness.github.requests.find((r) => r.method === 'PATCH' && r.path === `${PATH}/check-runs/${holdRun.id}`)?.body).toEqual({
-      status: 'completed', conclusion: 'success', output: { title: 'Released by @hubot', summary: 'The hold was released with `/qf unhold`.' },
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'Released by @hubot', summary: 'The hold was released with `/qf unhold`.' },
     });
     expect(holdRun).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(harness.github.reruns).toEqual([RUN]);

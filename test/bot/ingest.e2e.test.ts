@@ -8,7 +8,19 @@ import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
 import { verifyStoredChains } from '../../src/governance/index.js';
 import type { StoreConnection } from '../../src/store/index.js';
-import { FAST_TUNING, type Harness, OWNER, PR_NUMBER, prepareRun, pullRequestPayload, REPO, resetHarness, seedPullRequest, startHarness, withRunnerEnv } from '../support/action-harness.js';
+import {
+  FAST_TUNING,
+  type Harness,
+  OWNER,
+  PR_NUMBER,
+  prepareRun,
+  pullRequestPayload,
+  REPO,
+  resetHarness,
+  seedPullRequest,
+  startHarness,
+  withRunnerEnv,
+} from '../support/action-harness.js';
 import { APP_ID, APP_SLUG, checkRunPayload, commentPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -89,7 +101,10 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
     expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
     const reads = harness.github.requests.filter((r) => r.path.includes('/actions/')).map((r) => `${r.method} ${r.path}`);
-    expect(reads).toEqual([`GET /repos/${PROJECT}/actions/runs/201/artifacts`, expect.stringMatching(new RegExp(`^GET /repos/${PROJECT}/actions/artifacts/\\d+/zip$`))]);
+    expect(reads).toEqual([
+      `GET /repos/${PROJECT}/actions/runs/201/artifacts`,
+      expect.stringMatching(new RegExp(`^GET /repos/${PROJECT}/actions/artifacts/\\d+/zip$`)),
+    ]);
     expect(harness.github.writes().filter((w) => !w.path.endsWith('/access_tokens'))).toEqual([]);
 
     const { store } = bot;
@@ -99,7 +114,11 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     expect(runs[0]!.data).toMatchObject({ iteration: 1, source: { runId: 201, attempt: 1 }, steps: [{ id: 'unit', status: 'passed' }] });
     const artifacts = await store.listArtifacts(PROJECT);
     expect(artifacts.map((a) => [a.type, a.producer, a.iteration])).toEqual([['step:unit', 'workflow-run:201.1', 1]]);
-    const evidence = JSON.parse(readZip(passingZip).find((e) => e.name === 'evidence.json')!.data.toString('utf8'));
+    const evidence = JSON.parse(
+      readZip(passingZip)
+        .find((e) => e.name === 'evidence.json')!
+        .data.toString('utf8'),
+    );
     const runTrail = await store.listAudit({ chain: `run:gh:${PROJECT}:201.1` });
     expect(runTrail.map((e) => e.hash)).toEqual(evidence.audit.map((e: { hash: string }) => e.hash));
     const projectTrail = await store.listAudit({ chain: `project:${PROJECT}` });
@@ -109,7 +128,15 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
 
     // The same run again (a redelivery under a new id, and the gate's check_run for it): nothing doubled.
     expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
-    expect((await deliver(bot, 'check_run', checkRunPayload({ id: 3001, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/201` }))).status).toBe(200);
+    expect(
+      (
+        await deliver(
+          bot,
+          'check_run',
+          checkRunPayload({ id: 3001, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/201` }),
+        )
+      ).status,
+    ).toBe(200);
     expect(await store.listRuns(PROJECT)).toHaveLength(1);
     expect(await store.listArtifacts(PROJECT)).toHaveLength(1);
     expect(await store.listAudit({ chain: `project:${PROJECT}` })).toHaveLength(3);
@@ -121,9 +148,18 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     harness.artifacts.seed({ name: NAME, runId: 202, zip: failingZip });
     await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
     // The gate's check run of run 202 leads the bot to the same ingestion.
-    await deliver(bot, 'check_run', checkRunPayload({ id: 3002, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/202` }));
+    await deliver(
+      bot,
+      'check_run',
+      checkRunPayload({ id: 3002, name: 'qualityfoundry/gate', headSha: repo.headSha, detailsUrl: `https://github.com/${PROJECT}/actions/runs/202` }),
+    );
     const runs = await bot.store.listRuns(PROJECT);
-    expect(runs.map((r) => [r.id, r.verdict, r.data.iteration])).toEqual(expect.arrayContaining([[`gh:${PROJECT}:201.1`, 'pass', 1], [`gh:${PROJECT}:202.1`, 'fail', 1]]));
+    expect(runs.map((r) => [r.id, r.verdict, r.data.iteration])).toEqual(
+      expect.arrayContaining([
+        [`gh:${PROJECT}:201.1`, 'pass', 1],
+        [`gh:${PROJECT}:202.1`, 'fail', 1],
+      ]),
+    );
     const conflicts = await bot.store.listConflicts(PROJECT);
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]).toMatchObject({ kind: 'duplicate_producer', status: 'open', lowRisk: false, runId: `gh:${PROJECT}:202.1` });
@@ -186,19 +222,31 @@ describe('the conflict loop, end to end (SQLite)', () => {
 
   const botComments = () => harness.github.comments.filter((c) => c.performed_via_github_app?.id === APP_ID);
   const status = () => botComments().find((c) => c.body.startsWith('<!-- qualityfoundry:status -->'))?.body ?? '';
-  const answers = () => botComments().filter((c) => !c.body.startsWith('<!--')).map((c) => c.body);
+  const answers = () =>
+    botComments()
+      .filter((c) => !c.body.startsWith('<!--'))
+      .map((c) => c.body);
   async function comment(login: string, body: string): Promise<void> {
     const payload = commentPayload({ number: PR_NUMBER, body, login });
-    harness.github.comments.push({ id: payload.comment.id, issue_number: PR_NUMBER, body, user: { login, type: 'User' }, performed_via_github_app: null, html_url: payload.comment.html_url });
+    harness.github.comments.push({
+      id: payload.comment.id,
+      issue_number: PR_NUMBER,
+      body,
+      user: { login, type: 'User' },
+      performed_via_github_app: null,
+      html_url: payload.comment.html_url,
+    });
     expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
   }
 
-  it('two runs disagree → escalated in the status comment → /qf resolve c1 override → the Action\'s next run accepts it from the bot only', async () => {
+  it("two runs disagree → escalated in the status comment → /qf resolve c1 override → the Action's next run accepts it from the bot only", async () => {
     await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
     expect(status()).toBe('');
     await deliver(bot, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
     expect(status()).toContain('**Conflicts: 1 unresolved**');
-    expect(status()).toContain('`c1` ⛔ open — step `unit` disagrees across runs: [run 1](https://github.com/Codertocat/Hello-World/actions/runs/201) (pass) vs [run 2](https://github.com/Codertocat/Hello-World/actions/runs/202) (fail)');
+    expect(status()).toContain(
+      '`c1` ⛔ open — step `unit` disagrees across runs: [run 1](https://github.com/Codertocat/Hello-World/actions/runs/201) (pass) vs [run 2](https://github.com/Codertocat/Hello-World/actions/runs/202) (fail)',
+    );
     expect(status()).toContain('`/qf resolve c1 override`');
     expect(answers()).toHaveLength(1);
     expect(answers()[0]).toContain('conflict `c1` needs a decision');
@@ -219,7 +267,10 @@ describe('the conflict loop, end to end (SQLite)', () => {
 
     await comment('alice', '/qf resolve c1 override the failing run saw a stray FLAKE file');
     const [conflict] = await bot.store.listConflicts(PROJECT);
-    expect(conflict).toMatchObject({ status: 'resolved', resolutions: [{ strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file' }] });
+    expect(conflict).toMatchObject({
+      status: 'resolved',
+      resolutions: [{ strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file' }],
+    });
     const resolution = harness.github.checkRuns.filter((r) => r.name === 'qualityfoundry/resolution');
     expect(resolution).toHaveLength(1);
     expect(resolution[0]).toMatchObject({ head_sha: repo.headSha, external_id: `${conflict!.id}:OVERRIDE`, conclusion: 'success', app: { slug: APP_SLUG } });
@@ -233,13 +284,27 @@ describe('the conflict loop, end to end (SQLite)', () => {
     expect(answers().at(-1)).toContain('conflict `c1` is already resolved');
 
     // A forged resolution from another app, then the Action's next run on the head.
-    harness.github.seedCheckRun({ name: 'qualityfoundry/resolution', head_sha: repo.headSha, app: { slug: 'evil-app', id: 666 }, external_id: `${conflict!.id}:MERGE`, output: { title: 'Conflict c1: merge by @mallory', summary: 'Reason: mine', text: null, annotations_count: 0 } });
+    harness.github.seedCheckRun({
+      name: 'qualityfoundry/resolution',
+      head_sha: repo.headSha,
+      app: { slug: 'evil-app', id: 666 },
+      external_id: `${conflict!.id}:MERGE`,
+      output: { title: 'Conflict c1: merge by @mallory', summary: 'Reason: mine', text: null, annotations_count: 0 },
+    });
     await actionRun(301, { 'approval-app': APP_SLUG }, false);
     const next = harness.artifacts.artifacts.find((a) => a.runId === 301)!;
-    const evidence = JSON.parse(readZip(next.blob!).find((e) => e.name === 'evidence.json')!.data.toString('utf8'));
+    const evidence = JSON.parse(
+      readZip(next.blob!)
+        .find((e) => e.name === 'evidence.json')!
+        .data.toString('utf8'),
+    );
     const accepted = evidence.audit.filter((e: { action: string }) => e.action === 'conflict.resolution.accepted');
-    expect(accepted.map((e: { data: unknown }) => e.data)).toEqual([{ conflictId: conflict!.id, strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file', checkRunId: resolution[0]!.id }]);
-    const ignored = evidence.audit.filter((e: { action: string }) => e.action === 'conflict.resolution.ignored').map((e: { data: { note: string } }) => e.data.note);
+    expect(accepted.map((e: { data: unknown }) => e.data)).toEqual([
+      { conflictId: conflict!.id, strategy: 'OVERRIDE', by: 'alice', reason: 'the failing run saw a stray FLAKE file', checkRunId: resolution[0]!.id },
+    ]);
+    const ignored = evidence.audit
+      .filter((e: { action: string }) => e.action === 'conflict.resolution.ignored')
+      .map((e: { data: { note: string } }) => e.data.note);
     expect(ignored).toEqual([expect.stringContaining('created by app "evil-app", only app "qualityfoundry-bot" may resolve')]);
   });
 
@@ -259,7 +324,9 @@ describe('the conflict loop, end to end (SQLite)', () => {
     await comment('alice', '/qf report json since:2020-01-01 until:2099-12-31');
     const json = answers().at(-1)!;
     expect(json).toContain('as JSON');
-    expect(json).toContain('/api/v1/projects/Codertocat/Hello-World/reports/compliance?format=json&since=2020-01-01T00%3A00%3A00.000Z&until=2100-01-01T00%3A00%3A00.000Z');
+    expect(json).toContain(
+      '/api/v1/projects/Codertocat/Hello-World/reports/compliance?format=json&since=2020-01-01T00%3A00%3A00.000Z&until=2100-01-01T00%3A00%3A00.000Z',
+    );
     const audited = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.report.sent' });
     expect(audited.map((e) => e.data.format)).toEqual(['md', 'json']);
     const refused = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.command.refused' });

@@ -24,7 +24,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const COMMAND_NAMES = new Map<typeof auditCommand, string>([[auditCommand, 'audit'], [reportCommand, 'report'], [checkpointCommand, 'checkpoint']]);
+const COMMAND_NAMES = new Map<typeof auditCommand, string>([
+  [auditCommand, 'audit'],
+  [reportCommand, 'report'],
+  [checkpointCommand, 'checkpoint'],
+]);
 
 /** Runs the command through main(), which formats what it throws: the way `qf` runs it. */
 async function run(command: typeof auditCommand, argv: string[]) {
@@ -45,8 +49,19 @@ async function seed(connection: StoreConnection): Promise<void> {
   await psmp.declare({ projectId: REPO, runId: 'run-1', type: 'pytest.report', producer: 'shard-1', iteration: 1, digest: 'a' });
   const { conflicts } = await psmp.declare({ projectId: REPO, runId: 'run-1', type: 'pytest.report', producer: 'shard-2', iteration: 1, digest: 'b' });
   await psmp.resolve(REPO, conflicts[0]!.id, { strategy: 'OVERRIDE', by: 'alice', reason: 'shard-2 was flaky', winner: `${REPO}:pytest.report@1` });
-  await store.recordApproval({ projectId: REPO, runId: 'run-1', planHash: 'f'.repeat(64), by: 'bob', permission: 'maintain', at: clock().toISOString(), source: 'check-run' });
-  const policy = GatewaySchema.parse({ classify: [{ when: { changed: ['secrets/**'] }, level: 'CRITICAL' }], providers: [{ name: 'cloud', kind: 'cloud', base_url: 'http://127.0.0.1:9/v1', model: 'm' }] });
+  await store.recordApproval({
+    projectId: REPO,
+    runId: 'run-1',
+    planHash: 'f'.repeat(64),
+    by: 'bob',
+    permission: 'maintain',
+    at: clock().toISOString(),
+    source: 'check-run',
+  });
+  const policy = GatewaySchema.parse({
+    classify: [{ when: { changed: ['secrets/**'] }, level: 'CRITICAL' }],
+    providers: [{ name: 'cloud', kind: 'cloud', base_url: 'http://127.0.0.1:9/v1', model: 'm' }],
+  });
   await new SecureGateway({ policy, audit, clock }).enforce({ id: 'task-7', changedFiles: ['secrets/a'], provider: 'cloud' });
   const trail = new AuditTrail(clock);
   const mirror = auditor.mirror(trail, runChain('run-1'));
@@ -73,18 +88,27 @@ describe('qf audit / report / checkpoint', () => {
 
   it('lists audit events by filter', async () => {
     const vetoes = await run(auditCommand, ['list', '--db', dbPath, '--action', 'gateway.veto']);
-    expect(vetoes.stdout.trim().split('\n').map((l) => JSON.parse(l).subject)).toEqual(['task-7']);
+    expect(
+      vetoes.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).subject),
+    ).toEqual(['task-7']);
   });
 
   it('writes the compliance report as JSON, Markdown and CSV', async () => {
     const base = ['--db', dbPath, '--repo', REPO, '--since', '2025-03-01', '--until', '2025-03-02'];
     const json = JSON.parse((await run(reportCommand, [...base, '--format', 'json'])).stdout);
     expect(json.integrity.ok).toBe(true);
-    expect(json.approvals).toEqual([{ at: '2025-03-01T10:04:00.000Z', by: 'bob', permission: 'maintain', planHash: 'f'.repeat(64), runId: 'run-1', source: 'check-run' }]);
+    expect(json.approvals).toEqual([
+      { at: '2025-03-01T10:04:00.000Z', by: 'bob', permission: 'maintain', planHash: 'f'.repeat(64), runId: 'run-1', source: 'check-run' },
+    ]);
     expect(json.vetoes).toMatchObject([{ subject: 'task-7', code: 'PROVIDER_NOT_ALLOWED' }]);
     expect(json.gateDecisions).toEqual([{ at: '2025-03-01T10:06:00.000Z', subject: 'run-1', verdict: 'pass' }]);
     expect(json.overrides).toMatchObject([{ by: 'alice', reason: 'shard-2 was flaky', winner: `${REPO}:pytest.report@1` }]);
-    expect(json.escalations).toMatchObject([{ escalatedAt: '2025-03-01T10:02:00.000Z', resolvedAt: '2025-03-01T10:03:00.000Z', resolvedBy: 'alice', resolution: 'OVERRIDE', durationSeconds: 60 }]);
+    expect(json.escalations).toMatchObject([
+      { escalatedAt: '2025-03-01T10:02:00.000Z', resolvedAt: '2025-03-01T10:03:00.000Z', resolvedBy: 'alice', resolution: 'OVERRIDE', durationSeconds: 60 },
+    ]);
 
     const md = (await run(reportCommand, [...base, '--format', 'md'])).stdout;
     expect(md).toContain(`# Compliance report: ${REPO}`);
@@ -93,7 +117,9 @@ describe('qf audit / report / checkpoint', () => {
     const csv = (await run(reportCommand, [...base, '--format', 'csv'])).stdout.split('\r\n');
     expect(csv[0]).toBe('section,at,who,subject,kind,detail,duration_seconds');
     expect(csv).toContain('gate,2025-03-01T10:06:00.000Z,,run-1,pass,,');
-    expect(csv.filter((l) => l.startsWith('escalation,'))).toEqual([expect.stringMatching(/^escalation,2025-03-01T10:02:00.000Z,alice,conflict-\w+,OVERRIDE,2025-03-01T10:03:00.000Z,60$/)]);
+    expect(csv.filter((l) => l.startsWith('escalation,'))).toEqual([
+      expect.stringMatching(/^escalation,2025-03-01T10:02:00.000Z,alice,conflict-\w+,OVERRIDE,2025-03-01T10:03:00.000Z,60$/),
+    ]);
   });
 
   it('creates, lists and restores checkpoints', async () => {
@@ -104,7 +130,16 @@ describe('qf audit / report / checkpoint', () => {
     expect(list).toMatchObject([{ id, label: 'nightly', artifactCount: 2 }]);
     const store = await openStore({ dbPath });
     const before = await store.exportProjectState(REPO);
-    await store.upsertRun({ id: 'run-2', projectId: REPO, startedAt: '2025-03-02T00:00:00.000Z', finishedAt: null, mode: 'strict', verdict: null, headSha: null, data: {} });
+    await store.upsertRun({
+      id: 'run-2',
+      projectId: REPO,
+      startedAt: '2025-03-02T00:00:00.000Z',
+      finishedAt: null,
+      mode: 'strict',
+      verdict: null,
+      headSha: null,
+      data: {},
+    });
     await store.close();
     expect((await run(checkpointCommand, ['restore', id, '--db', dbPath])).code).toBe(0);
     const after = await openStore({ dbPath });
@@ -120,7 +155,11 @@ describe('qf audit / report / checkpoint', () => {
       [auditCommand, ['verify', '--db', join(dir, 'nope.db')], /no database at .*nope\.db/],
       [auditCommand, ['verify', '--db', dbPath, '--database-url', 'postgres://x/y'], /both --db and --database-url/],
       [checkpointCommand, ['restore', 'ckpt-missing', '--db', dbPath], /checkpoint 'ckpt-missing' does not exist/],
-      [auditCommand, ['verify', '--database-url', `postgres://qf@127.0.0.1:${pgServer.port + 2}/none`], /cannot reach PostgreSQL at postgres:\/\/qf@127\.0\.0\.1/],
+      [
+        auditCommand,
+        ['verify', '--database-url', `postgres://qf@127.0.0.1:${pgServer.port + 2}/none`],
+        /cannot reach PostgreSQL at postgres:\/\/qf@127\.0\.0\.1/,
+      ],
     ];
     for (const [command, argv, message] of cases) {
       const result = await run(command, argv);
@@ -132,7 +171,10 @@ describe('qf audit / report / checkpoint', () => {
   it('works the same against PostgreSQL with --database-url', async () => {
     const databaseUrl = await pgServer.createDatabase();
     await seed({ databaseUrl });
-    expect(await run(auditCommand, ['verify', '--database-url', databaseUrl])).toMatchObject({ code: 0, stdout: expect.stringContaining(`ok      project:${REPO} (5 events)`) });
+    expect(await run(auditCommand, ['verify', '--database-url', databaseUrl])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`ok      project:${REPO} (5 events)`),
+    });
     const md = await run(reportCommand, ['--database-url', databaseUrl, '--repo', REPO, '--since', '2025-03-01', '--until', '2025-03-02', '--format', 'md']);
     expect(md.stdout).toContain('PROVIDER_NOT_ALLOWED');
   });

@@ -23,7 +23,13 @@ afterAll(async () => {
 async function qfBin(args: string[], env: Record<string, string>) {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'qf-bin-e2e-'));
   try {
-    const run = await execa(process.execPath, [path.join(REPO_ROOT, 'bin/qf.js'), ...args], { env: { ...env, TMPDIR: tmp }, extendEnv: false, reject: false, cwd: REPO_ROOT, timeout: 60_000 });
+    const run = await execa(process.execPath, [path.join(REPO_ROOT, 'bin/qf.js'), ...args], {
+      env: { ...env, TMPDIR: tmp },
+      extendEnv: false,
+      reject: false,
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+    });
     return { ...run, leftovers: await readdir(tmp) };
   } finally {
     await rm(tmp, { recursive: true, force: true });

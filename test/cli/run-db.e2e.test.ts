@@ -13,7 +13,15 @@ const PROJECT = 'local/repo';
 
 function io() {
   const out = { stdout: '', stderr: '' };
-  return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text), env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: work.dir } };
+  return {
+    out,
+    io: {
+      stdout: (text: string) => void (out.stdout += text),
+      stderr: (text: string) => void (out.stderr += text),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      cwd: work.dir,
+    },
+  };
 }
 
 async function qfRun(db: string, outName: string, extra: string[] = []): Promise<{ exitCode: number; evidence: Evidence }> {
@@ -69,7 +77,10 @@ describe('qf run --db', () => {
   });
 
   it('blocks a strict run when another producer declared the same result in the same iteration, and only reports it in playground mode', async () => {
-    for (const [mode, expectedExit, expectedVerdict] of [['strict', 1, 'blocked'], ['playground', 0, 'pass']] as const) {
+    for (const [mode, expectedExit, expectedVerdict] of [
+      ['strict', 1, 'blocked'],
+      ['playground', 0, 'pass'],
+    ] as const) {
       const db = path.join(work.dir, `conflict-${mode}.db`);
       const policy = path.join(work.dir, `policy-${mode}.yml`);
       await writeFile(policy, (await readFile(path.join(repo.dir, '.github/qualityfoundry.yml'), 'utf8')).replace('version: 1', `version: 1\nmode: ${mode}`));

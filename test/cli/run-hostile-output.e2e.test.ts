@@ -62,7 +62,10 @@ def pytest_configure(config):
     report = config.option.xmlpath
 
     def swap():
-${swap.split('\n').map((line) => `        ${line}`).join('\n')}
+${swap
+  .split('\n')
+  .map((line) => `        ${line}`)
+  .join('\n')}
 
     atexit.register(swap)
 `;
@@ -85,7 +88,9 @@ describe('item 1: links planted in the output folder', () => {
     const run = await qf(['run', '--repo', repo.dir], repo.dir);
 
     expect(run.code).toBe(ExitCode.badInput);
-    expect(run.stderr).toContain(`qf: Output folder ${path.join(repo.dir, 'qf-out')} holds 2 symbolic link(s), pipe(s) or device(s): reports/unit, summary.md. qf never follows a link it did not create`);
+    expect(run.stderr).toContain(
+      `qf: Output folder ${path.join(repo.dir, 'qf-out')} holds 2 symbolic link(s), pipe(s) or device(s): reports/unit, summary.md. qf never follows a link it did not create`,
+    );
     expect(await readFile(victimFile, 'utf8')).toBe('ssh-ed25519 AAAA host-key\n');
     expect((await stat(victimDir)).mode & 0o777).toBe(0o755);
     expect(await readdir(victimDir)).toEqual([]);
@@ -131,7 +136,13 @@ describe('item 1: links planted in the output folder', () => {
     const base = repo.head;
     // The approval rule covers qf-out/**: a change hiding a file there must still need a human.
     const policyFile = path.join(repo.dir, '.github/qualityfoundry.yml');
-    await writeFile(policyFile, (await readFile(policyFile, 'utf8')).replace('required_when: { changed: ["migrations/**"] }', 'required_when: { changed: ["migrations/**", "qf-out/**"] }'));
+    await writeFile(
+      policyFile,
+      (await readFile(policyFile, 'utf8')).replace(
+        'required_when: { changed: ["migrations/**"] }',
+        'required_when: { changed: ["migrations/**", "qf-out/**"] }',
+      ),
+    );
     await runGit(repo.dir, ['commit', '-qam', 'policy']);
     await mkdir(path.join(repo.dir, 'qf-out'));
     await writeFile(path.join(repo.dir, 'qf-out/summary.md'), 'committed by the change\n');
@@ -175,7 +186,9 @@ describe('item 2: reports swapped after the step', () => {
   });
 
   it('does not hang on a junit.xml replaced by a named pipe, nor on a pipe left beside it', async () => {
-    const repo = await repoWith({ 'conftest.py': swapReportAtExit('os.remove(report)\nos.mkfifo(report)\nos.mkfifo(os.path.join(os.path.dirname(report), "extra.log"))') });
+    const repo = await repoWith({
+      'conftest.py': swapReportAtExit('os.remove(report)\nos.mkfifo(report)\nos.mkfifo(os.path.join(os.path.dirname(report), "extra.log"))'),
+    });
     const out = path.join(path.dirname(repo.dir), 'out');
 
     // A real qf process: a hang would block a libuv thread for good, and with it even process.exit.
@@ -185,7 +198,12 @@ describe('item 2: reports swapped after the step', () => {
     const evidence = await readEvidence(out);
     expect(evidence.complete).toBe(true);
     expect(evidence.steps[0]!.reason).toMatch(/Refused to read .*junit\.xml: it is a named pipe, not a regular file\./);
-    expect(evidence.audit.filter((event) => event.action === 'artifact.refused').map((event) => event.data.path).sort()).toEqual(['reports/unit/extra.log', 'reports/unit/junit.xml']);
+    expect(
+      evidence.audit
+        .filter((event) => event.action === 'artifact.refused')
+        .map((event) => event.data.path)
+        .sort(),
+    ).toEqual(['reports/unit/extra.log', 'reports/unit/junit.xml']);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('ends the run on %s with evidence marked incomplete, and no test process left', async (signal) => {
@@ -205,7 +223,11 @@ describe('item 2: reports swapped after the step', () => {
     expect(run.exitCode).toBe(ExitCode.interrupted); // 130, through the real entry point
     expect(run.stderr).toContain(`Run interrupted (${signal}) during step unit; its result is not used.`);
     const evidence = await readEvidence(out);
-    expect(evidence).toMatchObject({ complete: false, incompleteReason: `Run interrupted (${signal}) during step unit; its result is not used.`, gate: { verdict: 'blocked' } });
+    expect(evidence).toMatchObject({
+      complete: false,
+      incompleteReason: `Run interrupted (${signal}) during step unit; its result is not used.`,
+      gate: { verdict: 'blocked' },
+    });
     const ps = await execa('ps', ['-eo', 'stat,args']);
     expect(ps.stdout.split('\n').filter((line) => line.includes(marker) && !line.startsWith('Z'))).toEqual([]);
   });
@@ -213,7 +235,8 @@ describe('item 2: reports swapped after the step', () => {
 
 describe('item 8: a rewritten report does not beat the exit code', () => {
   it('fails a step whose pytest exited 1 while an atexit hook rewrote its report to say all passed', async () => {
-    const allPassed = '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="0" skipped="0" tests="1"><testcase classname="tests.test_pricing" name="test_no_discount" file="tests/test_pricing.py" line="5" time="0.001" /></testsuite></testsuites>';
+    const allPassed =
+      '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="0" skipped="0" tests="1"><testcase classname="tests.test_pricing" name="test_no_discount" file="tests/test_pricing.py" line="5" time="0.001" /></testsuite></testsuites>';
     const repo = await repoWith({
       'conftest.py': swapReportAtExit(`with open(report, "w") as rewritten:\n    rewritten.write(${JSON.stringify(allPassed)})`),
       'tests/test_broken.py': 'def test_broken():\n    assert 1 == 2\n',
@@ -225,7 +248,9 @@ describe('item 8: a rewritten report does not beat the exit code', () => {
     expect(run.code).toBe(ExitCode.gateFailed);
     const evidence = await readEvidence(out);
     expect(evidence.steps[0]).toMatchObject({ status: 'failed', sandbox: { exitCode: 1 } });
-    expect(evidence.steps[0]!.reason).toBe('pytest exited with code 1 (tests failed) but its JUnit report lists 1 tests, 0 failed and 0 errors: the report does not match the run, so it is not trusted.');
+    expect(evidence.steps[0]!.reason).toBe(
+      'pytest exited with code 1 (tests failed) but its JUnit report lists 1 tests, 0 failed and 0 errors: the report does not match the run, so it is not trusted.',
+    );
     // Every rule holds on the forged numbers; the failed step alone fails the gate.
     expect(evidence.metrics['pytest.failed']).toBe(0);
     expect(evidence.gate.verdict).toBe('fail');
@@ -248,7 +273,13 @@ function qfProcess(args: string[]) {
 /** Waits until a file exists: the test's own signal that it is running (no timing involved). */
 async function waitForFile(file: string): Promise<void> {
   for (;;) {
-    if (await access(file).then(() => true, () => false)) return;
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -41,22 +41,29 @@ async function project(policy: string, extra: (repo: string) => Promise<void> = 
 }
 
 /** Starts `qf run` as its own process (its environment is where the credentials are). */
-function startQf(p: Project, env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string>; extendEnv: false; stdin: 'ignore' }> {
-  return execa(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'run', '--repo', p.repo, '--out', p.out, '--policy', p.policy, '--changed', 'tests/test_x.py'], {
-    reject: false,
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: '/tmp',
-      LANG: 'C.UTF-8',
-      GITHUB_TOKEN: `${CREDENTIAL}-github`,
-      ACTIONS_RUNTIME_TOKEN: `${CREDENTIAL}-runtime`,
-      AWS_SECRET_ACCESS_KEY: `${CREDENTIAL}-aws`,
-      ...env,
+function startQf(
+  p: Project,
+  env: Record<string, string> = {},
+): ResultPromise<{ reject: false; cwd: string; env: Record<string, string>; extendEnv: false; stdin: 'ignore' }> {
+  return execa(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/index.ts', 'run', '--repo', p.repo, '--out', p.out, '--policy', p.policy, '--changed', 'tests/test_x.py'],
+    {
+      reject: false,
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/tmp',
+        LANG: 'C.UTF-8',
+        GITHUB_TOKEN: `${CREDENTIAL}-github`,
+        ACTIONS_RUNTIME_TOKEN: `${CREDENTIAL}-runtime`,
+        AWS_SECRET_ACCESS_KEY: `${CREDENTIAL}-aws`,
+        ...env,
+      },
+      extendEnv: false,
+      stdin: 'ignore',
     },
-    extendEnv: false,
-    stdin: 'ignore',
-  });
+  );
 }
 
 async function evidenceOf(p: Project, run?: { stdout: string; stderr: string }): Promise<Evidence> {
@@ -173,13 +180,22 @@ describe('qf run against hostile tests: subprocess sandbox', () => {
 describe('qf run against hostile tests: container sandbox', () => {
   it('keeps credentials of qf out of reach through /proc in a container too', async () => {
     const p = await project(
-      policy({ mode: 'container', steps: step('proc', '{ paths: [tests/test_proc_environ.py] }'), allowlist: ['MY_SETTING'], container: '{ image: "qualityfoundry/python-sandbox:bookworm" }' }),
+      policy({
+        mode: 'container',
+        steps: step('proc', '{ paths: [tests/test_proc_environ.py] }'),
+        allowlist: ['MY_SETTING'],
+        container: '{ image: "qualityfoundry/python-sandbox:bookworm" }',
+      }),
     );
     const run = await startQf(p, { MY_SETTING: TOKEN_UNDER_A_HARMLESS_NAME });
     const evidence = await evidenceOf(p, run);
 
     expect(evidence.steps[0]!.tests?.counts, run.stdout + run.stderr).toMatchObject({ passed: 4, failed: 0, errors: 0 });
-    expect(evidence.steps[0]!.sandbox).toMatchObject({ mode: 'container', isolation: { mechanism: 'container' }, envDropped: [{ name: 'MY_SETTING', format: 'GitHub token' }] });
+    expect(evidence.steps[0]!.sandbox).toMatchObject({
+      mode: 'container',
+      isolation: { mechanism: 'container' },
+      envDropped: [{ name: 'MY_SETTING', format: 'GitHub token' }],
+    });
     expect(run.exitCode).toBe(0);
   });
 
@@ -197,10 +213,16 @@ describe('qf run against hostile tests: container sandbox', () => {
 
     const [oom, flood] = evidence.steps;
     expect(oom, run.stdout + run.stderr).toMatchObject({ status: 'passed', sandbox: { exitCode: 0, oomKilled: false, oomKilledDescendant: true } });
-    expect(flood).toMatchObject({ status: 'passed', sandbox: { output: { limitBytes: 8 * 1024 * 1024, refused: [{ path: 'passwd-link', reason: 'a symlink entry, not a regular file: not copied' }] } } });
+    expect(flood).toMatchObject({
+      status: 'passed',
+      sandbox: { output: { limitBytes: 8 * 1024 * 1024, refused: [{ path: 'passwd-link', reason: 'a symlink entry, not a regular file: not copied' }] } },
+    });
     expect(evidence.gate.verdict).toBe('pass');
     const left = await readdir(path.join(p.out, 'reports', 'flood'), { withFileTypes: true });
-    expect(left.map((entry) => [entry.name, entry.isFile()]).sort()).toEqual([['huge.bin', true], ['junit.xml', true]]);
+    expect(left.map((entry) => [entry.name, entry.isFile()]).sort()).toEqual([
+      ['huge.bin', true],
+      ['junit.xml', true],
+    ]);
     expect(evidence.artifacts.map((artifact) => artifact.path)).not.toContain('reports/flood/passwd-link');
     expect(run.exitCode).toBe(0);
   });

@@ -71,31 +71,43 @@ describe('qf run --resume with an edited run-state.json', () => {
     await tamper(edit, { reseal: false });
     const unsealed = await qf(['run', '--repo', repo.dir, '--out', out, '--resume', '--approve'], repo.dir);
     expect(unsealed.code).toBe(ExitCode.badInput);
-    expect(unsealed.stderr).toMatch(/^qf: Cannot resume run [0-9a-f-]{36}: run-state\.json was changed after it was saved \(its digest does not match the one in its audit chain\)\. Start a new run \(without --resume\)\.\n$/);
+    expect(unsealed.stderr).toMatch(
+      /^qf: Cannot resume run [0-9a-f-]{36}: run-state\.json was changed after it was saved \(its digest does not match the one in its audit chain\)\. Start a new run \(without --resume\)\.\n$/,
+    );
 
     await tamper(() => undefined, { reseal: true });
     const resealed = await qf(['run', '--repo', repo.dir, '--out', out, '--resume', '--approve'], repo.dir);
     expect(resealed.code).toBe(ExitCode.badInput);
-    expect(resealed.stderr).toMatch(/Cannot resume run [0-9a-f-]{36}: its saved plan differs from the plan the policy gives for this change \(plan [0-9a-f]{12}…\)/);
+    expect(resealed.stderr).toMatch(
+      /Cannot resume run [0-9a-f-]{36}: its saved plan differs from the plan the policy gives for this change \(plan [0-9a-f]{12}…\)/,
+    );
     await expectNothingRan();
   });
 
   it('refuses a saved state that says no approval is required', async () => {
-    await tamper((state) => {
-      state.approval.required = false;
-      state.approval.needed = 0;
-    }, { reseal: true });
+    await tamper(
+      (state) => {
+        state.approval.required = false;
+        state.approval.needed = 0;
+      },
+      { reseal: true },
+    );
     const run = await qf(['run', '--repo', repo.dir, '--out', out, '--resume'], repo.dir);
     expect(run.code).toBe(ExitCode.badInput);
-    expect(run.stderr).toContain('its saved approval requirement (required: false, needed: 0) differs from the policy\'s for this change (required: true, needed: 1)');
+    expect(run.stderr).toContain(
+      "its saved approval requirement (required: false, needed: 0) differs from the policy's for this change (required: true, needed: 1)",
+    );
     await expectNothingRan();
   });
 
   it('refuses a saved state moved past the approval, or given steps that never ran', async () => {
-    await tamper((state) => {
-      state.node = 'execute';
-      state.approval.status = 'approved';
-    }, { reseal: true });
+    await tamper(
+      (state) => {
+        state.node = 'execute';
+        state.approval.status = 'approved';
+      },
+      { reseal: true },
+    );
     const moved = await qf(['run', '--repo', repo.dir, '--out', out, '--resume'], repo.dir);
     expect(moved.code).toBe(ExitCode.badInput);
     expect(moved.stderr).toContain('only a run waiting for approval can be resumed, and this one is at "execute" (approval approved)');
@@ -103,9 +115,12 @@ describe('qf run --resume with an edited run-state.json', () => {
   });
 
   it('refuses a changed-file list edited to match a plan that needs no approval', async () => {
-    await tamper((state) => {
-      state.change.changedFiles = state.change.changedFiles.filter((file) => !file.startsWith('migrations/'));
-    }, { reseal: true });
+    await tamper(
+      (state) => {
+        state.change.changedFiles = state.change.changedFiles.filter((file) => !file.startsWith('migrations/'));
+      },
+      { reseal: true },
+    );
     const run = await qf(['run', '--repo', repo.dir, '--out', out, '--resume', '--approve'], repo.dir);
     expect(run.code).toBe(ExitCode.badInput);
     expect(run.stderr).toContain('the change (base, head, changed files, labels) differs from the one the run was planned for');

@@ -81,19 +81,39 @@ describe('qf run on real pytest projects', () => {
       { id: 'unit', tool: 'run_pytest', input: { paths: [], args: [], python: 'python3' }, matched: ['changed: pricing.py matches **/*.py'], failFast: false },
     ]);
     expect(evidence.steps[0]!.tests!.counts).toEqual({ total: 6, passed: 5, failed: 0, errors: 0, skipped: 1, xfailed: 0, xpassed: 0 });
-    expect(evidence.metrics).toMatchObject({ 'pytest.total': 6, 'pytest.passed': 5, 'pytest.failed': 0, 'pytest.pass_rate': 1, 'steps.total': 1, 'steps.failed': 0 });
+    expect(evidence.metrics).toMatchObject({
+      'pytest.total': 6,
+      'pytest.passed': 5,
+      'pytest.failed': 0,
+      'pytest.pass_rate': 1,
+      'steps.total': 1,
+      'steps.failed': 0,
+    });
     expect(evidence.artifacts.map((artifact) => artifact.path)).toEqual(['reports/unit/junit.xml', 'summary.md']);
     const summary = await readFile(path.join(run.out, 'summary.md'), 'utf8');
     expect(summary.split('\n')[0]).toBe('## ✅ **Passed** — QualityFoundry');
     // The state machine's own events, in order (governance adds its own psmp.* events in between).
     expect(evidence.audit.map((event) => event.action).filter((action) => !action.startsWith('psmp.'))).toEqual([
-      'policy.loaded', 'transition', 'plan.built', 'transition', 'transition', 'step.started', 'step.finished', 'transition', 'transition', 'gate.decided', 'transition', 'evidence.sealed',
+      'policy.loaded',
+      'transition',
+      'plan.built',
+      'transition',
+      'transition',
+      'step.started',
+      'step.finished',
+      'transition',
+      'transition',
+      'gate.decided',
+      'transition',
+      'evidence.sealed',
     ]);
 
     // The same evidence verifies.
     const verify = await qf(['verify', run.out], { cwd: repo.dir });
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toBe(`✔ ${run.out}: 2 artifacts match their digests; audit chain of ${evidence.audit.length} events intact; signature not checked (no --key); verdict pass\n`);
+    expect(verify.stdout).toBe(
+      `✔ ${run.out}: 2 artifacts match their digests; audit chain of ${evidence.audit.length} events intact; signature not checked (no --key); verdict pass\n`,
+    );
   });
 
   it('fails when a test fails, naming the failure at file:line', async () => {
@@ -105,7 +125,13 @@ describe('qf run on real pytest projects', () => {
     expect(run.stdout.match(/no-failures/g)).toHaveLength(1);
     expect(run.stdout).toContain('Failed tests:\n  tests/test_totals.py:7: failed tests/test_totals.py::test_total_of_three_items — assert 6 == 7\n');
     const [failure] = run.evidence.steps[0]!.tests!.notable;
-    expect(failure).toMatchObject({ id: 'tests/test_totals.py::test_total_of_three_items', outcome: 'failed', file: 'tests/test_totals.py', line: 7, message: 'assert 6 == 7\n +  where 6 = total([1, 2, 3])' });
+    expect(failure).toMatchObject({
+      id: 'tests/test_totals.py::test_total_of_three_items',
+      outcome: 'failed',
+      file: 'tests/test_totals.py',
+      line: 7,
+      message: 'assert 6 == 7\n +  where 6 = total([1, 2, 3])',
+    });
     expect(failure!.details).toMatch(/tests\/test_totals\.py:7: AssertionError$/);
     expect(run.evidence.steps[0]).toMatchObject({ status: 'failed', reason: '1 failed, 0 errors out of 2 tests.' });
     const summary = await readFile(path.join(run.out, 'summary.md'), 'utf8');
@@ -119,7 +145,13 @@ describe('qf run on real pytest projects', () => {
     expect(run.evidence.gate.reasons).toEqual(['Rule no-errors failed: pytest.errors is 1, expected == 0']);
     expect(run.evidence.steps[0]!.tests!.counts).toMatchObject({ total: 2, passed: 1, failed: 0, errors: 1 });
     expect(run.evidence.steps[0]!.tests!.notable).toMatchObject([
-      { id: 'tests/test_database.py::test_reads_rows', outcome: 'error', file: 'tests/test_database.py', line: 6, message: 'failed on setup with "ConnectionError: database at db.invalid:5432 refused the connection"' },
+      {
+        id: 'tests/test_database.py::test_reads_rows',
+        outcome: 'error',
+        file: 'tests/test_database.py',
+        line: 6,
+        message: 'failed on setup with "ConnectionError: database at db.invalid:5432 refused the connection"',
+      },
     ]);
   });
 
@@ -133,7 +165,9 @@ describe('qf run on real pytest projects', () => {
       'Rule no-errors failed: pytest.errors is 1, expected == 0',
     ]);
     expect(run.evidence.steps[0]).toMatchObject({ status: 'error', sandbox: { exitCode: 2 } });
-    expect(run.evidence.steps[0]!.tests!.notable).toMatchObject([{ id: 'tests.test_broken', outcome: 'error', file: 'tests/test_broken.py', message: 'collection failure' }]);
+    expect(run.evidence.steps[0]!.tests!.notable).toMatchObject([
+      { id: 'tests.test_broken', outcome: 'error', file: 'tests/test_broken.py', message: 'collection failure' },
+    ]);
     expect(run.evidence.steps[0]!.tests!.notable[0]!.details).toContain('SyntaxError');
     expectNoStackTrace(run.stderr);
   });
@@ -147,7 +181,12 @@ describe('qf run on real pytest projects', () => {
     expect(run.code).toBe(ExitCode.gateFailed);
     // pytest is PID 1 of its step's PID namespace, which the kernel spares the SIGTERM (pytest has no
     // handler for it): the SIGKILL after the grace period ends it.
-    expect(run.evidence.steps[0]).toMatchObject({ status: 'timed_out', reason: 'pytest ran past the 8 s deadline and was killed.', attempts: 1, sandbox: { timedOut: true, exitCode: null, signal: 'SIGKILL', isolation: { mechanism: 'user+pid namespace' } } });
+    expect(run.evidence.steps[0]).toMatchObject({
+      status: 'timed_out',
+      reason: 'pytest ran past the 8 s deadline and was killed.',
+      attempts: 1,
+      sandbox: { timedOut: true, exitCode: null, signal: 'SIGKILL', isolation: { mechanism: 'user+pid namespace' } },
+    });
     expect(run.evidence.gate.reasons).toEqual(['Step unit did not finish (timed_out): pytest ran past the 8 s deadline and was killed.']);
     expect(run.evidence.metrics['steps.timed_out']).toBe(1);
     // The test did start the grandchild before it hung (its stdout shows the test running).
@@ -205,7 +244,8 @@ describe('qf run on real pytest projects', () => {
     await execa('python3', ['-m', 'venv', '--without-pip', '.venv-bare'], { cwd: repo.dir, stdin: 'ignore' });
     const run = await runFixture(repo);
     expect(run.code).toBe(ExitCode.gateFailed);
-    const reason = 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
+    const reason =
+      'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
     expect(run.evidence.steps[0]).toMatchObject({ status: 'error', reason });
     expect(run.evidence.gate.reasons).toEqual([`Step unit did not finish (error): ${reason}`]);
     expect(run.evidence.repro.versions.pytest).toBeNull();
@@ -226,11 +266,20 @@ describe('approvals through the CLI', () => {
     expect(waiting.code).toBe(ExitCode.waitingForHuman);
     const evidence = await readJson<Evidence>(path.join(out, 'evidence.json'));
     firstPlanHash = evidence.plan.planHash;
-    expect(waiting.stdout).toContain('WAITING FOR APPROVAL\n  The plan needs a human approval before it runs.\n  Needs 1 approval(s), has 0. Why: changed: migrations/0001_create_orders.sql matches migrations/**.\n');
+    expect(waiting.stdout).toContain(
+      'WAITING FOR APPROVAL\n  The plan needs a human approval before it runs.\n  Needs 1 approval(s), has 0. Why: changed: migrations/0001_create_orders.sql matches migrations/**.\n',
+    );
     expect(waiting.stdout).toContain(`Plan ${firstPlanHash}\n`);
     expect(evidence.gate.verdict).toBe('needs_approval');
     expect(evidence.steps).toEqual([]);
-    expect(evidence.approval).toEqual({ required: true, needed: 1, reason: 'changed: migrations/0001_create_orders.sql matches migrations/**', status: 'waiting', approvals: [], rejected: [] });
+    expect(evidence.approval).toEqual({
+      required: true,
+      needed: 1,
+      reason: 'changed: migrations/0001_create_orders.sql matches migrations/**',
+      status: 'waiting',
+      approvals: [],
+      rejected: [],
+    });
     const state = await readJson<RunState>(path.join(out, 'run-state.json'));
     expect(state.node).toBe('approve');
     expect(state.plan?.planHash).toBe(firstPlanHash);
@@ -281,7 +330,11 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     try {
       const missing = path.join(dir, 'no-such-repo');
       const run = await qf(['run', '--repo', missing], { cwd: dir });
-      expect(run).toEqual({ code: ExitCode.badInput, stdout: '', stderr: `qf: Repository folder ${missing} does not exist; expected the path of a git checkout (--repo DIR).\n` });
+      expect(run).toEqual({
+        code: ExitCode.badInput,
+        stdout: '',
+        stderr: `qf: Repository folder ${missing} does not exist; expected the path of a git checkout (--repo DIR).\n`,
+      });
     } finally {
       await cleanup();
     }
@@ -291,7 +344,11 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const run = await qf(['run', '--repo', dir], { cwd: dir });
-      expect(run).toEqual({ code: ExitCode.badInput, stdout: '', stderr: `qf: ${dir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).\n` });
+      expect(run).toEqual({
+        code: ExitCode.badInput,
+        stdout: '',
+        stderr: `qf: ${dir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).\n`,
+      });
     } finally {
       await cleanup();
     }
@@ -321,7 +378,10 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     expect(unknown.stderr.split('\n')[1]).toBe('Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...');
     const missing = await qf(['run'], { cwd: '/' });
     expect(missing.code).toBe(ExitCode.badInput);
-    expect(missing.stderr.split('\n').slice(0, 2)).toEqual(['qf run: --repo DIR is required.', 'Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...']);
+    expect(missing.stderr.split('\n').slice(0, 2)).toEqual([
+      'qf run: --repo DIR is required.',
+      'Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...',
+    ]);
     expectNoStackTrace(unknown.stderr + missing.stderr);
   });
 
@@ -332,7 +392,13 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     const interrupt = new AbortController();
     interrupt.abort('SIGINT');
     let stderr = '';
-    const code = await main(['run', '--repo', repo.dir, '--out', out], { stdout: () => undefined, stderr: (text) => (stderr += text), env: BASE_ENV, cwd: repo.dir, signal: interrupt.signal });
+    const code = await main(['run', '--repo', repo.dir, '--out', out], {
+      stdout: () => undefined,
+      stderr: (text) => (stderr += text),
+      env: BASE_ENV,
+      cwd: repo.dir,
+      signal: interrupt.signal,
+    });
     expect(code).toBe(ExitCode.interrupted);
     expect(code).toBe(130);
     expect(stderr).toBe('qf: Run interrupted (SIGINT) before step unit.\n');

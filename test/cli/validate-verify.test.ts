@@ -24,7 +24,8 @@ describe('qf validate', () => {
     const result = await qf(['validate', 'passing/.github/qualityfoundry.yml', 'approval/.github/qualityfoundry.yml'], PROJECTS_DIR);
     expect(result).toEqual({
       code: 0,
-      stdout: '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 1 gate rule)\n',
+      stdout:
+        '✔ passing/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 3 gate rules)\n✔ approval/.github/qualityfoundry.yml: valid (mode strict, 1 plan rule, 1 gate rule)\n',
       stderr: '',
     });
   });
@@ -48,7 +49,11 @@ describe('qf validate', () => {
   });
 
   it('needs at least one file', async () => {
-    expect(await qf(['validate'], PROJECTS_DIR)).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf validate: expected at least one policy FILE\nUsage: qf validate FILE...\n' });
+    expect(await qf(['validate'], PROJECTS_DIR)).toEqual({
+      code: ExitCode.badInput,
+      stdout: '',
+      stderr: 'qf validate: expected at least one policy FILE\nUsage: qf validate FILE...\n',
+    });
   });
 });
 
@@ -129,7 +134,11 @@ describe('qf verify', () => {
 
   it('accepts a version-1 bundle written by qf before warm start was removed, and returns it as version 2', async () => {
     const result = await qf(['verify', V1_BUNDLE], work.dir);
-    expect(result).toEqual({ code: 0, stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; signature not checked (no --key); verdict fail\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `✔ ${V1_BUNDLE}: 2 artifacts match their digests; audit chain of 13 events intact; signature not checked (no --key); verdict fail\n`,
+      stderr: '',
+    });
     const check = await verifyEvidence(V1_BUNDLE);
     if (!check.ok) throw new Error(check.problem);
     expect(check.evidence.schemaVersion).toBe(2);
@@ -137,7 +146,7 @@ describe('qf verify', () => {
     expect(Object.keys(check.evidence.steps[0]!.sandbox!)).not.toContain('warmStart');
   });
 
-  it('checks a version-1 bundle\'s seal over its warmStart too', async () => {
+  it("checks a version-1 bundle's seal over its warmStart too", async () => {
     const dir = path.join(work.dir, 'v1-edited');
     await cp(V1_BUNDLE, dir, { recursive: true });
     const file = path.join(dir, 'evidence.json');
@@ -151,7 +160,9 @@ describe('qf verify', () => {
   it('accepts untouched evidence, by folder or by file', async () => {
     const byDir = await qf(['verify', goodOut], work.dir);
     expect(byDir.code).toBe(0);
-    expect(byDir.stdout).toMatch(/^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; signature not checked \(no --key\); verdict fail\n$/);
+    expect(byDir.stdout).toMatch(
+      /^✔ .+: 2 artifacts match their digests; audit chain of \d+ events intact; signature not checked \(no --key\); verdict fail\n$/,
+    );
     expect((await qf(['verify', 'good/evidence.json'], work.dir)).code).toBe(0);
   });
 
@@ -169,7 +180,7 @@ describe('qf verify', () => {
     const grown = await copyOfEvidence('report-grown');
     const report = path.join(grown, 'reports/unit/junit.xml');
     const size = (await readFile(report)).length;
-    await writeFile(report, (await readFile(report, 'utf8')) + '<!-- -->');
+    await writeFile(report, `${await readFile(report, 'utf8')}<!-- -->`);
     expect((await qf(['verify', grown], work.dir)).stderr).toContain(`artifact reports/unit/junit.xml has ${size + 8} bytes, evidence says ${size}`);
     const gone = await copyOfEvidence('report-gone');
     await rm(path.join(gone, 'summary.md'));
@@ -216,6 +227,10 @@ describe('qf verify', () => {
     expect(result.stderr).toContain('does not match the evidence schema v2: schemaVersion: Invalid input: expected 2');
     // A target that does not exist is bad input (2), not evidence that failed the check (1).
     const missing = await qf(['verify', '/nonexistent'], work.dir);
-    expect(missing).toEqual({ code: ExitCode.badInput, stdout: '', stderr: 'qf: /nonexistent does not exist; expected an evidence folder or its evidence.json.\n' });
+    expect(missing).toEqual({
+      code: ExitCode.badInput,
+      stdout: '',
+      stderr: 'qf: /nonexistent does not exist; expected an evidence folder or its evidence.json.\n',
+    });
   });
 });

@@ -41,7 +41,7 @@ async function forgeAndReseal(dir: string, edit: (evidence: Evidence) => void | 
   seal.data = { ...seal.data, digest: evidenceSealDigest(evidence) };
   const { hash: _hash, ...unsealed } = seal;
   evidence.audit.push({ ...unsealed, hash: hashAuditEvent(unsealed) });
-  await writeFile(file, JSON.stringify(evidence, null, 2) + '\n');
+  await writeFile(file, `${JSON.stringify(evidence, null, 2)}\n`);
 }
 
 describe('signed evidence: qf run --sign-key, qf verify --key', () => {
@@ -75,14 +75,21 @@ describe('signed evidence: qf run --sign-key, qf verify --key', () => {
   }
 
   it('writes a DSSE envelope over an in-toto Statement v1 of the bundle, and verifies it with the public key', async () => {
-    const envelope = JSON.parse(await readFile(path.join(signed, 'evidence.dsse.json'), 'utf8')) as { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] };
+    const envelope = JSON.parse(await readFile(path.join(signed, 'evidence.dsse.json'), 'utf8')) as {
+      payloadType: string;
+      payload: string;
+      signatures: { keyid: string; sig: string }[];
+    };
     expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
     expect(envelope.signatures).toHaveLength(1);
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Record<string, any>;
     const evidence = JSON.parse(await readFile(path.join(signed, 'evidence.json'), 'utf8')) as Evidence;
     expect(statement._type).toBe('https://in-toto.io/Statement/v1');
     expect(statement.predicateType).toBe('https://qualityfoundry.dev/attestation/gate-verdict/v1');
-    expect(statement.subject.map((subject: { name: string }) => subject.name)).toEqual(['evidence.json', ...evidence.artifacts.map((artifact) => artifact.path)]);
+    expect(statement.subject.map((subject: { name: string }) => subject.name)).toEqual([
+      'evidence.json',
+      ...evidence.artifacts.map((artifact) => artifact.path),
+    ]);
     expect(statement.predicate).toMatchObject({ verdict: 'fail', planHash: evidence.plan.planHash, artifacts: evidence.artifacts });
 
     const result = await qf(['verify', '--key', ed.publicFile, signed], work.dir);
@@ -134,7 +141,9 @@ describe('signed evidence: qf run --sign-key, qf verify --key', () => {
     expect((await qf(['verify', '--key', ed.publicFile, dir], work.dir)).stderr).toContain('is not signed by the given key');
     const unsigned = path.join(work.dir, 'unsigned');
     await qf(['run', '--repo', repo.dir, '--out', unsigned], repo.dir);
-    expect((await qf(['verify', '--key', ed.publicFile, unsigned], work.dir)).stderr).toContain('evidence.dsse.json is missing: the bundle is not signed, and a key was given');
+    expect((await qf(['verify', '--key', ed.publicFile, unsigned], work.dir)).stderr).toContain(
+      'evidence.dsse.json is missing: the bundle is not signed, and a key was given',
+    );
   });
 
   it('refuses a bad --key or --sign-key as bad input (exit 2), before running anything', async () => {
@@ -180,8 +189,16 @@ describe('strict qf verify', () => {
     // JSON.parse keeps the last of two keys: a second "verdict" would decide what a lax reader sees.
     ['a duplicate key', (text) => text.replace('"verdict": "fail"', '"verdict": "fail", "verdict": "pass"'), 'gate: the key "verdict" appears twice'],
     ['a __proto__ member', (text) => text.replace('"gate": {', '"gate": { "__proto__": { "verdict": "pass" },'), 'gate: a "__proto__" member is not accepted'],
-    ['an unknown member (stripped before hashing, so the seal still held)', (text) => text.replace('"gate": {', '"gate": { "approvedBy": "mallory",'), 'has member the evidence schema v2 does not know: gate.approvedBy'],
-    ['an unknown member at the top level', (text) => text.replace('{', '{ "signedOffBy": "mallory",'), 'has member the evidence schema v2 does not know: signedOffBy'],
+    [
+      'an unknown member (stripped before hashing, so the seal still held)',
+      (text) => text.replace('"gate": {', '"gate": { "approvedBy": "mallory",'),
+      'has member the evidence schema v2 does not know: gate.approvedBy',
+    ],
+    [
+      'an unknown member at the top level',
+      (text) => text.replace('{', '{ "signedOffBy": "mallory",'),
+      'has member the evidence schema v2 does not know: signedOffBy',
+    ],
   ])('refuses %s', async (name, edit, message) => {
     const dir = await withText(name.replace(/\W+/g, '-'), edit);
     const result = await qf(['verify', dir], work.dir);
@@ -192,7 +209,8 @@ describe('strict qf verify', () => {
   it('accepts a file qf itself refused to index (a report swapped for a link, audited as artifact.refused), and nothing else unlisted', async () => {
     const hostile = await tempGitRepo('passing');
     try {
-      const conftest = 'import atexit\nimport os\n\n\ndef pytest_configure(config):\n    report = config.option.xmlpath\n\n    def swap():\n        os.remove(report)\n        os.symlink("/etc/hostname", report)\n\n    atexit.register(swap)\n';
+      const conftest =
+        'import atexit\nimport os\n\n\ndef pytest_configure(config):\n    report = config.option.xmlpath\n\n    def swap():\n        os.remove(report)\n        os.symlink("/etc/hostname", report)\n\n    atexit.register(swap)\n';
       await writeFile(path.join(hostile.dir, 'conftest.py'), conftest);
       const out = path.join(work.dir, 'refused');
       expect((await qf(['run', '--repo', hostile.dir, '--out', out], hostile.dir)).code).toBe(ExitCode.gateFailed);

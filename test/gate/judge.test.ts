@@ -7,37 +7,69 @@ const rule = (op: GateOp, value: number, ifMissing: 'skip' | 'fail' = 'skip') =>
 
 describe('evaluateRule', () => {
   it.each<[GateOp, number, number, 'pass' | 'fail']>([
-    ['==', 0, 0, 'pass'], ['==', 1, 0, 'fail'],
-    ['!=', 1, 0, 'pass'], ['!=', 0, 0, 'fail'],
-    ['<', 0, 1, 'pass'], ['<', 1, 1, 'fail'],
-    ['<=', 1, 1, 'pass'], ['<=', 2, 1, 'fail'],
-    ['>', 2, 1, 'pass'], ['>', 1, 1, 'fail'],
-    ['>=', 1, 1, 'pass'], ['>=', 0, 1, 'fail'],
+    ['==', 0, 0, 'pass'],
+    ['==', 1, 0, 'fail'],
+    ['!=', 1, 0, 'pass'],
+    ['!=', 0, 0, 'fail'],
+    ['<', 0, 1, 'pass'],
+    ['<', 1, 1, 'fail'],
+    ['<=', 1, 1, 'pass'],
+    ['<=', 2, 1, 'fail'],
+    ['>', 2, 1, 'pass'],
+    ['>', 1, 1, 'fail'],
+    ['>=', 1, 1, 'pass'],
+    ['>=', 0, 1, 'fail'],
   ])('%s: observed %d vs %d → %s', (op, observed, value, status) => {
     expect(evaluateRule(rule(op, value), { 'pytest.failed': observed })).toEqual({
-      id: 'r', metric: 'pytest.failed', op, expected: value, observed, status, reason: `pytest.failed is ${observed}, expected ${op} ${value}`,
+      id: 'r',
+      metric: 'pytest.failed',
+      op,
+      expected: value,
+      observed,
+      status,
+      reason: `pytest.failed is ${observed}, expected ${op} ${value}`,
     });
   });
 
   it('skips or fails an unmeasured metric as the rule says', () => {
-    expect(evaluateRule(rule('==', 0), {})).toMatchObject({ observed: null, status: 'skipped', reason: 'pytest.failed was not measured by any step (if_missing: skip)' });
-    expect(evaluateRule(rule('==', 0, 'fail'), {})).toMatchObject({ observed: null, status: 'fail', reason: 'pytest.failed was not measured by any step (if_missing: fail)' });
+    expect(evaluateRule(rule('==', 0), {})).toMatchObject({
+      observed: null,
+      status: 'skipped',
+      reason: 'pytest.failed was not measured by any step (if_missing: skip)',
+    });
+    expect(evaluateRule(rule('==', 0, 'fail'), {})).toMatchObject({
+      observed: null,
+      status: 'fail',
+      reason: 'pytest.failed was not measured by any step (if_missing: fail)',
+    });
   });
 
   it('rounds fractions in reasons to four places', () => {
-    expect(evaluateRule({ id: 'r', metric: 'pytest.pass_rate', op: '>=', value: 0.95, if_missing: 'skip' }, { 'pytest.pass_rate': 2 / 3 }).reason).toBe('pytest.pass_rate is 0.6667, expected >= 0.95');
+    expect(evaluateRule({ id: 'r', metric: 'pytest.pass_rate', op: '>=', value: 0.95, if_missing: 'skip' }, { 'pytest.pass_rate': 2 / 3 }).reason).toBe(
+      'pytest.pass_rate is 0.6667, expected >= 0.95',
+    );
   });
 });
 
 describe('judge', () => {
-  const base: JudgeInput = { policy: { mode: 'strict', gate: [rule('==', 0)] }, metrics: { 'pytest.failed': 0 }, steps: [{ id: 'unit', status: 'passed' }], approvalWaiting: false, shortCircuit: null };
+  const base: JudgeInput = {
+    policy: { mode: 'strict', gate: [rule('==', 0)] },
+    metrics: { 'pytest.failed': 0 },
+    steps: [{ id: 'unit', status: 'passed' }],
+    approvalWaiting: false,
+    shortCircuit: null,
+  };
 
   it('passes when every rule holds', () => {
     expect(judge(base)).toEqual({ verdict: 'pass', rules: [evaluateRule(rule('==', 0), { 'pytest.failed': 0 })], reasons: ['All 1 gate rules hold.'] });
   });
 
   it('waits for approval before judging anything', () => {
-    expect(judge({ ...base, metrics: { 'pytest.failed': 9 }, approvalWaiting: true })).toEqual({ verdict: 'needs_approval', rules: [], reasons: ['The plan needs a human approval before it runs.'] });
+    expect(judge({ ...base, metrics: { 'pytest.failed': 9 }, approvalWaiting: true })).toEqual({
+      verdict: 'needs_approval',
+      rules: [],
+      reasons: ['The plan needs a human approval before it runs.'],
+    });
   });
 
   it('blocks on governance findings, then lists failed rules too', () => {
@@ -47,7 +79,14 @@ describe('judge', () => {
   });
 
   it('fails when a step did not finish even though every rule held', () => {
-    const judgement = judge({ ...base, steps: [{ id: 'unit', status: 'passed' }, { id: 'slow', status: 'timed_out', reason: 'killed' }, { id: 'x', status: 'error' }] });
+    const judgement = judge({
+      ...base,
+      steps: [
+        { id: 'unit', status: 'passed' },
+        { id: 'slow', status: 'timed_out', reason: 'killed' },
+        { id: 'x', status: 'error' },
+      ],
+    });
     expect(judgement.verdict).toBe('fail');
     expect(judgement.reasons).toEqual(['Step slow did not finish (timed_out): killed', 'Step x did not finish (error): no reason given']);
   });
@@ -60,7 +99,15 @@ describe('judge', () => {
 });
 
 describe('metric catalog', () => {
-  it.each(['pytest.failed', 'pytest.pass_rate', 'steps.timed_out', 'budget.seconds_used', 'command.lint.exit_code', 'command.type-check.exit_code', 'command.failed'])('knows %s', (metric) => {
+  it.each([
+    'pytest.failed',
+    'pytest.pass_rate',
+    'steps.timed_out',
+    'budget.seconds_used',
+    'command.lint.exit_code',
+    'command.type-check.exit_code',
+    'command.failed',
+  ])('knows %s', (metric) => {
     expect(isKnownMetric(metric)).toBe(true);
   });
 
@@ -68,7 +115,7 @@ describe('metric catalog', () => {
     expect(isKnownMetric(metric)).toBe(false);
   });
 
-  it('lists the run metrics before the tools\' metrics', () => {
+  it("lists the run metrics before the tools' metrics", () => {
     expect(metricPatterns().slice(0, 3)).toEqual(['steps.total', 'steps.failed', 'steps.errored']);
   });
 });

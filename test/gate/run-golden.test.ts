@@ -84,7 +84,9 @@ describe('runGoldenDataset', () => {
     await writeFile(file, 'cases:\n  - name: x\n    evidence: {}\n    expect: { verdict: maybe }\n');
     const error = await runGoldenDataset(file).catch((caught: unknown) => caught);
     expect(isQfError(error, 'BAD_INPUT')).toBe(true);
-    expect((error as Error).message).toBe(`Golden dataset ${file}: cases.0.expect.verdict: Invalid option: expected one of "pass"|"fail"|"needs_approval"|"blocked"`);
+    expect((error as Error).message).toBe(
+      `Golden dataset ${file}: cases.0.expect.verdict: Invalid option: expected one of "pass"|"fail"|"needs_approval"|"blocked"`,
+    );
     const missing = await runGoldenDataset(path.join(work.dir, 'none.yaml')).catch((caught: unknown) => caught);
     expect((missing as Error).message).toMatch(/^Cannot read golden dataset .+none\.yaml: ENOENT/);
   });

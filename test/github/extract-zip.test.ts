@@ -33,14 +33,34 @@ describe('readZip', () => {
 
   it.each<[string, ZipWriterEntry[], string]>([
     ['duplicate entries', [entry('evidence.json', '{}'), entry('evidence.json', '{"x":1}')], 'evidence.json appears twice'],
-    ['a file, then a folder of that name', [entry('reports', 'x'), entry('reports/unit/junit.xml')], 'reports/unit/junit.xml needs a folder reports, and a file of that name is in the archive too'],
-    ['a folder, then a file of that name', [entry('reports/unit/junit.xml'), entry('reports/unit')], 'reports/unit is a file, and a folder of that name is in the archive too'],
+    [
+      'a file, then a folder of that name',
+      [entry('reports', 'x'), entry('reports/unit/junit.xml')],
+      'reports/unit/junit.xml needs a folder reports, and a file of that name is in the archive too',
+    ],
+    [
+      'a folder, then a file of that name',
+      [entry('reports/unit/junit.xml'), entry('reports/unit')],
+      'reports/unit is a file, and a folder of that name is in the archive too',
+    ],
     ['a file, then a folder entry of that name', [entry('reports'), entry('reports/')], 'reports/ is a folder, and a file of that name is in the archive too'],
-    ['a deflated size that lies (more data than declared)', [entry('a.txt', 'y'.repeat(10_000), { deflate: true, declaredSize: 10 })], 'a.txt: expands past the 10 bytes the directory says'],
-    ['a deflated size that lies (less data than declared)', [entry('a.txt', 'y'.repeat(100), { deflate: true, declaredSize: 1_000 })], 'a.txt: 100 bytes, the directory says 1000'],
+    [
+      'a deflated size that lies (more data than declared)',
+      [entry('a.txt', 'y'.repeat(10_000), { deflate: true, declaredSize: 10 })],
+      'a.txt: expands past the 10 bytes the directory says',
+    ],
+    [
+      'a deflated size that lies (less data than declared)',
+      [entry('a.txt', 'y'.repeat(100), { deflate: true, declaredSize: 1_000 })],
+      'a.txt: 100 bytes, the directory says 1000',
+    ],
     ['a stored size that lies', [entry('a.txt', 'abc', { declaredSize: 2 })], 'a.txt: 3 bytes, the directory says 2'],
     ['a CRC that does not match', [entry('a.txt', 'abc', { crc: 12345 })], 'a.txt: its CRC-32 does not match its data'],
-    ['a local header that names another file', [entry('evidence.json', '{}', { localName: 'other.json' })], 'evidence.json: the local header names it "other.json"'],
+    [
+      'a local header that names another file',
+      [entry('evidence.json', '{}', { localName: 'other.json' })],
+      'evidence.json: the local header names it "other.json"',
+    ],
     ['a 300-byte path component', [entry(`reports/${'n'.repeat(300)}`)], 'has a part of 300 bytes, more than 255'],
     ['a 2,000-byte name', [entry(Array(20).fill('d'.repeat(99)).join('/'))], 'is 1999 bytes, more than 1024'],
     ['control characters in a name', [entry('report\n.md')], 'entry name "report\\n.md" holds control characters'],
@@ -74,7 +94,10 @@ describe('readZip', () => {
   it('extractZip writes the files and nothing else', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      expect(await extractZip(writeZip([entry('reports/'), entry('evidence.json', '{}'), entry('reports/u/j.xml')]), dir)).toEqual(['evidence.json', 'reports/u/j.xml']);
+      expect(await extractZip(writeZip([entry('reports/'), entry('evidence.json', '{}'), entry('reports/u/j.xml')]), dir)).toEqual([
+        'evidence.json',
+        'reports/u/j.xml',
+      ]);
       expect((await readdir(dir, { recursive: true })).sort()).toEqual(['evidence.json', 'reports', 'reports/u', 'reports/u/j.xml']);
     } finally {
       await cleanup();

@@ -20,14 +20,16 @@ describe('truncateChars', () => {
 
 describe('fitSections', () => {
   const sections = [
-    { priority: 2, markdown: '### Failures\n' + Array.from({ length: 5000 }, (_, i) => `- test_${i} failed`).join('\n') },
+    { priority: 2, markdown: `### Failures\n${Array.from({ length: 5000 }, (_, i) => `- test_${i} failed`).join('\n')}` },
     { priority: 0, markdown: '## Failed' },
     { priority: 1, markdown: '### Gate rules\n| tests-pass | 120 | == 0 |' },
     { priority: 3, markdown: '### Notes\n- Evidence: artifact' },
   ];
 
   it('keeps everything when it fits', () => {
-    expect(fitSections(sections.slice(1), 65535, 'see artifact').text).toBe('## Failed\n\n### Gate rules\n| tests-pass | 120 | == 0 |\n\n### Notes\n- Evidence: artifact');
+    expect(fitSections(sections.slice(1), 65535, 'see artifact').text).toBe(
+      '## Failed\n\n### Gate rules\n| tests-pass | 120 | == 0 |\n\n### Notes\n- Evidence: artifact',
+    );
   });
 
   it('cuts in priority order at a line end, drops what follows, and points to the artifact', () => {

@@ -47,10 +47,19 @@ describe('rejudgeEvidence', () => {
   });
 
   it('does not take approvals from the bundle: a change that needs one is checked against the approval source', async () => {
-    const needsApproval = parsePolicy(policyText.replace('required_when: { changed: ["migrations/**"] }', 'required_when: { changed: ["**/*.py"] }'), { path: 'p.yml', sourceRef: 'base' });
+    const needsApproval = parsePolicy(policyText.replace('required_when: { changed: ["migrations/**"] }', 'required_when: { changed: ["**/*.py"] }'), {
+      path: 'p.yml',
+      sourceRef: 'base',
+    });
     const forged = structuredClone(evidence);
     forged.plan.planHash = (await import('../../src/planner/build-plan.js')).buildPlan(needsApproval, { ...forged.change }).planHash;
-    forged.approval = { required: true, needed: 1, status: 'approved', approvals: [{ by: 'mallory', at: forged.startedAt, planHash: forged.plan.planHash, source: 'check-run' }], rejected: [] };
+    forged.approval = {
+      required: true,
+      needed: 1,
+      status: 'approved',
+      approvals: [{ by: 'mallory', at: forged.startedAt, planHash: forged.plan.planHash, source: 'check-run' }],
+      rejected: [],
+    };
     const problems = await rejudgeEvidence(forged, needsApproval, none);
     expect(problems).toContain("the plan needs 1 approval(s) and the checks API shows 0; the evidence's own approval records are not taken on trust");
     expect(problems.some((problem) => problem.startsWith("the evidence claims pass, the base policy's rules give needs_approval"))).toBe(true);

@@ -23,7 +23,9 @@ function spawnAppender(connection: StoreConnection, label: string, count: number
     const [word, seq, hash, subject] = line.split(' ');
     if (word === 'ack') acks.push({ seq: Number(seq), hash: hash ?? '', subject: subject ?? '' });
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, acks, exited, stderr: () => stderr };
 }
 
@@ -131,7 +133,10 @@ export function complianceAuditorContract(harness: BackendHarness): void {
       await withStore(connection, async () => undefined);
       const writers = ['p1', 'p2', 'p3', 'p4'].map((label) => spawnAppender(connection, label, 40));
       const exits = await Promise.all(writers.map((w) => w.exited));
-      expect(exits.map((e) => e.code), writers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
+      expect(
+        exits.map((e) => e.code),
+        writers.map((w) => w.stderr()).join('\n'),
+      ).toEqual([0, 0, 0, 0]);
       await withStore(connection, async (store) => {
         const events = await store.listAudit({ chain: CHAIN });
         expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 1));

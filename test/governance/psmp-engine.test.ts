@@ -77,7 +77,8 @@ const scenarios: Record<string, Scenario> = {
 
 const expected: Record<GovernanceMode, (lowRisk: boolean) => { status: string; decision: string; blocked: boolean }> = {
   strict: () => ({ status: 'open', decision: 'blocked', blocked: true }),
-  adaptive: (lowRisk) => (lowRisk ? { status: 'resolved', decision: 'proceed', blocked: false } : { status: 'escalated', decision: 'waiting_for_human', blocked: true }),
+  adaptive: (lowRisk) =>
+    lowRisk ? { status: 'resolved', decision: 'proceed', blocked: false } : { status: 'escalated', decision: 'waiting_for_human', blocked: true },
   playground: () => ({ status: 'open', decision: 'proceed', blocked: false }),
 };
 
@@ -191,7 +192,10 @@ describe('PSMP bad resolutions change nothing', () => {
     const id = conflicts[0]!.id;
     const before = await psmp.store.exportProjectState(P);
     const attempts = [
-      [() => psmp.resolve(P, id, { strategy: 'OVERRIDE', winner: 'acme/widgets:r@9', by: 'a', reason: 'r' }), `unknown artifact 'acme/widgets:r@9' in the OVERRIDE of conflict '${id}'; expected one of: ${P}:r@1, ${P}:r@2`],
+      [
+        () => psmp.resolve(P, id, { strategy: 'OVERRIDE', winner: 'acme/widgets:r@9', by: 'a', reason: 'r' }),
+        `unknown artifact 'acme/widgets:r@9' in the OVERRIDE of conflict '${id}'; expected one of: ${P}:r@1, ${P}:r@2`,
+      ],
       [() => psmp.resolve(P, 'conflict-nope', { strategy: 'OVERRIDE', by: 'a', reason: 'r' }), `conflict 'conflict-nope' does not exist in project '${P}'`],
       [() => psmp.resolve(P, id, { strategy: 'MERGE', by: 'a', reason: ' ' }), `a MERGE of conflict '${id}' needs who (by) and why (reason)`],
       [() => psmp.resolve(P, id, { strategy: 'MERGE', by: 'a', reason: 'r' }), `a MERGE of conflict '${id}' needs the merged content's digest (mergedDigest)`],

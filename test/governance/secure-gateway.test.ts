@@ -18,7 +18,12 @@ beforeAll(async () => {
       const provider = req.url?.split('/')[1] ?? '?';
       received.push({ provider, body: JSON.parse(body) });
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: `answer from ${provider}` } }], usage: { prompt_tokens: 7, completion_tokens: 3 } }));
+      res.end(
+        JSON.stringify({
+          choices: [{ message: { role: 'assistant', content: `answer from ${provider}` } }],
+          usage: { prompt_tokens: 7, completion_tokens: 3 },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,7 +48,12 @@ function gateway(routing: GatewayPolicy['routing'] = 'default', providers?: Arra
   return { gw: new SecureGateway({ policy, audit: (e) => trail.record(e) }), trail };
 }
 
-const ask = (over: Record<string, unknown> = {}) => ({ id: 'task-1', purpose: 'summarise failures', messages: [{ role: 'user' as const, content: 'why did test_x fail?' }], ...over });
+const ask = (over: Record<string, unknown> = {}) => ({
+  id: 'task-1',
+  purpose: 'summarise failures',
+  messages: [{ role: 'user' as const, content: 'why did test_x fail?' }],
+  ...over,
+});
 
 describe('SecureGateway', () => {
   it('sends a PUBLIC task to the recommended cloud provider and audits the route', async () => {
@@ -60,9 +70,19 @@ describe('SecureGateway', () => {
     expect(vetoed).toEqual({
       ok: false,
       level: 'CRITICAL',
-      veto: { code: 'PROVIDER_NOT_ALLOWED', level: 'CRITICAL', provider: 'cloud-llm', message: "CRITICAL task may not go to cloud provider 'cloud-llm' under the default routing policy (allowed: local)" },
+      veto: {
+        code: 'PROVIDER_NOT_ALLOWED',
+        level: 'CRITICAL',
+        provider: 'cloud-llm',
+        message: "CRITICAL task may not go to cloud provider 'cloud-llm' under the default routing policy (allowed: local)",
+      },
     });
-    expect(trail.events[0]).toMatchObject({ actor: 'gateway', action: 'gateway.veto', subject: 'task-1', data: { level: 'CRITICAL', reasons: ['rule 1 (changed secrets/**, **/*.pem) → CRITICAL'] } });
+    expect(trail.events[0]).toMatchObject({
+      actor: 'gateway',
+      action: 'gateway.veto',
+      subject: 'task-1',
+      data: { level: 'CRITICAL', reasons: ['rule 1 (changed secrets/**, **/*.pem) → CRITICAL'] },
+    });
 
     const routed = await gw.complete(ask({ changedFiles: ['deploy/key.pem'], labels: ['internal'] }));
     expect(routed).toMatchObject({ ok: true, level: 'CRITICAL', provider: 'local-llm' });
@@ -79,25 +99,45 @@ describe('SecureGateway', () => {
   it('lets rules raise but never lower an explicit level, and routes by the chosen policy', async () => {
     const { gw } = gateway('compliance');
     expect((await gw.enforce({ id: 't', labels: ['internal'], level: 'PUBLIC', provider: 'cloud-llm' })).allowed).toBe(false);
-    expect(await gw.enforce({ id: 't', level: 'SENSITIVE', labels: ['internal'] })).toMatchObject({ allowed: true, level: 'SENSITIVE', provider: { name: 'local-llm' } });
+    expect(await gw.enforce({ id: 't', level: 'SENSITIVE', labels: ['internal'] })).toMatchObject({
+      allowed: true,
+      level: 'SENSITIVE',
+      provider: { name: 'local-llm' },
+    });
     const enterprise = gateway('enterprise').gw;
-    expect(await enterprise.enforce({ id: 't', changedFiles: ['billing/a.py'], labels: ['pii'], provider: 'cloud-llm' })).toMatchObject({ allowed: true, level: 'SENSITIVE' });
-    expect(await gateway('default').gw.enforce({ id: 't', changedFiles: ['billing/a.py'], provider: 'cloud-llm' })).toMatchObject({ allowed: true, level: 'PUBLIC' });
+    expect(await enterprise.enforce({ id: 't', changedFiles: ['billing/a.py'], labels: ['pii'], provider: 'cloud-llm' })).toMatchObject({
+      allowed: true,
+      level: 'SENSITIVE',
+    });
+    expect(await gateway('default').gw.enforce({ id: 't', changedFiles: ['billing/a.py'], provider: 'cloud-llm' })).toMatchObject({
+      allowed: true,
+      level: 'PUBLIC',
+    });
     expect(await gateway().gw.enforce({ id: 't', provider: 'gpt-x' })).toMatchObject({ allowed: false, veto: { code: 'UNKNOWN_PROVIDER' } });
   });
 
   it('runs node, message and transition veto hooks, audits them, and sends nothing vetoed', async () => {
     const { gw, trail } = gateway();
-    gw.addVetoHook({ name: 'no-keys', on: 'message', check: ({ message }) => (message?.content.includes('PRIVATE KEY') ? 'the message holds a private key' : undefined) });
+    gw.addVetoHook({
+      name: 'no-keys',
+      on: 'message',
+      check: ({ message }) => (message?.content.includes('PRIVATE KEY') ? 'the message holds a private key' : undefined),
+    });
     gw.addVetoHook({ name: 'no-deploy', on: 'node', check: ({ node }) => (node === 'deploy' ? 'deploy is not a quality gate step' : undefined) });
     gw.addVetoHook({ name: 'no-skip-judge', on: 'transition', check: ({ from, to }) => (from === 'execute' && to === 'done' ? 'judge must run' : undefined) });
 
     const result = await gw.complete(ask({ messages: [{ role: 'user', content: '-----BEGIN PRIVATE KEY----- abc' }] }));
-    expect(result).toMatchObject({ ok: false, veto: { code: 'MESSAGE_VETOED', hook: 'no-keys', message: 'no-keys vetoed a user message: the message holds a private key' } });
+    expect(result).toMatchObject({
+      ok: false,
+      veto: { code: 'MESSAGE_VETOED', hook: 'no-keys', message: 'no-keys vetoed a user message: the message holds a private key' },
+    });
     expect(received).toEqual([]);
     expect(await gw.checkNode('deploy')).toMatchObject({ code: 'NODE_VETOED', hook: 'no-deploy' });
     expect(await gw.checkNode('judge')).toBeUndefined();
-    expect(await gw.checkTransition('execute', 'done')).toMatchObject({ code: 'TRANSITION_VETOED', message: 'no-skip-judge vetoed transition execute → done: judge must run' });
+    expect(await gw.checkTransition('execute', 'done')).toMatchObject({
+      code: 'TRANSITION_VETOED',
+      message: 'no-skip-judge vetoed transition execute → done: judge must run',
+    });
     expect(trail.events.map((e) => e.action)).toEqual(['gateway.routed', 'gateway.veto', 'gateway.veto', 'gateway.allowed', 'gateway.veto']);
   });
 });

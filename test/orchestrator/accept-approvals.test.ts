@@ -6,13 +6,30 @@ import type { StepResult } from '../../src/evidence/schema.js';
 
 const PLAN = 'a'.repeat(64);
 const OLD = 'b'.repeat(64);
-const approval = (by: string, planHash = PLAN, headSha?: string) => ({ by, at: '2026-01-01T00:00:00.000Z', planHash, source: 'file', ...(headSha ? { headSha } : {}) });
+const approval = (by: string, planHash = PLAN, headSha?: string) => ({
+  by,
+  at: '2026-01-01T00:00:00.000Z',
+  planHash,
+  source: 'file',
+  ...(headSha ? { headSha } : {}),
+});
 
 describe('acceptApprovals', () => {
   it('keeps approvals of this plan on this head by distinct non-authors, and says why others do not count', () => {
     const policy = PolicySchema.parse({ version: 1 });
     const result = acceptApprovals(
-      { approvals: [approval('alice'), approval('bob', OLD), approval('carol', PLAN, 'f00d000'), approval('dave'), approval('ALICE'), approval('erin', PLAN, 'cafe1234')], rejected: [], notes: ['from the source'] },
+      {
+        approvals: [
+          approval('alice'),
+          approval('bob', OLD),
+          approval('carol', PLAN, 'f00d000'),
+          approval('dave'),
+          approval('ALICE'),
+          approval('erin', PLAN, 'cafe1234'),
+        ],
+        rejected: [],
+        notes: ['from the source'],
+      },
       { planHash: PLAN, headSha: 'cafe1234', author: 'dave', policy },
     );
     expect(result.accepted.map((accepted) => accepted.by)).toEqual(['alice', 'erin']);
@@ -27,20 +44,44 @@ describe('acceptApprovals', () => {
 
   it('lets the author approve when the policy allows it', () => {
     const policy = PolicySchema.parse({ version: 1, approval: { allow_author: true } });
-    expect(acceptApprovals({ approvals: [approval('dave')], rejected: [], notes: [] }, { planHash: PLAN, headSha: null, author: 'dave', policy }).accepted).toHaveLength(1);
+    expect(
+      acceptApprovals({ approvals: [approval('dave')], rejected: [], notes: [] }, { planHash: PLAN, headSha: null, author: 'dave', policy }).accepted,
+    ).toHaveLength(1);
   });
 });
 
 describe('collectMetrics', () => {
   const pytestStep = (id: string, counts: Partial<Record<string, number>>, seconds: number): StepResult => {
     const full = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, xfailed: 0, xpassed: 0, ...counts };
-    return { id, tool: 'run_pytest', status: full.failed ? 'failed' : 'passed', attempts: 1, durationMs: 10, metrics: { 'pytest.duration_seconds': seconds }, tests: { counts: full, notable: [], truncated: false }, artifacts: [] };
+    return {
+      id,
+      tool: 'run_pytest',
+      status: full.failed ? 'failed' : 'passed',
+      attempts: 1,
+      durationMs: 10,
+      metrics: { 'pytest.duration_seconds': seconds },
+      tests: { counts: full, notable: [], truncated: false },
+      artifacts: [],
+    };
   };
 
   it('sums pytest counts over steps, recomputes the pass rate, merges commands and adds run metrics', () => {
-    const lint: StepResult = { id: 'lint', tool: 'run_command', status: 'failed', attempts: 1, durationMs: 5, metrics: { 'command.lint.exit_code': 1, 'command.failed': 1 }, artifacts: [] };
+    const lint: StepResult = {
+      id: 'lint',
+      tool: 'run_command',
+      status: 'failed',
+      attempts: 1,
+      durationMs: 5,
+      metrics: { 'command.lint.exit_code': 1, 'command.failed': 1 },
+      artifacts: [],
+    };
     const skipped: StepResult = { id: 'late', tool: 'run_pytest', status: 'skipped', attempts: 0, durationMs: 0, metrics: {}, artifacts: [] };
-    expect(collectMetrics([pytestStep('a', { total: 4, passed: 3, failed: 1 }, 1.5), pytestStep('b', { total: 5, passed: 4, skipped: 1 }, 2), lint, skipped], { usedMs: 3_456.7, retries: 2 })).toEqual({
+    expect(
+      collectMetrics([pytestStep('a', { total: 4, passed: 3, failed: 1 }, 1.5), pytestStep('b', { total: 5, passed: 4, skipped: 1 }, 2), lint, skipped], {
+        usedMs: 3_456.7,
+        retries: 2,
+      }),
+    ).toEqual({
       'pytest.total': 9,
       'pytest.passed': 7,
       'pytest.failed': 1,

@@ -50,7 +50,9 @@ plan:
     const reason = 'tool "run_command" is not in the policy\'s tools.allowlist (run_pytest)';
     expect(evidence.steps).toEqual([{ id: 'lint', tool: 'run_command', status: 'refused', reason, attempts: 0, durationMs: 0, metrics: {}, artifacts: [] }]);
     expect(evidence.gate.reasons).toEqual([`Step lint was refused: ${reason}`]);
-    expect(evidence.audit.filter((event) => event.action === 'tool.refused').map((event) => event.data)).toEqual([{ step: 'lint', tool: 'run_command', reason }]);
+    expect(evidence.audit.filter((event) => event.action === 'tool.refused').map((event) => event.data)).toEqual([
+      { step: 'lint', tool: 'run_command', reason },
+    ]);
     expect(evidence.metrics['steps.refused']).toBe(1);
   });
 
@@ -83,7 +85,10 @@ gate:
       ['lint', 'skipped', 'skipped: fail-fast step unit ended failed'],
     ]);
     expect(evidence.gate.verdict).toBe('blocked');
-    expect(evidence.gate.reasons).toEqual(['Run stopped early: fail-fast step unit ended failed', 'Rule no-failures failed: pytest.failed is 1, expected == 0']);
+    expect(evidence.gate.reasons).toEqual([
+      'Run stopped early: fail-fast step unit ended failed',
+      'Rule no-failures failed: pytest.failed is 1, expected == 0',
+    ]);
     expect(evidence.audit.filter((event) => event.action === 'run.short_circuit')).toHaveLength(1);
   });
 
@@ -135,7 +140,12 @@ plan:
 gate:
   - { id: lint-clean, metric: command.lint.exit_code, op: "==", value: 0 }
 `);
-    expect(evidence.steps[0]).toMatchObject({ status: 'failed', reason: '"lint" exited with code 3.\n3 problems', metrics: { 'command.lint.exit_code': 3, 'command.failed': 1 }, artifacts: ['reports/lint/output.log'] });
+    expect(evidence.steps[0]).toMatchObject({
+      status: 'failed',
+      reason: '"lint" exited with code 3.\n3 problems',
+      metrics: { 'command.lint.exit_code': 3, 'command.failed': 1 },
+      artifacts: ['reports/lint/output.log'],
+    });
     expect(evidence.gate.reasons).toEqual(['Rule lint-clean failed: command.lint.exit_code is 3, expected == 0']);
     expect((await verifyEvidence(outDir)).ok).toBe(true);
   });
@@ -158,11 +168,23 @@ gate:
     const controller = new AbortController();
     controller.abort('SIGINT');
     await expect(
-      orchestrate({ repoDir: repo.dir, outDir, policy, change: { base: null, head: null, changedFiles: ['x.py'], labels: [] }, approvals: noApprovals, env: ENV, signal: controller.signal }),
+      orchestrate({
+        repoDir: repo.dir,
+        outDir,
+        policy,
+        change: { base: null, head: null, changedFiles: ['x.py'], labels: [] },
+        approvals: noApprovals,
+        env: ENV,
+        signal: controller.signal,
+      }),
     ).rejects.toThrow('Run interrupted (SIGINT) before step unit.');
     const check = await verifyEvidence(outDir);
     expect(check.ok).toBe(true);
     if (!check.ok) return;
-    expect(check.evidence).toMatchObject({ complete: false, incompleteReason: 'Run interrupted (SIGINT) before step unit.', gate: { verdict: 'blocked', reasons: ['Run did not complete: Run interrupted (SIGINT) before step unit.'] } });
+    expect(check.evidence).toMatchObject({
+      complete: false,
+      incompleteReason: 'Run interrupted (SIGINT) before step unit.',
+      gate: { verdict: 'blocked', reasons: ['Run did not complete: Run interrupted (SIGINT) before step unit.'] },
+    });
   });
 });

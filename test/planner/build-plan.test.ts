@@ -40,8 +40,20 @@ describe('buildPlan', () => {
   it('keeps the matching rules in order, with their defaults applied and why they matched', () => {
     const plan = buildPlan(loaded, change(['src/a.py', 'docs/guide.md'], ['docs']));
     expect(plan.steps).toEqual([
-      { id: 'unit', tool: 'run_pytest', input: { paths: ['tests'], args: [], python: 'python3' }, matched: ['changed: src/a.py matches **/*.py'], failFast: true },
-      { id: 'run_command-2', tool: 'run_command', input: { command: 'lint' }, matched: ['changed: docs/guide.md matches docs/**', 'label: docs'], failFast: false },
+      {
+        id: 'unit',
+        tool: 'run_pytest',
+        input: { paths: ['tests'], args: [], python: 'python3' },
+        matched: ['changed: src/a.py matches **/*.py'],
+        failFast: true,
+      },
+      {
+        id: 'run_command-2',
+        tool: 'run_command',
+        input: { command: 'lint' },
+        matched: ['changed: docs/guide.md matches docs/**', 'label: docs'],
+        failFast: false,
+      },
     ]);
     expect(plan.planHash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -59,7 +71,11 @@ describe('buildPlan', () => {
 
   it('says when an approval is needed and how many', () => {
     expect(approvalRequirement(loaded, change(['src/a.py']))).toEqual({ required: false, needed: 0 });
-    expect(approvalRequirement(loaded, change(['migrations/0002.sql']))).toEqual({ required: true, reason: 'changed: migrations/0002.sql matches migrations/**', needed: 2 });
+    expect(approvalRequirement(loaded, change(['migrations/0002.sql']))).toEqual({
+      required: true,
+      reason: 'changed: migrations/0002.sql matches migrations/**',
+      needed: 2,
+    });
   });
 });
 
@@ -78,7 +94,13 @@ describe('changedFilesFromGit', () => {
   });
 
   it('lists every file without a base', async () => {
-    expect(await changedFilesFromGit(repo.dir, null, null)).toEqual(['.github/qualityfoundry.yml', 'new file.py', 'pricing.py', 'pytest.ini', 'tests/test_pricing.py']);
+    expect(await changedFilesFromGit(repo.dir, null, null)).toEqual([
+      '.github/qualityfoundry.yml',
+      'new file.py',
+      'pricing.py',
+      'pytest.ini',
+      'tests/test_pricing.py',
+    ]);
   });
 
   it('diffs base...head', async () => {
@@ -92,11 +114,17 @@ describe('changedFilesFromGit', () => {
   });
 
   it('names an unknown ref, a missing folder and a non-git folder', async () => {
-    await expect(changedFilesFromGit(repo.dir, 'no-such-ref', 'feature')).rejects.toThrow(/^git diff --name-only --relative -z no-such-ref\.\.\.feature failed in .+: fatal: /);
+    await expect(changedFilesFromGit(repo.dir, 'no-such-ref', 'feature')).rejects.toThrow(
+      /^git diff --name-only --relative -z no-such-ref\.\.\.feature failed in .+: fatal: /,
+    );
     const { dir, cleanup } = await tempDir();
     try {
-      await expect(changedFilesFromGit(path.join(dir, 'gone'), null, null)).rejects.toThrow(`Repository folder ${path.join(dir, 'gone')} does not exist; expected the path of a git checkout (--repo DIR).`);
-      await expect(changedFilesFromGit(dir, null, null)).rejects.toThrow(`${dir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`);
+      await expect(changedFilesFromGit(path.join(dir, 'gone'), null, null)).rejects.toThrow(
+        `Repository folder ${path.join(dir, 'gone')} does not exist; expected the path of a git checkout (--repo DIR).`,
+      );
+      await expect(changedFilesFromGit(dir, null, null)).rejects.toThrow(
+        `${dir} is not a git repository; expected a git checkout (run \`git init\` or point --repo at one).`,
+      );
     } finally {
       await cleanup();
     }

@@ -25,14 +25,22 @@ describe('policy errors: exact message and position', () => {
     [
       'an unterminated flow sequence (at its bracket, not where the parser gave up)',
       'version: 1\nplan:\n  - id: unit\n    run: [run_pytest\n',
-      ['4:10 : not valid YAML: this [ is never closed with ] (Flow sequence in block collection must be sufficiently indented and end with a ]; the parser gave up at 5:1)'],
+      [
+        '4:10 : not valid YAML: this [ is never closed with ] (Flow sequence in block collection must be sufficiently indented and end with a ]; the parser gave up at 5:1)',
+      ],
     ],
     [
       'an unclosed { on line 3',
       'version: 1\nmode: strict\nsandbox: { mode: subprocess\nplan: []\ngate: []\n',
-      ['3:10 : not valid YAML: this { is never closed with } (Flow map in block collection must be sufficiently indented and end with a }; the parser gave up at 4:1)'],
+      [
+        '3:10 : not valid YAML: this { is never closed with } (Flow map in block collection must be sufficiently indented and end with a }; the parser gave up at 4:1)',
+      ],
     ],
-    ['a mis-indented key', 'version: 1\nsandbox:\n  timeout_seconds: 5\n mode: subprocess\n', ['4:1 : not valid YAML: All mapping items must start at the same column']],
+    [
+      'a mis-indented key',
+      'version: 1\nsandbox:\n  timeout_seconds: 5\n mode: subprocess\n',
+      ['4:1 : not valid YAML: All mapping items must start at the same column'],
+    ],
     ['a duplicate key', 'version: 1\nmode: strict\nmode: playground\n', ['3:1 : not valid YAML: Map keys must be unique']],
     ['an empty file', '', ['1:1 : expected a mapping with at least `version: 1`, found an empty document']],
     ['a bare string', 'just text\n', ['1:1 : expected a mapping with at least `version: 1`, found a string']],
@@ -50,27 +58,48 @@ describe('policy errors: exact message and position', () => {
       ],
     ],
     ['a misspelt mode', 'version: 1\nmode: strickt\n', ['2:7 mode: expected one of "strict"|"adaptive"|"playground", got "strickt"; did you mean "strict"?']],
-    ['an unknown operator', 'version: 1\ngate:\n  - { id: a, metric: pytest.failed, op: "=", value: 0 }\n', [`3:41 gate[0].op: ${ONE_OF_OPS}, got "="; did you mean "=="?`]],
+    [
+      'an unknown operator',
+      'version: 1\ngate:\n  - { id: a, metric: pytest.failed, op: "=", value: 0 }\n',
+      [`3:41 gate[0].op: ${ONE_OF_OPS}, got "="; did you mean "=="?`],
+    ],
     ['a rule without op', 'version: 1\ngate:\n  - { id: a, metric: pytest.failed, value: 0 }\n', [`3:5 gate[0].op: ${ONE_OF_OPS}`]],
-    ['an id with spaces', 'version: 1\ngate:\n  - { id: "No Spaces", metric: pytest.failed, op: "==", value: 0 }\n', ['3:11 gate[0].id: a lower-case id, got "No Spaces"']],
+    [
+      'an id with spaces',
+      'version: 1\ngate:\n  - { id: "No Spaces", metric: pytest.failed, op: "==", value: 0 }\n',
+      ['3:11 gate[0].id: a lower-case id, got "No Spaces"'],
+    ],
     // ---- unknown keys, with did-you-mean
     ['an unknown top-level key', 'version: 1\nsandbx: { timeout_seconds: 5 }\n', ['2:1 sandbx: unknown key "sandbx"; did you mean "sandbox"?']],
     [
       'unknown nested keys',
       'version: 1\nsandbox:\n  timeout_secs: 5\nplan:\n  - when: { changd: ["**/*.py"] }\n    run: run_pytest\n',
-      ['3:3 sandbox.timeout_secs: unknown key "timeout_secs"; did you mean "timeout_seconds"?', '5:13 plan[0].when.changd: unknown key "changd"; did you mean "changed"?'],
+      [
+        '3:3 sandbox.timeout_secs: unknown key "timeout_secs"; did you mean "timeout_seconds"?',
+        '5:13 plan[0].when.changd: unknown key "changd"; did you mean "changed"?',
+      ],
     ],
-    ['an unknown key far from any', 'version: 1\nbudget:\n  zzzzzzzz: 1\n', ['3:3 budget.zzzzzzzz: unknown key "zzzzzzzz"; expected one of: total_seconds, max_retries, llm_tokens']],
+    [
+      'an unknown key far from any',
+      'version: 1\nbudget:\n  zzzzzzzz: 1\n',
+      ['3:3 budget.zzzzzzzz: unknown key "zzzzzzzz"; expected one of: total_seconds, max_retries, llm_tokens'],
+    ],
     // ---- semantic checks
     [
       'unknown tools',
       'version: 1\ntools:\n  allowlist: [run_pytest, run_pytests]\nplan:\n  - when: { always: true }\n    run: run_selenium\n',
-      ['3:27 tools.allowlist[1]: unknown tool "run_pytests"; did you mean "run_pytest"?', '6:10 plan[0].run: unknown tool "run_selenium"; expected one of: run_pytest, run_command'],
+      [
+        '3:27 tools.allowlist[1]: unknown tool "run_pytests"; did you mean "run_pytest"?',
+        '6:10 plan[0].run: unknown tool "run_selenium"; expected one of: run_pytest, run_command',
+      ],
     ],
     [
       'unknown metrics',
       'version: 1\ngate:\n  - { id: a, metric: pytest.fails, op: "==", value: 0 }\n  - { id: b, metric: coverage.percent, op: ">=", value: 80 }\n',
-      ['3:22 gate[0].metric: unknown metric "pytest.fails"; did you mean "pytest.failed"?', '4:22 gate[1].metric: unknown metric "coverage.percent"; run `qf metrics` for the list'],
+      [
+        '3:22 gate[0].metric: unknown metric "pytest.fails"; did you mean "pytest.failed"?',
+        '4:22 gate[1].metric: unknown metric "coverage.percent"; run `qf metrics` for the list',
+      ],
     ],
     [
       'invalid globs',
@@ -80,7 +109,11 @@ describe('policy errors: exact message and position', () => {
         '3:38 plan[0].when.changed[1]: invalid glob "../outside/**": globs are repository-relative; no leading / or ..',
       ],
     ],
-    ['an absolute glob in approval', 'version: 1\napproval:\n  required_when: { changed: ["/etc/**"] }\n', ['3:30 approval.required_when.changed[0]: invalid glob "/etc/**": globs are repository-relative; no leading / or ..']],
+    [
+      'an absolute glob in approval',
+      'version: 1\napproval:\n  required_when: { changed: ["/etc/**"] }\n',
+      ['3:30 approval.required_when.changed[0]: invalid glob "/etc/**": globs are repository-relative; no leading / or ..'],
+    ],
     [
       'duplicate step and rule ids',
       'version: 1\nplan:\n  - { id: unit, when: { always: true }, run: run_pytest }\n  - { id: unit, when: { always: true }, run: run_pytest }\ngate:\n  - { id: g, metric: pytest.failed, op: "==", value: 0 }\n  - { id: g, metric: pytest.errors, op: "==", value: 0 }\n',
@@ -113,7 +146,11 @@ describe('policy errors: exact message and position', () => {
         `13:41 gate[1].op: ${ONE_OF_OPS}, got "="; did you mean "=="?`,
       ],
     ],
-    ['container mode without an image', 'version: 1\nsandbox: { mode: container }\n', ['2:18 sandbox.mode: sandbox.mode is "container" but sandbox.container (with an image) is missing']],
+    [
+      'container mode without an image',
+      'version: 1\nsandbox: { mode: container }\n',
+      ['2:18 sandbox.mode: sandbox.mode is "container" but sandbox.container (with an image) is missing'],
+    ],
   ])('%s', (_name, text, expected) => {
     expect(problemsOf(text)).toEqual(expected);
   });
@@ -147,7 +184,13 @@ describe('a valid policy', () => {
       policy: {
         version: 1,
         mode: 'strict',
-        sandbox: { mode: 'subprocess', timeout_seconds: 600, env_allowlist: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PYTHONPATH', 'VIRTUAL_ENV'], max_output_bytes: 1_048_576, fallback: 'none' },
+        sandbox: {
+          mode: 'subprocess',
+          timeout_seconds: 600,
+          env_allowlist: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PYTHONPATH', 'VIRTUAL_ENV'],
+          max_output_bytes: 1_048_576,
+          fallback: 'none',
+        },
         budget: { total_seconds: 900, max_retries: 0, llm_tokens: 0 },
         tools: { allowlist: ['run_pytest'], commands: {} },
         plan: [],

@@ -32,12 +32,17 @@ const ALIAS_BOMB = [
 describe('policy parser limits: attacks get a positioned problem, never an exception', () => {
   it('an alias bomb is refused at the alias where expansion passes the limit', () => {
     // Aliases add 9·10 (line 3) + 9·91 (line 4) + 9·820 (line 5) = 8,289 nodes; the first *d (7,381 more) passes 10,000.
-    expect(problemsOf(ALIAS_BOMB)).toEqual([`6:8 aliases expand to more than ${PolicyLimit.maxAliasNodes} nodes by here (an alias bomb?); write the values out or use fewer aliases`]);
+    expect(problemsOf(ALIAS_BOMB)).toEqual([
+      `6:8 aliases expand to more than ${PolicyLimit.maxAliasNodes} nodes by here (an alias bomb?); write the values out or use fewer aliases`,
+    ]);
     expect(() => parsePolicy(ALIAS_BOMB, SOURCE)).toThrow(PolicyError);
   });
 
   it('aliases that are used sensibly still work', () => {
-    const { policy } = parsePolicy('version: 1\nplan:\n  - when: { changed: &py ["**/*.py"] }\n    run: run_pytest\napproval:\n  required_when: { changed: *py }\n', SOURCE);
+    const { policy } = parsePolicy(
+      'version: 1\nplan:\n  - when: { changed: &py ["**/*.py"] }\n    run: run_pytest\napproval:\n  required_when: { changed: *py }\n',
+      SOURCE,
+    );
     expect(policy.approval.required_when).toEqual({ changed: ['**/*.py'] });
   });
 
@@ -51,17 +56,21 @@ describe('policy parser limits: attacks get a positioned problem, never an excep
     // Brackets are counted by the lexer alone (the parser takes seconds over 100,000 of them): the 33rd `[` is refused.
     expect(problemsOf(flow)).toEqual([`2:${4 + PolicyLimit.maxDepth} nested more than ${PolicyLimit.maxDepth} levels deep; a policy needs a handful`]);
     const block = `version: 1\n${Array.from({ length: 700 }, (_, depth) => `${' '.repeat(depth)}k:`).join('\n')}\n`;
-    expect(problemsOf(block)).toEqual([`${2 + PolicyLimit.maxDepth}:${1 + PolicyLimit.maxDepth} nested more than ${PolicyLimit.maxDepth} levels deep; a policy needs a handful`]);
+    expect(problemsOf(block)).toEqual([
+      `${2 + PolicyLimit.maxDepth}:${1 + PolicyLimit.maxDepth} nested more than ${PolicyLimit.maxDepth} levels deep; a policy needs a handful`,
+    ]);
   });
 
   it(`a policy larger than ${PolicyLimit.maxBytes} bytes is refused where it passes the limit (a 5.8 MB one)`, () => {
     const line = '# padding padding padding padding padding padding padding padding padding padding\n'; // 82 bytes
-    const huge = 'version: 1\n' + line.repeat(Math.ceil(5_800_000 / line.length));
+    const huge = `version: 1\n${line.repeat(Math.ceil(5_800_000 / line.length))}`;
     const limitLine = 1 + 1 + Math.floor((PolicyLimit.maxBytes - 11) / line.length);
     const limitColumn = 1 + ((PolicyLimit.maxBytes - 11) % line.length);
-    expect(problemsOf(huge)).toEqual([`${limitLine}:${limitColumn} the policy file is ${Buffer.byteLength(huge)} bytes, more than the ${PolicyLimit.maxBytes} (256 KiB) accepted; this is where the limit is passed`]);
+    expect(problemsOf(huge)).toEqual([
+      `${limitLine}:${limitColumn} the policy file is ${Buffer.byteLength(huge)} bytes, more than the ${PolicyLimit.maxBytes} (256 KiB) accepted; this is where the limit is passed`,
+    ]);
     // Exactly at the limit is still read.
-    const atLimit = 'version: 1\n#' + 'x'.repeat(PolicyLimit.maxBytes - 13) + '\n';
+    const atLimit = `version: 1\n#${'x'.repeat(PolicyLimit.maxBytes - 13)}\n`;
     expect(Buffer.byteLength(atLimit)).toBe(PolicyLimit.maxBytes);
     expect(problemsOf(atLimit)).toEqual([]);
   });
@@ -75,8 +84,14 @@ describe('policy parser limits: attacks get a positioned problem, never an excep
     expect(problemsOf(withByte(0xff))).toEqual(['2:24 byte 0xff at offset 36 is not valid UTF-8; a policy is UTF-8 text']);
     expect(problemsOf(withByte(0xfe))).toEqual(['2:24 byte 0xfe at offset 36 is not valid UTF-8; a policy is UTF-8 text']);
     // Overlong forms, surrogates and a cut-off sequence are not UTF-8 either.
-    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
-      expect(problemsOf(Buffer.concat([Buffer.from('version: 1\n# '), Buffer.from(bad)]))).toEqual([`2:3 byte 0x${bad[0]!.toString(16)} at offset 13 is not valid UTF-8; a policy is UTF-8 text`]);
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      expect(problemsOf(Buffer.concat([Buffer.from('version: 1\n# '), Buffer.from(bad)]))).toEqual([
+        `2:3 byte 0x${bad[0]!.toString(16)} at offset 13 is not valid UTF-8; a policy is UTF-8 text`,
+      ]);
     }
     const valid = Buffer.from('version: 1\nmode: strict # ünïcode ✓ 𝄞\n');
     expect(parsePolicy(valid, SOURCE).sha256).toBe(sha256Hex(valid));

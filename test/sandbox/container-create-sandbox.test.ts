@@ -78,11 +78,16 @@ describe('createSandbox', () => {
   it('refuses with SANDBOX_UNAVAILABLE and an audit event when no engine answers', async () => {
     const audit = new AuditTrail(() => FIXED_NOW);
     const error = await refusal(
-      createSandbox(policy({ mode: 'container', container: { image: DEFAULT_SANDBOX_IMAGE } }), { audit, docker: new Docker({ socketPath: NO_ENGINE_SOCKET }) }),
+      createSandbox(policy({ mode: 'container', container: { image: DEFAULT_SANDBOX_IMAGE } }), {
+        audit,
+        docker: new Docker({ socketPath: NO_ENGINE_SOCKET }),
+      }),
     );
 
     expect(error.code).toBe('SANDBOX_UNAVAILABLE');
-    expect(error.message).toMatchInlineSnapshot(`"No Docker engine answers at /nonexistent/qf-test/docker.sock (connect ENOENT /nonexistent/qf-test/docker.sock); expected a running engine for sandbox.mode "container" — run scripts/install-docker-engine.sh."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"No Docker engine answers at /nonexistent/qf-test/docker.sock (connect ENOENT /nonexistent/qf-test/docker.sock); expected a running engine for sandbox.mode "container" — run scripts/install-docker-engine.sh."`,
+    );
     expect(audit.events.map(({ actor, action, subject, data }) => ({ actor, action, subject, data }))).toMatchInlineSnapshot(`
       [
         {
@@ -107,7 +112,9 @@ describe('createSandbox', () => {
     const error = await refusal(createSandbox(policy({ mode: 'container', container: { image: MISSING_IMAGE } }), { audit, docker }));
 
     expect(error.code).toBe('SANDBOX_UNAVAILABLE');
-    expect(error.message).toMatchInlineSnapshot(`"The sandbox image "qualityfoundry/no-such-image:never-built" does not exist on the Docker engine at /var/run/docker.sock; expected it to be built beforehand — run scripts/build-sandbox-image.sh."`);
+    expect(error.message).toMatchInlineSnapshot(
+      `"The sandbox image "qualityfoundry/no-such-image:never-built" does not exist on the Docker engine at /var/run/docker.sock; expected it to be built beforehand — run scripts/build-sandbox-image.sh."`,
+    );
     expect(audit.events.map(({ action, data }) => ({ action, missing: data.missing, fallback: data.fallback }))).toEqual([
       { action: 'sandbox.unavailable', missing: 'image', fallback: 'none' },
     ]);
@@ -120,7 +127,9 @@ describe('createSandbox', () => {
 
     expect(sandbox.mode).toBe('subprocess');
     expect(result).toMatchObject({ mode: 'subprocess', exitCode: 0, stdout: { text: 'ran on the runner\n' } });
-    expect(result.fallbackReason).toMatchInlineSnapshot(`"container sandbox unavailable, ran in the subprocess sandbox (sandbox.fallback: subprocess): The sandbox image "qualityfoundry/no-such-image:never-built" does not exist on the Docker engine at /var/run/docker.sock; expected it to be built beforehand — run scripts/build-sandbox-image.sh."`);
+    expect(result.fallbackReason).toMatchInlineSnapshot(
+      `"container sandbox unavailable, ran in the subprocess sandbox (sandbox.fallback: subprocess): The sandbox image "qualityfoundry/no-such-image:never-built" does not exist on the Docker engine at /var/run/docker.sock; expected it to be built beforehand — run scripts/build-sandbox-image.sh."`,
+    );
     expect(audit.events.map(({ action, subject, data }) => ({ action, subject, missing: data.missing, fallback: data.fallback }))).toEqual([
       { action: 'sandbox.fallback', subject: MISSING_IMAGE, missing: 'image', fallback: 'subprocess' },
     ]);

@@ -151,7 +151,13 @@ describe('ContainerSandbox escapes', () => {
   it('does not report a step whose child was OOM-killed as an OOM kill when the command finished', async () => {
     const { result, outcomes } = await runEscape('oom-child', { settings: { memory_mb: 96 } });
 
-    expect(result, result.stdout.text + result.stderr.text).toMatchObject({ exitCode: 0, signal: null, timedOut: false, oomKilled: false, oomKilledDescendant: true });
+    expect(result, result.stdout.text + result.stderr.text).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      oomKilled: false,
+      oomKilledDescendant: true,
+    });
     expect([...outcomes.values()]).toEqual(['passed', 'passed']);
   });
 
@@ -214,7 +220,6 @@ describe('ContainerSandbox result', () => {
     expect(result).toMatchObject({ timedOut: false, exitCode: null, signal: 'SIGKILL' });
     await expectContainerGone((await readFile(path.join(outputDir, 'container-id.txt'), 'utf8')).trim());
   });
-
 
   it('reports a command that does not exist as a spawn error, like the subprocess sandbox', async () => {
     const outputDir = path.join(await mkdtemp(path.join(tmpdir(), 'qf-container-test-')), 'out');

@@ -3,9 +3,25 @@ import { buildSandboxEnv, credentialFormatOf, isDeniedEnvName, screenEnvValues }
 
 describe('isDeniedEnvName', () => {
   it.each([
-    'GITHUB_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MY_API_KEY', 'OPENAI_APIKEY',
-    'DB_PASSWORD', 'PGPASSWD', 'SSH_PRIVATE_KEY', 'NPM_AUTH_TOKEN', 'GPG_PASSPHRASE', 'GOOGLE_APPLICATION_CREDENTIALS', 'KEY', 'SIGNING_KEY_ID',
-    'RUNNER_TEMP', 'INPUT_GITHUB-TOKEN', 'github_sha', 'my_secret',
+    'GITHUB_TOKEN',
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ACCESS_KEY_ID',
+    'MY_API_KEY',
+    'OPENAI_APIKEY',
+    'DB_PASSWORD',
+    'PGPASSWD',
+    'SSH_PRIVATE_KEY',
+    'NPM_AUTH_TOKEN',
+    'GPG_PASSPHRASE',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'KEY',
+    'SIGNING_KEY_ID',
+    'RUNNER_TEMP',
+    'INPUT_GITHUB-TOKEN',
+    'github_sha',
+    'my_secret',
   ])('denies %s', (name) => {
     expect(isDeniedEnvName(name)).toBe(true);
   });
@@ -39,7 +55,7 @@ describe('buildSandboxEnv', () => {
     });
   });
 
-  it('adds the tool\'s own variables, still refusing credential-like ones', () => {
+  it("adds the tool's own variables, still refusing credential-like ones", () => {
     expect(buildSandboxEnv(source, ['PATH'], { PYTHONDONTWRITEBYTECODE: '1', PYPI_TOKEN: 'x' })).toEqual({ PATH: '/usr/bin', PYTHONDONTWRITEBYTECODE: '1' });
   });
 
@@ -68,9 +84,20 @@ const FAKE = {
 
 describe('credentialFormatOf', () => {
   it.each([
-    ['ghp', 'GitHub token'], ['ghs', 'GitHub token'], ['gho', 'GitHub token'], ['ghu', 'GitHub token'], ['ghr', 'GitHub token'],
-    ['pat', 'GitHub fine-grained token'], ['aws', 'AWS access key id'], ['awsSession', 'AWS access key id'], ['pem', 'private key'],
-    ['rsa', 'private key'], ['jwt', 'JWT'], ['url', 'password in a URL'], ['npm', 'npm token'], ['slack', 'Slack token'],
+    ['ghp', 'GitHub token'],
+    ['ghs', 'GitHub token'],
+    ['gho', 'GitHub token'],
+    ['ghu', 'GitHub token'],
+    ['ghr', 'GitHub token'],
+    ['pat', 'GitHub fine-grained token'],
+    ['aws', 'AWS access key id'],
+    ['awsSession', 'AWS access key id'],
+    ['pem', 'private key'],
+    ['rsa', 'private key'],
+    ['jwt', 'JWT'],
+    ['url', 'password in a URL'],
+    ['npm', 'npm token'],
+    ['slack', 'Slack token'],
   ] as const)('recognises a %s value as a %s', (key, format) => {
     expect(credentialFormatOf(FAKE[key])).toBe(format);
     // Inside a longer value too: a token in a URL or a JSON blob is still a token.
@@ -78,8 +105,16 @@ describe('credentialFormatOf', () => {
   });
 
   it.each([
-    '/usr/local/bin:/usr/bin:/bin', 'en_US.UTF-8', 'Europe/Berlin', '/home/runner/.venv', 'a3f1c9e0d4b2a3f1c9e0d4b2a3f1c9e0d4b2a3f1',
-    'https://pypi.example.com/simple', 'eyJhbGciOiJIUzI1NiJ9', 'ghp_short', 'AKIA-not-a-key', 'http://proxy.example.com:3128',
+    '/usr/local/bin:/usr/bin:/bin',
+    'en_US.UTF-8',
+    'Europe/Berlin',
+    '/home/runner/.venv',
+    'a3f1c9e0d4b2a3f1c9e0d4b2a3f1c9e0d4b2a3f1',
+    'https://pypi.example.com/simple',
+    'eyJhbGciOiJIUzI1NiJ9',
+    'ghp_short',
+    'AKIA-not-a-key',
+    'http://proxy.example.com:3128',
   ])('leaves an ordinary value alone: %s', (value) => {
     expect(credentialFormatOf(value)).toBeUndefined();
   });

@@ -89,7 +89,9 @@ describe('SubprocessSandbox', () => {
   });
 
   it('keeps the tail of a flood of output and counts what it dropped', async () => {
-    const result = await sandbox.run(request('import sys\nfor i in range(100000): sys.stdout.write(f"line {i:06d}\\n"); sys.stderr.write(f"err {i:06d}\\n")', { maxOutputBytes: 24 }));
+    const result = await sandbox.run(
+      request('import sys\nfor i in range(100000): sys.stdout.write(f"line {i:06d}\\n"); sys.stderr.write(f"err {i:06d}\\n")', { maxOutputBytes: 24 }),
+    );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toEqual({ text: 'line 099998\nline 099999\n', droppedBytes: 100_000 * 12 - 24 });
     expect(result.stderr).toEqual({ text: '7\nerr 099998\nerr 099999\n', droppedBytes: 100_000 * 11 - 24 });
@@ -100,12 +102,14 @@ describe('SubprocessSandbox', () => {
     // command exits would leave it waiting until the deadline.
     const signal = path.join(work.dir, 'out', `seen-${randomInt(1e9)}`);
     const script = `import os, sys, time\nprint("first", flush=True)\nwhile not os.path.exists(${JSON.stringify(signal)}): time.sleep(0.01)\nprint("second")`;
-    const result = await sandbox.run(request(script, {
-      timeoutMs: 10_000,
-      onOutput: (stream, chunk) => {
-        if (stream === 'stdout' && chunk.includes('first')) void writeFile(signal, '');
-      },
-    }));
+    const result = await sandbox.run(
+      request(script, {
+        timeoutMs: 10_000,
+        onOutput: (stream, chunk) => {
+          if (stream === 'stdout' && chunk.includes('first')) void writeFile(signal, '');
+        },
+      }),
+    );
     expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: { text: 'first\nsecond\n' } });
   });
 

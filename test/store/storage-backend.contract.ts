@@ -47,7 +47,16 @@ export function storageBackendContract(harness: BackendHarness): void {
       const connection = await harness.newConnection();
       await withStore(connection, async (store) => {
         await seedProject(store);
-        await store.upsertRun({ id: 'run-1', projectId: P, startedAt: T0, finishedAt: '2025-01-01T00:01:00.000Z', mode: 'strict', verdict: 'pass', headSha: 'abc', data: { n: 2 } });
+        await store.upsertRun({
+          id: 'run-1',
+          projectId: P,
+          startedAt: T0,
+          finishedAt: '2025-01-01T00:01:00.000Z',
+          mode: 'strict',
+          verdict: 'pass',
+          headSha: 'abc',
+          data: { n: 2 },
+        });
       });
       await withStore(connection, async (store) => {
         expect(await store.getProject(P)).toEqual({ id: P, createdAt: T0 });
@@ -89,8 +98,19 @@ export function storageBackendContract(harness: BackendHarness): void {
       await withStore(await harness.newConnection(), async (store) => {
         await seedProject(store);
         const conflict: ConflictRecord = {
-          id: 'c1', projectId: P, runId: 'run-1', kind: 'missing_dependency', artifactIds: ['a1'], message: 'm', details: { missing: 'x' },
-          lowRisk: false, status: 'open', createdAt: T0, escalatedAt: null, resolvedAt: null, resolutions: [],
+          id: 'c1',
+          projectId: P,
+          runId: 'run-1',
+          kind: 'missing_dependency',
+          artifactIds: ['a1'],
+          message: 'm',
+          details: { missing: 'x' },
+          lowRisk: false,
+          status: 'open',
+          createdAt: T0,
+          escalatedAt: null,
+          resolvedAt: null,
+          resolutions: [],
         };
         await store.saveConflict(conflict);
         await store.saveConflict({ ...conflict, status: 'resolved', resolvedAt: T0, resolutions: [{ strategy: 'OVERRIDE', by: 'bob', reason: 'ok', at: T0 }] });
@@ -151,13 +171,35 @@ export function storageBackendContract(harness: BackendHarness): void {
 
     it('records a review once per head SHA, plan and reviewer, also under concurrent writes, and keeps every head', async () => {
       const connection = await harness.newConnection();
-      const review = { projectId: P, pullNumber: 7, headSha: 'h1', planHash: 'p1', by: 'alice', verdict: 'approve' as const, permission: 'maintain', reason: '', commentId: '11', commentUrl: 'https://x/11', at: T0 };
+      const review = {
+        projectId: P,
+        pullNumber: 7,
+        headSha: 'h1',
+        planHash: 'p1',
+        by: 'alice',
+        verdict: 'approve' as const,
+        permission: 'maintain',
+        reason: '',
+        commentId: '11',
+        commentUrl: 'https://x/11',
+        at: T0,
+      };
       await withStore(connection, async (store) => {
         await seedProject(store);
         const first = await Promise.all([1, 2, 3, 4].map(() => store.recordPrReview(review)));
         expect(first.filter(Boolean)).toHaveLength(1);
         expect(await store.recordPrReview({ ...review, headSha: 'h2', at: '2025-01-02T00:00:00.000Z' })).toBe(true);
-        expect(await store.recordPrReview({ ...review, by: 'bob', verdict: 'reject', reason: 'no', commentId: null, commentUrl: null, at: '2025-01-03T00:00:00.000Z' })).toBe(true);
+        expect(
+          await store.recordPrReview({
+            ...review,
+            by: 'bob',
+            verdict: 'reject',
+            reason: 'no',
+            commentId: null,
+            commentUrl: null,
+            at: '2025-01-03T00:00:00.000Z',
+          }),
+        ).toBe(true);
         expect(await store.recordPrReview({ ...review, pullNumber: 8, projectId: P, headSha: 'h9' })).toBe(true);
       });
       await withStore(connection, async (store) => {

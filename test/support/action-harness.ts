@@ -17,7 +17,10 @@ export const RUN_ID = 30433642;
 const FIXTURES = new URL('../fixtures/action/', import.meta.url);
 
 /** An ACTIONS_RUNTIME_TOKEN: a JWT whose `scp` claim names the run and job backends, as the runner's does. */
-export const RUNTIME_TOKEN = [{ alg: 'none', typ: 'JWT' }, { scp: 'Actions.GenericRead:run-backend-1 Actions.Results:run-backend-1:job-backend-1', exp: 4102444800 }]
+export const RUNTIME_TOKEN = [
+  { alg: 'none', typ: 'JWT' },
+  { scp: 'Actions.GenericRead:run-backend-1 Actions.Results:run-backend-1:job-backend-1', exp: 4102444800 },
+]
   .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
   .concat('signature')
   .join('.');
@@ -70,10 +73,16 @@ export function seedPullRequest(github: FakeGitHub, repo: FixtureRepo, options: 
       const [status, filename] = line.split('\t');
       return { filename: filename!, status: status === 'A' ? 'added' : status === 'D' ? 'removed' : 'modified' };
     });
-  github.pulls.push({ number: PR_NUMBER, head: { sha: repo.headSha, ref: 'changes', owner: options.headOwner ?? OWNER }, base: { sha: repo.baseSha, ref: 'master' }, files });
+  github.pulls.push({
+    number: PR_NUMBER,
+    head: { sha: repo.headSha, ref: 'changes', owner: options.headOwner ?? OWNER },
+    base: { sha: repo.baseSha, ref: 'master' },
+    files,
+  });
   for (const sha of [repo.baseSha, repo.headSha]) {
     for (const path of execFileSync('git', ['ls-tree', '-r', '--name-only', sha], { cwd: repo.dir, encoding: 'utf8' }).trim().split('\n')) {
-      if (path.startsWith('.github/')) github.contents.set(`${sha}:${path}`, execFileSync('git', ['show', `${sha}:${path}`], { cwd: repo.dir, encoding: 'utf8' }));
+      if (path.startsWith('.github/'))
+        github.contents.set(`${sha}:${path}`, execFileSync('git', ['show', `${sha}:${path}`], { cwd: repo.dir, encoding: 'utf8' }));
     }
   }
 }
@@ -106,7 +115,16 @@ export async function prepareRun(harness: Harness, run: ActionRun): Promise<Prep
   const runId = run.runId ?? RUN_ID;
   harness.artifacts.currentRunId = runId;
   harness.github.currentRunId = runId;
-  const inputs = { policy: '.github/qualityfoundry.yml', 'github-token': TOKEN, 'working-directory': '.', 'artifact-name': 'qualityfoundry-evidence', 'approval-app': '', mode: 'gate', 'dry-run': 'false', ...run.inputs };
+  const inputs = {
+    policy: '.github/qualityfoundry.yml',
+    'github-token': TOKEN,
+    'working-directory': '.',
+    'artifact-name': 'qualityfoundry-evidence',
+    'approval-app': '',
+    mode: 'gate',
+    'dry-run': 'false',
+    ...run.inputs,
+  };
   const env: Record<string, string> = {
     GITHUB_ACTIONS: 'true',
     CI: 'true',
@@ -198,7 +216,17 @@ export async function runOnPullRequest(
   const { run } = await import('../../src/action/run.js');
   if (options.seed !== false) seedPullRequest(harness.github, repo, options.fork ? { headOwner: 'forker' } : {});
   const payload = await pullRequestPayload(repo, { ...(options.fork ? { fork: true } : {}), ...(options.author ? { author: options.author } : {}) });
-  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload, workspace: repo.dir, ...(options.inputs ? { inputs: options.inputs } : {}) });
+  const prepared = await prepareRun(harness, {
+    eventName: 'pull_request',
+    payload,
+    workspace: repo.dir,
+    ...(options.inputs ? { inputs: options.inputs } : {}),
+  });
   const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
-  return { exitCode, outputs: await readOutputs(prepared.outputFile), jobSummary: await readFile(harness.summaryFile, 'utf8'), runnerTemp: prepared.runnerTemp };
+  return {
+    exitCode,
+    outputs: await readOutputs(prepared.outputFile),
+    jobSummary: await readFile(harness.summaryFile, 'utf8'),
+    runnerTemp: prepared.runnerTemp,
+  };
 }

@@ -60,10 +60,25 @@ export interface Delivery {
 }
 
 /** A delivery's bytes and headers, signed like GitHub signs it (HMAC-SHA256 of the exact bytes). */
-export function signDelivery(name: string, payload: unknown, options: { id?: string; secret?: string } = {}): { body: string; headers: Record<string, string> } {
+export function signDelivery(
+  name: string,
+  payload: unknown,
+  options: { id?: string; secret?: string } = {},
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(payload);
-  const signature = `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET).update(body).digest('hex')}`;
-  return { body, headers: { 'content-type': 'application/json', 'x-github-event': name, 'x-github-delivery': options.id ?? randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'GitHub-Hookshot/test' } };
+  const signature = `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET)
+    .update(body)
+    .digest('hex')}`;
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': name,
+      'x-github-delivery': options.id ?? randomUUID(),
+      'x-hub-signature-256': signature,
+      'user-agent': 'GitHub-Hookshot/test',
+    },
+  };
 }
 
 /** POSTs a webhook over real HTTP, signed like GitHub signs it (HMAC-SHA256 of the exact bytes). */
@@ -74,11 +89,21 @@ export async function deliver(
   options: { id?: string; secret?: string; signature?: string; path?: string } = {},
 ): Promise<Delivery> {
   const body = JSON.stringify(payload);
-  const signature = options.signature ?? `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET).update(body).digest('hex')}`;
+  const signature =
+    options.signature ??
+    `sha256=${createHmac('sha256', options.secret ?? WEBHOOK_SECRET)
+      .update(body)
+      .digest('hex')}`;
   const started = performance.now();
   const response = await fetch(`${bot.url}${options.path ?? '/api/github/webhooks'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-github-event': name, 'x-github-delivery': options.id ?? randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'GitHub-Hookshot/test' },
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': name,
+      'x-github-delivery': options.id ?? randomUUID(),
+      'x-hub-signature-256': signature,
+      'user-agent': 'GitHub-Hookshot/test',
+    },
     body,
   });
   const text = await response.text();
@@ -108,12 +133,27 @@ function onRepository(payload: Record<string, any>): Record<string, any> {
 let nextCommentId = 9_000_000;
 
 /** `issue_comment.created` on pull request `number`, written by `login` (`type` Bot for an app). */
-export function commentPayload(options: { number: number; body: string; login: string; type?: 'User' | 'Bot'; id?: number; viaApp?: { id: number; slug: string } }): Record<string, any> {
+export function commentPayload(options: {
+  number: number;
+  body: string;
+  login: string;
+  type?: 'User' | 'Bot';
+  id?: number;
+  viaApp?: { id: number; slug: string };
+}): Record<string, any> {
   const payload = onRepository(example('issue_comment', 'created'));
   const id = options.id ?? nextCommentId++;
   payload.issue.number = options.number;
-  payload.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${options.number}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${options.number}` };
-  Object.assign(payload.comment, { id, body: options.body, html_url: `https://github.com/${OWNER}/${REPO}/pull/${options.number}#issuecomment-${id}`, performed_via_github_app: options.viaApp ?? null });
+  payload.issue.pull_request = {
+    url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${options.number}`,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${options.number}`,
+  };
+  Object.assign(payload.comment, {
+    id,
+    body: options.body,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${options.number}#issuecomment-${id}`,
+    performed_via_github_app: options.viaApp ?? null,
+  });
   payload.comment.user = { ...payload.comment.user, login: options.login, type: options.type ?? 'User' };
   payload.sender = { ...payload.sender, login: options.login, type: options.type ?? 'User' };
   return payload;
@@ -131,7 +171,10 @@ export function editedCommentPayload(options: { number: number; from: string; bo
 }
 
 /** `check_run.completed` for the Action's `qualityfoundry/plan` (action_required) on `headSha`. */
-export function planCompletedPayload(options: { number: number; checkRun: { id: number; head_sha: string; external_id: string | null; name: string; conclusion: string | null; app: { slug: string; id?: number } } }): Record<string, any> {
+export function planCompletedPayload(options: {
+  number: number;
+  checkRun: { id: number; head_sha: string; external_id: string | null; name: string; conclusion: string | null; app: { slug: string; id?: number } };
+}): Record<string, any> {
   const payload = onRepository(example('check_run', 'completed'));
   Object.assign(payload.check_run, {
     id: options.checkRun.id,
@@ -147,7 +190,12 @@ export function planCompletedPayload(options: { number: number; checkRun: { id: 
 }
 
 /** `check_run.requested_action`: `login` clicked the button `identifier` on the bot's check run. */
-export function buttonPayload(options: { number: number; login: string; identifier: string; checkRun: { id: number; head_sha: string; external_id: string | null } }): Record<string, any> {
+export function buttonPayload(options: {
+  number: number;
+  login: string;
+  identifier: string;
+  checkRun: { id: number; head_sha: string; external_id: string | null };
+}): Record<string, any> {
   const payload = onRepository(example('check_run', 'requested_action'));
   Object.assign(payload.check_run, {
     id: options.checkRun.id,

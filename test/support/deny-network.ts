@@ -12,7 +12,16 @@ export function denyNetwork(): void {
   const guarded = function (this: net.Socket, ...args: unknown[]): net.Socket {
     const [first] = args;
     const options = (Array.isArray(first) ? first[0] : first) as { host?: string; port?: number; path?: string } | number | string;
-    const host = typeof options === 'object' && options !== null ? (options.path ? undefined : (options.host ?? 'localhost')) : typeof options === 'number' ? (typeof args[1] === 'string' ? args[1] : 'localhost') : undefined;
+    const host =
+      typeof options === 'object' && options !== null
+        ? options.path
+          ? undefined
+          : (options.host ?? 'localhost')
+        : typeof options === 'number'
+          ? typeof args[1] === 'string'
+            ? args[1]
+            : 'localhost'
+          : undefined;
     if (host !== undefined && !LOOPBACK.has(host)) throw new Error(`Network access to ${host} is disabled in tests; only 127.0.0.1 is allowed.`);
     return original.apply(this, args);
   };

@@ -95,7 +95,12 @@ export class FakeArtifactService {
       if (request.headers.authorization !== `Bearer ${this.token}`) return twirpError(response, 401, 'unauthenticated', 'invalid runtime token');
       return this.#twirp(url.pathname.slice(TWIRP_PREFIX.length), body as Record<string, unknown>, response);
     }
-    this.calls.push({ method: request.method ?? '', path: url.pathname, query, body: query.comp === 'blocklist' ? raw.toString('utf8') : { bytes: raw.length } });
+    this.calls.push({
+      method: request.method ?? '',
+      path: url.pathname,
+      query,
+      body: query.comp === 'blocklist' ? raw.toString('utf8') : { bytes: raw.length },
+    });
     const match = /^\/blob\/(\d+)\//.exec(url.pathname);
     const artifact = match ? this.artifacts.find((candidate) => candidate.id === Number(match[1])) : undefined;
     if (!artifact || query.sig !== 'fake-signature') return blobError(response, 403, 'AuthenticationFailed');
@@ -125,7 +130,14 @@ export class FakeArtifactService {
     } else {
       return blobError(response, 400, 'MissingRequiredHeader');
     }
-    response.writeHead(201, { etag: '"0x8DB000000000000"', 'last-modified': new Date().toUTCString(), 'x-ms-request-id': 'fake', 'x-ms-version': '2024-11-04', 'x-ms-request-server-encrypted': 'true', 'content-length': 0 });
+    response.writeHead(201, {
+      etag: '"0x8DB000000000000"',
+      'last-modified': new Date().toUTCString(),
+      'x-ms-request-id': 'fake',
+      'x-ms-version': '2024-11-04',
+      'x-ms-request-server-encrypted': 'true',
+      'content-length': 0,
+    });
     response.end();
   }
 
@@ -138,16 +150,30 @@ export class FakeArtifactService {
       if (this.artifacts.some((artifact) => artifact.runId === this.currentRunId && artifact.name === name)) {
         return twirpError(response, 409, 'already_exists', `an artifact named ${name} already exists in this run`);
       }
-      const artifact: StoredArtifact = { id: this.#nextId++, name, workflowRunBackendId: runBackend, workflowJobRunBackendId: jobBackend, runId: this.currentRunId, blob: null, size: 0, digest: null, finalized: false };
+      const artifact: StoredArtifact = {
+        id: this.#nextId++,
+        name,
+        workflowRunBackendId: runBackend,
+        workflowJobRunBackendId: jobBackend,
+        runId: this.currentRunId,
+        blob: null,
+        size: 0,
+        digest: null,
+        finalized: false,
+      };
       this.artifacts.push(artifact);
       return twirpOk(response, { ok: true, signed_upload_url: this.blobUrl(artifact) });
     }
     if (method === 'FinalizeArtifact') {
-      const artifact = this.artifacts.find((candidate) => candidate.name === body.name && candidate.workflowRunBackendId === runBackend && !candidate.finalized);
+      const artifact = this.artifacts.find(
+        (candidate) => candidate.name === body.name && candidate.workflowRunBackendId === runBackend && !candidate.finalized,
+      );
       if (!artifact?.blob) return twirpError(response, 404, 'not_found', 'artifact not found or not uploaded');
       const digest = `sha256:${createHash('sha256').update(artifact.blob).digest('hex')}`;
-      if (body.hash !== undefined && body.hash !== digest) return twirpError(response, 400, 'invalid_argument', `hash mismatch: ${String(body.hash)} != ${digest}`);
-      if (Number(body.size) !== artifact.blob.length) return twirpError(response, 400, 'invalid_argument', `size mismatch: ${String(body.size)} != ${artifact.blob.length}`);
+      if (body.hash !== undefined && body.hash !== digest)
+        return twirpError(response, 400, 'invalid_argument', `hash mismatch: ${String(body.hash)} != ${digest}`);
+      if (Number(body.size) !== artifact.blob.length)
+        return twirpError(response, 400, 'invalid_argument', `size mismatch: ${String(body.size)} != ${artifact.blob.length}`);
       artifact.size = artifact.blob.length;
       artifact.digest = digest;
       artifact.finalized = true;

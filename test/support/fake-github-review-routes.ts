@@ -59,7 +59,15 @@ export function handleReviewRoute(fake: FakeGitHub, { method, rest, url, body, r
     if (!pull) return missing();
     const commits = pull.commits ?? [{ sha: pull.head.sha, author: pull.author ?? 'Codertocat' }];
     const { items } = paginate(commits, url, response);
-    return done(200, items.map((commit) => ({ sha: commit.sha, author: { login: commit.author, type: 'User' }, committer: { login: 'web-flow', type: 'User' }, commit: { message: 'change' } })));
+    return done(
+      200,
+      items.map((commit) => ({
+        sha: commit.sha,
+        author: { login: commit.author, type: 'User' },
+        committer: { login: 'web-flow', type: 'User' },
+        commit: { message: 'change' },
+      })),
+    );
   }
   if (method === 'GET' && (m = rest.match(/^collaborators\/([^/]+)\/permission$/))) {
     const role = fake.permissions.get(decodeURIComponent(m[1]!).toLowerCase());
@@ -68,7 +76,11 @@ export function handleReviewRoute(fake: FakeGitHub, { method, rest, url, body, r
     return done(200, { permission, role_name: role, user: { login: m[1] } });
   }
   if (method === 'GET' && (m = rest.match(/^issues\/(\d+)\/comments$/))) {
-    const { items } = paginate(fake.comments.filter((comment) => comment.issue_number === Number(m![1])), url, response);
+    const { items } = paginate(
+      fake.comments.filter((comment) => comment.issue_number === Number(m![1])),
+      url,
+      response,
+    );
     return done(200, items);
   }
   if (method === 'POST' && (m = rest.match(/^issues\/(\d+)\/comments$/))) {
@@ -83,7 +95,8 @@ export function handleReviewRoute(fake: FakeGitHub, { method, rest, url, body, r
     const comment = fake.comments.find((candidate) => candidate.id === Number(m![1]));
     if (!comment) return missing();
     // Only the author may edit a comment: the app cannot edit a human's.
-    if (caller !== 'app' || comment.performed_via_github_app?.id !== fake.app?.id) return done(403, { message: 'Resource not accessible by integration', status: '403' });
+    if (caller !== 'app' || comment.performed_via_github_app?.id !== fake.app?.id)
+      return done(403, { message: 'Resource not accessible by integration', status: '403' });
     comment.body = String((body as { body?: unknown }).body);
     return done(200, comment);
   }
@@ -131,4 +144,12 @@ function newComment(fake: FakeGitHub, issue: number, body: string, caller: 'app'
   };
 }
 
-const publicRun = (run: { id: number; head_sha: string; check_suite_id: number }) => ({ run_attempt: 1, html_url: `https://github.com/Codertocat/Hello-World/actions/runs/${run.id}`, ...run, name: 'quality', status: 'completed', conclusion: 'failure', event: 'pull_request' });
+const publicRun = (run: { id: number; head_sha: string; check_suite_id: number }) => ({
+  run_attempt: 1,
+  html_url: `https://github.com/Codertocat/Hello-World/actions/runs/${run.id}`,
+  ...run,
+  name: 'quality',
+  status: 'completed',
+  conclusion: 'failure',
+  event: 'pull_request',
+});

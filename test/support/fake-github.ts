@@ -178,10 +178,12 @@ export class FakeGitHub {
     const installationTokenRoute = url.pathname.match(/^\/app\/installations\/(\d+)\/access_tokens$/);
     if (installationTokenRoute && method === 'POST' && this.app) {
       // An installation token only for a JWT signed with the app's private key.
-      if (!verifyAppJwt(authorization, this.app)) return send(response, 401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
+      if (!verifyAppJwt(authorization, this.app))
+        return send(response, 401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
       return send(response, 201, { token: this.app.installationToken, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
     }
-    const caller = this.app && (authorization === `token ${this.app.installationToken}` || authorization === `Bearer ${this.app.installationToken}`) ? 'app' : 'workflow';
+    const caller =
+      this.app && (authorization === `token ${this.app.installationToken}` || authorization === `Bearer ${this.app.installationToken}`) ? 'app' : 'workflow';
     if (caller === 'workflow' && authorization !== `token ${this.token}` && authorization !== `Bearer ${this.token}`) {
       return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
@@ -209,13 +211,27 @@ export class FakeGitHub {
       const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]));
       if (!pull) return notFound(response);
       const { items } = paginate(pull.files, url, response);
-      return send(response, 200, items.map((file, index) => ({ sha: `${index}`.padStart(40, '0'), status: 'modified', additions: 1, deletions: 0, changes: 1, ...file })));
+      return send(
+        response,
+        200,
+        items.map((file, index) => ({ sha: `${index}`.padStart(40, '0'), status: 'modified', additions: 1, deletions: 0, changes: 1, ...file })),
+      );
     }
     if (method === 'GET' && rest === 'pulls') {
       const head = url.searchParams.get('head');
       const pulls = this.pulls.filter((pull) => !head || head === `${pull.head.owner}:${pull.head.ref}`);
       const { items } = paginate(pulls, url, response);
-      return send(response, 200, items.map((pull) => ({ number: pull.number, state: pull.state ?? 'open', user: { login: pull.author ?? 'Codertocat', type: 'User' }, head: { sha: pull.head.sha, ref: pull.head.ref, label: `${pull.head.owner}:${pull.head.ref}` }, base: { sha: pull.base.sha, ref: pull.base.ref } })));
+      return send(
+        response,
+        200,
+        items.map((pull) => ({
+          number: pull.number,
+          state: pull.state ?? 'open',
+          user: { login: pull.author ?? 'Codertocat', type: 'User' },
+          head: { sha: pull.head.sha, ref: pull.head.ref, label: `${pull.head.owner}:${pull.head.ref}` },
+          base: { sha: pull.base.sha, ref: pull.base.ref },
+        })),
+      );
     }
     if (method === 'GET' && (m = rest.match(/^contents\/(.+)$/))) {
       const path = decodeURIComponent(m[1]!);
@@ -227,15 +243,35 @@ export class FakeGitHub {
         response.end(text);
         return;
       }
-      const content = Buffer.from(text).toString('base64').replace(/(.{60})/g, '$1\n');
-      return send(response, 200, { type: 'file', encoding: 'base64', size: Buffer.byteLength(text), name: path.split('/').pop(), path, content, sha: 'f'.repeat(40) });
+      const content = Buffer.from(text)
+        .toString('base64')
+        .replace(/(.{60})/g, '$1\n');
+      return send(response, 200, {
+        type: 'file',
+        encoding: 'base64',
+        size: Buffer.byteLength(text),
+        name: path.split('/').pop(),
+        path,
+        content,
+        sha: 'f'.repeat(40),
+      });
     }
     if (method === 'GET' && (m = rest.match(/^actions\/runs\/(\d+)\/artifacts$/))) {
       const name = url.searchParams.get('name');
-      const found = (this.artifacts?.artifacts ?? []).filter((artifact) => artifact.finalized && artifact.runId === Number(m![1]) && (!name || artifact.name === name));
+      const found = (this.artifacts?.artifacts ?? []).filter(
+        (artifact) => artifact.finalized && artifact.runId === Number(m![1]) && (!name || artifact.name === name),
+      );
       return send(response, 200, {
         total_count: found.length,
-        artifacts: found.map((artifact) => ({ id: artifact.id, name: artifact.name, size_in_bytes: artifact.size, digest: artifact.digest, expired: false, created_at: '2024-01-01T00:00:00Z', workflow_run: { id: artifact.runId } })),
+        artifacts: found.map((artifact) => ({
+          id: artifact.id,
+          name: artifact.name,
+          size_in_bytes: artifact.size,
+          digest: artifact.digest,
+          expired: false,
+          created_at: '2024-01-01T00:00:00Z',
+          workflow_run: { id: artifact.runId },
+        })),
       });
     }
     if (method === 'GET' && (m = rest.match(/^actions\/artifacts\/(\d+)\/zip$/))) {
@@ -249,7 +285,12 @@ export class FakeGitHub {
   }
 
   #createCheckRun(body: Record<string, unknown>, response: ServerResponse, caller: 'app' | 'workflow'): void {
-    if (this.readOnly) return send(response, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/checks/runs#create-a-check-run', status: '403' });
+    if (this.readOnly)
+      return send(response, 403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest/checks/runs#create-a-check-run',
+        status: '403',
+      });
     if (typeof body.name !== 'string' || typeof body.head_sha !== 'string') return invalid(response, 'name and head_sha are required');
     const actions = (body.actions as Array<{ label: string; description: string; identifier: string }> | undefined) ?? [];
     if (actions.length > 3 || actions.some((action) => action.label.length > 20 || action.description.length > 40 || action.identifier.length > 20)) {
@@ -305,7 +346,13 @@ function validateOutput(output: Record<string, unknown> | undefined): string | n
   const annotations = (output.annotations as unknown[] | undefined) ?? [];
   if (annotations.length > 50) return 'Only 50 annotations are allowed per request';
   for (const annotation of annotations as Array<Record<string, unknown>>) {
-    if (typeof annotation.path !== 'string' || typeof annotation.start_line !== 'number' || typeof annotation.message !== 'string' || !annotation.annotation_level) return 'annotation is missing required fields';
+    if (
+      typeof annotation.path !== 'string' ||
+      typeof annotation.start_line !== 'number' ||
+      typeof annotation.message !== 'string' ||
+      !annotation.annotation_level
+    )
+      return 'annotation is missing required fields';
     if (typeof annotation.title === 'string' && annotation.title.length > 255) return 'annotation title is too long';
     if (Buffer.byteLength(annotation.message as string) > 65536) return 'annotation message is too long';
   }

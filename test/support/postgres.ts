@@ -35,7 +35,18 @@ export async function startPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   const data = join(dir, 'data');
   exec('initdb', ['-D', data, '-U', 'qf', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`, 'start']);
+  exec('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`,
+    'start',
+  ]);
   const adminUrl = `postgres://qf@127.0.0.1:${port}/postgres`;
   return {
     adminUrl,

@@ -35,7 +35,10 @@ export interface FixtureRepo {
 }
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Codertocat', '-c', 'user.email=codertocat@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-c', 'user.name=Codertocat', '-c', 'user.email=codertocat@example.com', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  }).trim();
 }
 
 async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {

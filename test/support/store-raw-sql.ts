@@ -12,7 +12,10 @@ export async function rawSql(connection: StoreConnection, sql: string, params: u
     await client.connect();
     try {
       let n = 0;
-      await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
+      await client.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
     } finally {
       await client.end();
     }

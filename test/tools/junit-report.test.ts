@@ -49,8 +49,18 @@ describe('parseJUnitReport on real pytest reports', () => {
   it('keeps every non-passing test with its node id, outcome, file:line and message', async () => {
     const { notable } = await parseJUnitReport(xunit1);
     expect(notable.map(({ id, outcome, file, line, message }) => ({ id, outcome, where: `${file}:${line}`, message: message!.split('\n')[0] }))).toEqual([
-      { id: 'tests/test_outcomes.py::test_fails', outcome: 'failed', where: 'tests/test_outcomes.py:10', message: "AssertionError: assert {'status': 'open'} == {'status': 'paid'}" },
-      { id: 'tests/test_outcomes.py::test_errors_in_setup', outcome: 'error', where: 'tests/test_outcomes.py:15', message: 'failed on setup with "RuntimeError: fixture could not start"' },
+      {
+        id: 'tests/test_outcomes.py::test_fails',
+        outcome: 'failed',
+        where: 'tests/test_outcomes.py:10',
+        message: "AssertionError: assert {'status': 'open'} == {'status': 'paid'}",
+      },
+      {
+        id: 'tests/test_outcomes.py::test_errors_in_setup',
+        outcome: 'error',
+        where: 'tests/test_outcomes.py:15',
+        message: 'failed on setup with "RuntimeError: fixture could not start"',
+      },
       { id: 'tests/test_outcomes.py::test_strict_xpass', outcome: 'xpassed', where: 'tests/test_outcomes.py:32', message: '[XPASS(strict)] was a bug' },
       { id: 'tests/test_outcomes.py::test_parametrized[3]', outcome: 'failed', where: 'tests/test_outcomes.py:44', message: 'assert 3 < 3' },
       { id: 'tests/test_outcomes.py::TestInvoice::test_method_fails', outcome: 'failed', where: 'tests/test_outcomes.py:52', message: "KeyError: 'customer'" },
@@ -108,7 +118,9 @@ describe('parseJUnitReport on broken reports', () => {
     await writeFile(cut, full.slice(0, sixth + 40));
     const error = await parseJUnitReport(cut).catch((caught: unknown) => caught);
     expect(isQfError(error, 'TOOL_FAILED')).toBe(true);
-    expect((error as Error).message).toMatch(new RegExp(`^The JUnit report ${cut} is truncated or not valid XML \\(.+\\); counted 5 test cases before the break\\.$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^The JUnit report ${cut} is truncated or not valid XML \\(.+\\); counted 5 test cases before the break\\.$`),
+    );
   });
 
   it('names a missing report', async () => {

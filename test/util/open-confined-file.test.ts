@@ -31,7 +31,10 @@ afterAll(() => cleanup());
 describe('readConfinedFile', () => {
   it('reads a regular file inside the folder', async () => {
     expect((await readConfinedFile(path.join(step, 'report.xml'), { within: step, maxBytes: 1024 })).toString()).toBe('<ok/>');
-    expect(await hashConfinedFile(path.join(step, 'report.xml'), { within: step, maxBytes: 1024 })).toEqual({ size: 5, sha256: createHash('sha256').update('<ok/>').digest('hex') });
+    expect(await hashConfinedFile(path.join(step, 'report.xml'), { within: step, maxBytes: 1024 })).toEqual({
+      size: 5,
+      sha256: createHash('sha256').update('<ok/>').digest('hex'),
+    });
   });
 
   it.each([
@@ -48,6 +51,8 @@ describe('readConfinedFile', () => {
   });
 
   it('says a missing file does not exist', async () => {
-    await expect(readConfinedFile(path.join(step, 'none.xml'), { within: step, maxBytes: 1024 })).rejects.toThrow(`${path.join(step, 'none.xml')} does not exist.`);
+    await expect(readConfinedFile(path.join(step, 'none.xml'), { within: step, maxBytes: 1024 })).rejects.toThrow(
+      `${path.join(step, 'none.xml')} does not exist.`,
+    );
   });
 });

@@ -8,7 +8,6 @@ import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
-
 /**
  * `qf audit verify`: re-hashes every stored audit chain; exit 0 when all verify, 2 naming the
  * first broken chain and seq. `qf audit list`: the events matching the filters, as JSON lines.
@@ -34,13 +33,22 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const store = await openStore(storeConnectionFromFlags(values, { mustExist: true }));
   try {
     if (sub === 'list') {
-      const events = await store.listAudit({ chain: values.chain, projectId: values.repo, actor: values.actor, action: values.action, subject: values.subject, since: values.since, until: values.until });
+      const events = await store.listAudit({
+        chain: values.chain,
+        projectId: values.repo,
+        actor: values.actor,
+        action: values.action,
+        subject: values.subject,
+        since: values.since,
+        until: values.until,
+      });
       for (const event of events) io.stdout(`${JSON.stringify(event)}\n`);
       return ExitCode.pass;
     }
     const result = await verifyStoredChains(store, values.chain);
     if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    else for (const c of result.chains) io.stdout(c.ok ? `ok      ${c.chain} (${c.count} events)\n` : `BROKEN  ${c.chain} at seq ${c.brokenSeq}: ${c.reason}\n`);
+    else
+      for (const c of result.chains) io.stdout(c.ok ? `ok      ${c.chain} (${c.count} events)\n` : `BROKEN  ${c.chain} at seq ${c.brokenSeq}: ${c.reason}\n`);
     if (!result.ok) {
       const broken = result.firstBroken;
       io.stderr(`qf: audit chain '${broken?.chain}' in ${store.location} is broken at seq ${broken?.seq}: ${broken?.reason}\n`);

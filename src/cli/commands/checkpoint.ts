@@ -8,7 +8,6 @@ import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
-
 /** `qf checkpoint list|create|restore`; creations and restores are audited on the project's chain. */
 export async function checkpointCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -70,7 +70,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   // it. An earlier run's evidence folder (untracked) is not part of the change; anything the change
   // itself commits there is, like any other file.
   const outInRepo = path.relative(repoDir, outDir);
-  const ownOutput = outInRepo !== '' && !outInRepo.startsWith('..') && !path.isAbsolute(outInRepo) ? { ignoreUntrackedUnder: outInRepo.split(path.sep).join('/') } : {};
+  const ownOutput =
+    outInRepo !== '' && !outInRepo.startsWith('..') && !path.isAbsolute(outInRepo) ? { ignoreUntrackedUnder: outInRepo.split(path.sep).join('/') } : {};
   const listing = values.changed ? Promise.resolve(values.changed) : changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null, ownOutput);
   const loading = loadPolicyFile(policyPath);
   loading.catch(() => undefined); // its error is reported below, once the listing has succeeded
@@ -106,7 +107,15 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   let recorder: RunRecorder | undefined;
   if (values.db || values['database-url']) {
     const connection = storeConnectionFromFlags({ ...values, ...(values.db ? { db: path.resolve(io.cwd, values.db) } : {}) });
-    recorder = await openRunRecorder({ connection, repoDir, runId, policy: policy.policy, headSha: values.head ?? null, previousAudit: resume?.audit ?? [], clock: now });
+    recorder = await openRunRecorder({
+      connection,
+      repoDir,
+      runId,
+      policy: policy.policy,
+      headSha: values.head ?? null,
+      previousAudit: resume?.audit ?? [],
+      clock: now,
+    });
   }
 
   let outcome;
@@ -114,16 +123,16 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
     outcome = await orchestrate({
       runId,
       ...(recorder ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId, iteration: recorder.iteration } : {}),
-    repoDir,
-    outDir,
-    policy,
-    change: { base: values.base ?? null, head: values.head ?? null, changedFiles, labels: values.label ?? [] },
-    approvals,
-    env: io.env,
-    clock: now,
-    onProgress: values.json ? undefined : progressReporter(io),
-    ...(resume ? { resume } : {}),
-    ...(io.signal ? { signal: io.signal } : {}),
+      repoDir,
+      outDir,
+      policy,
+      change: { base: values.base ?? null, head: values.head ?? null, changedFiles, labels: values.label ?? [] },
+      approvals,
+      env: io.env,
+      clock: now,
+      onProgress: values.json ? undefined : progressReporter(io),
+      ...(resume ? { resume } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
     });
   } finally {
     await recorder?.finish(outcome?.evidence);
@@ -135,7 +144,9 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
 
   if (values.json) {
     const { evidence } = outcome;
-    io.stdout(JSON.stringify({ verdict: evidence.gate.verdict, exitCode: outcome.exitCode, planHash: evidence.plan.planHash, reasons: evidence.gate.reasons, rules: evidence.gate.rules, metrics: evidence.metrics, evidencePath: outcome.evidencePath, summaryPath: outcome.summaryPath, ...(signKey ? { signaturePath: envelope } : {}) }, null, 2) + '\n');
+    io.stdout(
+      `${JSON.stringify({ verdict: evidence.gate.verdict, exitCode: outcome.exitCode, planHash: evidence.plan.planHash, reasons: evidence.gate.reasons, rules: evidence.gate.rules, metrics: evidence.metrics, evidencePath: outcome.evidencePath, summaryPath: outcome.summaryPath, ...(signKey ? { signaturePath: envelope } : {}) }, null, 2)}\n`,
+    );
   } else {
     io.stdout(formatRunResult(outcome.evidence, outcome));
     if (signKey) io.stdout(`Signed:   ${envelope}\n`);
@@ -145,7 +156,9 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
 
 async function readSigningKey(file: string) {
   const pem = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new QfError('BAD_INPUT', `--sign-key: cannot read ${file} (${error.code ?? error.message}); expected a PEM private key (ed25519 or ECDSA P-256).`, { cause: error });
+    throw new QfError('BAD_INPUT', `--sign-key: cannot read ${file} (${error.code ?? error.message}); expected a PEM private key (ed25519 or ECDSA P-256).`, {
+      cause: error,
+    });
   });
   return signingKeyFromPem(pem, `--sign-key ${file}`);
 }

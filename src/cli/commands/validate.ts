@@ -11,7 +11,9 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   for (const file of argv) {
     try {
       const loaded = await loadPolicyFile(path.resolve(io.cwd, file));
-      io.stdout(`✔ ${file}: valid (mode ${loaded.policy.mode}, ${count(loaded.policy.plan.length, 'plan rule')}, ${count(loaded.policy.gate.length, 'gate rule')})\n`);
+      io.stdout(
+        `✔ ${file}: valid (mode ${loaded.policy.mode}, ${count(loaded.policy.plan.length, 'plan rule')}, ${count(loaded.policy.gate.length, 'gate rule')})\n`,
+      );
     } catch (error) {
       if (!(error instanceof PolicyError) && !(error instanceof QfError)) throw error;
       failed++;

@@ -31,6 +31,8 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const { evidence } = check;
   const signed = check.signedBy ? `; signed by key ${check.signedBy.slice(0, 16)}…` : '; signature not checked (no --key)';
-  io.stdout(`✔ ${target}: ${check.checkedArtifacts} artifacts match their digests; audit chain of ${evidence.audit.length} events intact${signed}; verdict ${evidence.gate.verdict}${evidence.complete ? '' : ' (evidence marked incomplete: ' + evidence.incompleteReason + ')'}\n`);
+  io.stdout(
+    `✔ ${target}: ${check.checkedArtifacts} artifacts match their digests; audit chain of ${evidence.audit.length} events intact${signed}; verdict ${evidence.gate.verdict}${evidence.complete ? '' : ` (evidence marked incomplete: ${evidence.incompleteReason})`}\n`,
+  );
   return ExitCode.pass;
 }

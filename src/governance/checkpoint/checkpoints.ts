@@ -69,10 +69,20 @@ export async function readCheckpoint(store: StorageBackend, checkpointId: string
 }
 
 /** Puts the project back exactly as the checkpoint saw it; all or nothing. */
-export async function restoreCheckpoint(store: StorageBackend, checkpointId: string, options: Omit<CheckpointOptions, 'keepLast' | 'label'> = {}): Promise<CheckpointMeta> {
+export async function restoreCheckpoint(
+  store: StorageBackend,
+  checkpointId: string,
+  options: Omit<CheckpointOptions, 'keepLast' | 'label'> = {},
+): Promise<CheckpointMeta> {
   const { meta, state } = await readCheckpoint(store, checkpointId);
   await store.importProjectState(state);
   const at = (options.clock?.() ?? new Date()).toISOString();
-  await options.audit?.({ actor: options.actor ?? 'qf', action: 'checkpoint.restored', subject: meta.projectId, at, data: { checkpointId, sha256: meta.sha256 } });
+  await options.audit?.({
+    actor: options.actor ?? 'qf',
+    action: 'checkpoint.restored',
+    subject: meta.projectId,
+    at,
+    data: { checkpointId, sha256: meta.sha256 },
+  });
   return meta;
 }

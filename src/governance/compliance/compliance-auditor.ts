@@ -58,8 +58,14 @@ export class ComplianceAuditor {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
-        const events = await this.store.appendAudit(this.options.chain, this.options.projectId, batch.map((p) => p.input));
-        batch.forEach((p, i) => p.resolve(events[i] as AuditEvent));
+        const events = await this.store.appendAudit(
+          this.options.chain,
+          this.options.projectId,
+          batch.map((p) => p.input),
+        );
+        batch.forEach((p, i) => {
+          p.resolve(events[i] as AuditEvent);
+        });
       } catch (error) {
         for (const p of batch) p.reject(error);
       }

@@ -15,7 +15,14 @@ export interface ComplianceReport {
   vetoes: Array<{ at: string; actor: string; subject: string; code: string; message: string }>;
   gateDecisions: Array<{ at: string; subject: string; verdict: string }>;
   overrides: Array<{ at: string; by: string; conflictId: string; reason: string; winner: string | null }>;
-  escalations: Array<{ conflictId: string; escalatedAt: string; resolvedAt: string | null; resolvedBy: string | null; resolution: string | null; durationSeconds: number | null }>;
+  escalations: Array<{
+    conflictId: string;
+    escalatedAt: string;
+    resolvedAt: string | null;
+    resolvedBy: string | null;
+    resolution: string | null;
+    durationSeconds: number | null;
+  }>;
 }
 
 export async function buildComplianceReport(
@@ -27,17 +34,32 @@ export async function buildComplianceReport(
   const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
   const byTime = (a: { at: string }, b: { at: string }): number => a.at.localeCompare(b.at);
 
-  const approvals = (await store.listApprovals({ projectId: repo, since, until })).map((a) => ({ at: a.at, by: a.by, permission: a.permission, planHash: a.planHash, runId: a.runId, source: a.source }));
+  const approvals = (await store.listApprovals({ projectId: repo, since, until })).map((a) => ({
+    at: a.at,
+    by: a.by,
+    permission: a.permission,
+    planHash: a.planHash,
+    runId: a.runId,
+    source: a.source,
+  }));
   const vetoes = events
     .filter((e) => e.action.endsWith('.veto'))
     .map((e) => {
       const veto = (e.data.veto ?? e.data) as Record<string, unknown>;
       return { at: e.at, actor: e.actor, subject: e.subject, code: str(veto.code, e.action), message: str(veto.message) };
     });
-  const gateDecisions = events.filter((e) => e.action === 'gate.decided').map((e) => ({ at: e.at, subject: e.subject, verdict: str(e.data.verdict, 'unknown') }));
+  const gateDecisions = events
+    .filter((e) => e.action === 'gate.decided')
+    .map((e) => ({ at: e.at, subject: e.subject, verdict: str(e.data.verdict, 'unknown') }));
   const overrides = events
     .filter((e) => e.action === 'psmp.resolved' && e.data.strategy === 'OVERRIDE')
-    .map((e) => ({ at: e.at, by: str(e.data.by, e.actor), conflictId: str(e.data.conflictId, e.subject), reason: str(e.data.reason), winner: typeof e.data.winner === 'string' ? e.data.winner : null }));
+    .map((e) => ({
+      at: e.at,
+      by: str(e.data.by, e.actor),
+      conflictId: str(e.data.conflictId, e.subject),
+      reason: str(e.data.reason),
+      winner: typeof e.data.winner === 'string' ? e.data.winner : null,
+    }));
 
   // An escalation is resolved by the first later non-escalating resolution, even after `until`.
   const escalated = events.filter((e) => e.action === 'psmp.escalated');

@@ -8,7 +8,10 @@ export function renderComplianceReport(report: ComplianceReport, format: ReportF
   return toMarkdown(report);
 }
 
-const cell = (value: unknown): string => String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (value: unknown): string =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 function table(title: string, headers: string[], rows: unknown[][]): string {
   if (rows.length === 0) return `## ${title}\n\nNone.\n`;
@@ -22,11 +25,31 @@ function toMarkdown(r: ComplianceReport): string {
     : `**Audit chain broken**: ${r.integrity.firstBroken?.chain} at seq ${r.integrity.firstBroken?.seq}: ${r.integrity.firstBroken?.reason}`;
   return [
     `# Compliance report: ${r.repo}\n\nPeriod ${r.period.since} to ${r.period.until} (generated ${r.generatedAt}).\n\n${integrity}\n`,
-    table('Approvals', ['At', 'By', 'Permission', 'Plan', 'Run', 'Source'], r.approvals.map((a) => [a.at, a.by, a.permission, a.planHash.slice(0, 12), a.runId, a.source])),
-    table('Vetoes', ['At', 'Actor', 'Subject', 'Code', 'Message'], r.vetoes.map((v) => [v.at, v.actor, v.subject, v.code, v.message])),
-    table('Gate decisions', ['At', 'Run', 'Verdict'], r.gateDecisions.map((g) => [g.at, g.subject, g.verdict])),
-    table('Overrides', ['At', 'By', 'Conflict', 'Winner', 'Reason'], r.overrides.map((o) => [o.at, o.by, o.conflictId, o.winner, o.reason])),
-    table('Escalations', ['Conflict', 'Escalated', 'Resolved', 'By', 'How', 'Took (s)'], r.escalations.map((e) => [e.conflictId, e.escalatedAt, e.resolvedAt ?? 'open', e.resolvedBy, e.resolution, e.durationSeconds])),
+    table(
+      'Approvals',
+      ['At', 'By', 'Permission', 'Plan', 'Run', 'Source'],
+      r.approvals.map((a) => [a.at, a.by, a.permission, a.planHash.slice(0, 12), a.runId, a.source]),
+    ),
+    table(
+      'Vetoes',
+      ['At', 'Actor', 'Subject', 'Code', 'Message'],
+      r.vetoes.map((v) => [v.at, v.actor, v.subject, v.code, v.message]),
+    ),
+    table(
+      'Gate decisions',
+      ['At', 'Run', 'Verdict'],
+      r.gateDecisions.map((g) => [g.at, g.subject, g.verdict]),
+    ),
+    table(
+      'Overrides',
+      ['At', 'By', 'Conflict', 'Winner', 'Reason'],
+      r.overrides.map((o) => [o.at, o.by, o.conflictId, o.winner, o.reason]),
+    ),
+    table(
+      'Escalations',
+      ['Conflict', 'Escalated', 'Resolved', 'By', 'How', 'Took (s)'],
+      r.escalations.map((e) => [e.conflictId, e.escalatedAt, e.resolvedAt ?? 'open', e.resolvedBy, e.resolution, e.durationSeconds]),
+    ),
   ].join('\n');
 }
 
@@ -42,6 +65,7 @@ function toCsv(r: ComplianceReport): string {
   for (const v of r.vetoes) rows.push(['veto', v.at, v.actor, v.subject, v.code, v.message, '']);
   for (const g of r.gateDecisions) rows.push(['gate', g.at, '', g.subject, g.verdict, '', '']);
   for (const o of r.overrides) rows.push(['override', o.at, o.by, o.conflictId, o.winner ?? '', o.reason, '']);
-  for (const e of r.escalations) rows.push(['escalation', e.escalatedAt, e.resolvedBy ?? '', e.conflictId, e.resolution ?? 'open', e.resolvedAt ?? '', e.durationSeconds ?? '']);
+  for (const e of r.escalations)
+    rows.push(['escalation', e.escalatedAt, e.resolvedBy ?? '', e.conflictId, e.resolution ?? 'open', e.resolvedAt ?? '', e.durationSeconds ?? '']);
   return `${rows.map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }

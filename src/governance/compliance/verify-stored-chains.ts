@@ -26,7 +26,11 @@ const PAGE = 5000;
 export async function verifyStoredChains(store: StorageBackend, only?: string): Promise<AuditVerification> {
   const heads = (await store.listAuditHeads()).filter((h) => only === undefined || h.chain === only);
   if (only !== undefined && heads.length === 0) {
-    return { ok: false, chains: [{ chain: only, ok: false, count: 0, brokenSeq: 1, reason: `no audit chain named '${only}'` }], firstBroken: { chain: only, seq: 1, reason: `no audit chain named '${only}'` } };
+    return {
+      ok: false,
+      chains: [{ chain: only, ok: false, count: 0, brokenSeq: 1, reason: `no audit chain named '${only}'` }],
+      firstBroken: { chain: only, seq: 1, reason: `no audit chain named '${only}'` },
+    };
   }
   const chains: ChainVerification[] = [];
   for (const head of heads) chains.push(await verifyChain(store, head.chain, head.seq, head.hash));
@@ -53,11 +57,25 @@ async function verifyChain(store: StorageBackend, chain: string, headSeq: number
     nextSeq = last.seq + 1;
     prevHash = last.hash;
     afterSeq = last.seq;
-    if (last.seq > headSeq) return { chain, ok: false, count, brokenSeq: headSeq + 1, reason: `seq ${headSeq + 1} is past the chain head (seq ${headSeq}): an event was inserted at the end` };
+    if (last.seq > headSeq)
+      return {
+        chain,
+        ok: false,
+        count,
+        brokenSeq: headSeq + 1,
+        reason: `seq ${headSeq + 1} is past the chain head (seq ${headSeq}): an event was inserted at the end`,
+      };
   }
   if (nextSeq - 1 < headSeq) {
-    return { chain, ok: false, count, brokenSeq: nextSeq, reason: `expected seq ${nextSeq} (the head says the chain ends at seq ${headSeq}), found none: events were deleted` };
+    return {
+      chain,
+      ok: false,
+      count,
+      brokenSeq: nextSeq,
+      reason: `expected seq ${nextSeq} (the head says the chain ends at seq ${headSeq}), found none: events were deleted`,
+    };
   }
-  if (prevHash !== headHash) return { chain, ok: false, count, brokenSeq: headSeq, reason: `seq ${headSeq} does not match the hash recorded in the chain head` };
+  if (prevHash !== headHash)
+    return { chain, ok: false, count, brokenSeq: headSeq, reason: `seq ${headSeq} does not match the hash recorded in the chain head` };
   return { chain, ok: true, count };
 }

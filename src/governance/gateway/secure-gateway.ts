@@ -85,16 +85,45 @@ export class SecureGateway {
     if (task.provider !== undefined) {
       const provider = this.options.policy.providers.find((p) => p.name === task.provider);
       if (!provider) {
-        decision = { allowed: false, level, classification, veto: { code: 'UNKNOWN_PROVIDER', level, provider: task.provider, message: `provider '${task.provider}' is not in the gateway policy (known: ${this.options.policy.providers.map((p) => p.name).join(', ') || 'none'})` } };
+        decision = {
+          allowed: false,
+          level,
+          classification,
+          veto: {
+            code: 'UNKNOWN_PROVIDER',
+            level,
+            provider: task.provider,
+            message: `provider '${task.provider}' is not in the gateway policy (known: ${this.options.policy.providers.map((p) => p.name).join(', ') || 'none'})`,
+          },
+        };
       } else if (!allowed.includes(provider.kind)) {
-        decision = { allowed: false, level, classification, veto: { code: 'PROVIDER_NOT_ALLOWED', level, provider: provider.name, message: `${level} task may not go to ${provider.kind} provider '${provider.name}' under the ${routing} routing policy (allowed: ${allowed.join(', ') || 'none'})` } };
+        decision = {
+          allowed: false,
+          level,
+          classification,
+          veto: {
+            code: 'PROVIDER_NOT_ALLOWED',
+            level,
+            provider: provider.name,
+            message: `${level} task may not go to ${provider.kind} provider '${provider.name}' under the ${routing} routing policy (allowed: ${allowed.join(', ') || 'none'})`,
+          },
+        };
       } else {
         decision = { allowed: true, level, classification, provider };
       }
     } else if (recommended) {
       decision = { allowed: true, level, classification, provider: recommended };
     } else {
-      decision = { allowed: false, level, classification, veto: { code: 'NO_ALLOWED_PROVIDER', level, message: `no configured provider may take a ${level} task under the ${routing} routing policy (allowed kinds: ${allowed.join(', ') || 'none'})` } };
+      decision = {
+        allowed: false,
+        level,
+        classification,
+        veto: {
+          code: 'NO_ALLOWED_PROVIDER',
+          level,
+          message: `no configured provider may take a ${level} task under the ${routing} routing policy (allowed kinds: ${allowed.join(', ') || 'none'})`,
+        },
+      };
     }
     await this.audit(task.id, decision.allowed ? 'gateway.routed' : 'gateway.veto', {
       level,

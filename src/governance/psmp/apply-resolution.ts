@@ -13,9 +13,12 @@ export async function applyResolution(tx: StorageBackend, projectId: string, con
   if (!conflict || conflict.projectId !== projectId) throw bad(`conflict '${conflictId}' does not exist in project '${projectId}'`);
   if (conflict.status === 'resolved' || conflict.status === 'satisfied') {
     const last = conflict.resolutions.at(-1);
-    throw bad(`conflict '${conflictId}' is already ${conflict.status}${last ? ` (${last.strategy} by ${last.by} at ${last.at})` : ''}; expected an open, retrying or escalated conflict`);
+    throw bad(
+      `conflict '${conflictId}' is already ${conflict.status}${last ? ` (${last.strategy} by ${last.by} at ${last.at})` : ''}; expected an open, retrying or escalated conflict`,
+    );
   }
-  if (!STRATEGIES.has(input.strategy)) throw bad(`unknown strategy '${String(input.strategy)}' for conflict '${conflictId}'; expected RETRY, OVERRIDE, MERGE or ESCALATE`);
+  if (!STRATEGIES.has(input.strategy))
+    throw bad(`unknown strategy '${String(input.strategy)}' for conflict '${conflictId}'; expected RETRY, OVERRIDE, MERGE or ESCALATE`);
   if (!input.by?.trim() || !input.reason?.trim()) throw bad(`a ${input.strategy} of conflict '${conflictId}' needs who (by) and why (reason)`);
 
   const artifacts: ArtifactRecord[] = [];

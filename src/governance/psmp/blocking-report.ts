@@ -20,7 +20,14 @@ export function buildBlockingReport(mode: GovernanceMode, artifacts: readonly Ar
       entry.blockedBy = [...new Set([...entry.blockedBy, ...conflictIds])];
       if (entry.blockedBy.length === before) return false;
     } else {
-      blocked.set(artifact.id, { artifactId: artifact.id, type: artifact.type, producer: artifact.producer, version: artifact.version, blockedBy: [...conflictIds], ...(via ? { viaDependency: via } : {}) });
+      blocked.set(artifact.id, {
+        artifactId: artifact.id,
+        type: artifact.type,
+        producer: artifact.producer,
+        version: artifact.version,
+        blockedBy: [...conflictIds],
+        ...(via ? { viaDependency: via } : {}),
+      });
     }
     blockedTypes.set(artifact.type, [...new Set([...(blockedTypes.get(artifact.type) ?? []), ...conflictIds])]);
     return true;

@@ -40,7 +40,10 @@ export function findConflictsFor(candidate: ArtifactRecord, index: ArtifactIndex
       lowRisk: previous.producer === producer || newerIteration,
     });
   } else {
-    const redeclared = index.sameSlot(type, iteration).filter((a) => a.producer === producer && a.digest !== candidate.digest).at(-1);
+    const redeclared = index
+      .sameSlot(type, iteration)
+      .filter((a) => a.producer === producer && a.digest !== candidate.digest)
+      .at(-1);
     if (redeclared) {
       found.push({
         kind: 'version_conflict',
@@ -86,8 +89,7 @@ export function findConflictsFor(candidate: ArtifactRecord, index: ArtifactIndex
  */
 export function findCycle(candidate: ArtifactRecord, index: ArtifactIndex): string[] | undefined {
   const start = candidate.type;
-  const depsOf = (type: string): string[] =>
-    (type === start ? candidate.dependsOn : (index.latest(type)?.dependsOn ?? [])).map((d) => parseDependency(d).type);
+  const depsOf = (type: string): string[] => (type === start ? candidate.dependsOn : (index.latest(type)?.dependsOn ?? [])).map((d) => parseDependency(d).type);
   const visited = new Set<string>();
   const path: string[] = [start];
   const walk = (type: string): boolean => {

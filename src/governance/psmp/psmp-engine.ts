@@ -48,7 +48,12 @@ export class PsmpEngine {
       const index = new ArtifactIndex(existing);
       const dependsOn = [...new Set(declaration.dependsOn ?? [])];
       const same = existing.find(
-        (a) => a.type === declaration.type && a.producer === declaration.producer && a.iteration === declaration.iteration && a.digest === declaration.digest && digestOf(a.dependsOn) === digestOf(dependsOn),
+        (a) =>
+          a.type === declaration.type &&
+          a.producer === declaration.producer &&
+          a.iteration === declaration.iteration &&
+          a.digest === declaration.digest &&
+          digestOf(a.dependsOn) === digestOf(dependsOn),
       );
       if (same) return { artifact: same, unchanged: true, conflicts: [], closed: [] };
 
@@ -80,9 +85,22 @@ export class PsmpEngine {
 
     if (!result.unchanged) {
       const { artifact } = result;
-      await this.audit({ actor: artifact.producer, action: 'psmp.declared', subject: artifact.id, at: now, data: { type: artifact.type, version: artifact.version, iteration: artifact.iteration, digest: artifact.digest } });
+      await this.audit({
+        actor: artifact.producer,
+        action: 'psmp.declared',
+        subject: artifact.id,
+        at: now,
+        data: { type: artifact.type, version: artifact.version, iteration: artifact.iteration, digest: artifact.digest },
+      });
       for (const c of result.conflicts) await this.audit(conflictEvent(c, now));
-      for (const c of result.closed) await this.audit({ actor: 'psmp', action: 'psmp.closed', subject: c.id, at: now, data: { conflictId: c.id, kind: c.kind, status: c.status, by: artifact.id } });
+      for (const c of result.closed)
+        await this.audit({
+          actor: 'psmp',
+          action: 'psmp.closed',
+          subject: c.id,
+          at: now,
+          data: { conflictId: c.id, kind: c.kind, status: c.status, by: artifact.id },
+        });
     }
     return result;
   }
@@ -98,7 +116,15 @@ export class PsmpEngine {
       action,
       subject: conflictId,
       at: now,
-      data: { conflictId, kind: resolved.kind, strategy: input.strategy, reason: input.reason, escalatedAt: resolved.escalatedAt, ...(last?.winner ? { winner: last.winner } : {}), ...(last?.mergedArtifactId ? { mergedArtifactId: last.mergedArtifactId } : {}) },
+      data: {
+        conflictId,
+        kind: resolved.kind,
+        strategy: input.strategy,
+        reason: input.reason,
+        escalatedAt: resolved.escalatedAt,
+        ...(last?.winner ? { winner: last.winner } : {}),
+        ...(last?.mergedArtifactId ? { mergedArtifactId: last.mergedArtifactId } : {}),
+      },
     });
     return resolved;
   }
@@ -128,10 +154,18 @@ export class PsmpEngine {
     };
     if (this.options.mode !== 'adaptive') return base;
     if (found.lowRisk) {
-      const reason = found.details.declaredVersion !== undefined ? 'adaptive: a newer iteration or the same producer supersedes' : 'adaptive: re-declaration by the same producer';
+      const reason =
+        found.details.declaredVersion !== undefined
+          ? 'adaptive: a newer iteration or the same producer supersedes'
+          : 'adaptive: re-declaration by the same producer';
       return { ...base, status: 'resolved', resolvedAt: now, resolutions: [{ strategy: 'OVERRIDE', by: 'psmp', reason, at: now, winner: artifact.id }] };
     }
-    return { ...base, status: 'escalated', escalatedAt: now, resolutions: [{ strategy: 'ESCALATE', by: 'psmp', reason: 'adaptive: not a low-risk conflict', at: now }] };
+    return {
+      ...base,
+      status: 'escalated',
+      escalatedAt: now,
+      resolutions: [{ strategy: 'ESCALATE', by: 'psmp', reason: 'adaptive: not a low-risk conflict', at: now }],
+    };
   }
 
   private async audit(event: AuditEventInput): Promise<void> {
@@ -148,10 +182,20 @@ async function closeSettled(tx: StorageBackend, artifact: ArtifactRecord, index:
     if (missing !== undefined && parseDependency(missing).type === artifact.type && index.has(missing)) {
       update = { ...conflict, status: 'satisfied', resolvedAt: now };
     } else if (conflict.status === 'retrying') {
-      const retried = conflict.artifactIds.map((id) => index.byId.get(id)).some((a) => a && a.type === artifact.type && a.producer === artifact.producer && a.id !== artifact.id);
+      const retried = conflict.artifactIds
+        .map((id) => index.byId.get(id))
+        .some((a) => a && a.type === artifact.type && a.producer === artifact.producer && a.id !== artifact.id);
       if (retried) {
         const last = conflict.resolutions.at(-1);
-        update = { ...conflict, status: 'resolved', resolvedAt: now, resolutions: [...conflict.resolutions.slice(0, -1), { ...(last ?? { strategy: 'RETRY', by: 'psmp', reason: 'retried', at: now }), retriedAs: artifact.id }] };
+        update = {
+          ...conflict,
+          status: 'resolved',
+          resolvedAt: now,
+          resolutions: [
+            ...conflict.resolutions.slice(0, -1),
+            { ...(last ?? { strategy: 'RETRY', by: 'psmp', reason: 'retried', at: now }), retriedAs: artifact.id },
+          ],
+        };
       }
     }
     if (update) {
@@ -170,6 +214,14 @@ function conflictEvent(conflict: ConflictRecord, at: string): AuditEventInput {
     action: escalated ? 'psmp.escalated' : overridden ? 'psmp.resolved' : 'psmp.conflict',
     subject: conflict.id,
     at,
-    data: { conflictId: conflict.id, kind: conflict.kind, status: conflict.status, message: conflict.message, artifactIds: conflict.artifactIds, ...(overridden ? { strategy: 'OVERRIDE', by: 'psmp' } : {}), ...(escalated ? { strategy: 'ESCALATE' } : {}) },
+    data: {
+      conflictId: conflict.id,
+      kind: conflict.kind,
+      status: conflict.status,
+      message: conflict.message,
+      artifactIds: conflict.artifactIds,
+      ...(overridden ? { strategy: 'OVERRIDE', by: 'psmp' } : {}),
+      ...(escalated ? { strategy: 'ESCALATE' } : {}),
+    },
   };
 }

@@ -13,18 +13,39 @@ export async function approveNode(state: RunState, context: RunContext): Promise
   const { policy } = context.policy;
   const plan = state.plan!;
   const lookup = await context.options.approvals.lookup(plan.planHash, state.change.head);
-  const { accepted, notes } = acceptApprovals(lookup, { planHash: plan.planHash, headSha: state.change.head, ...(state.change.author ? { author: state.change.author } : {}), policy });
+  const { accepted, notes } = acceptApprovals(lookup, {
+    planHash: plan.planHash,
+    headSha: state.change.head,
+    ...(state.change.author ? { author: state.change.author } : {}),
+    policy,
+  });
   for (const note of notes) audit.record({ actor: 'orchestrator', action: 'approval.ignored', subject, data: { note } });
-  for (const approval of accepted) audit.record({ actor: approval.by, action: 'approval.accepted', subject, data: { planHash: approval.planHash, source: approval.source, headSha: approval.headSha ?? null } });
+  for (const approval of accepted)
+    audit.record({
+      actor: approval.by,
+      action: 'approval.accepted',
+      subject,
+      data: { planHash: approval.planHash, source: approval.source, headSha: approval.headSha ?? null },
+    });
   const approval = { ...state.approval, approvals: accepted, rejected: lookup.rejected };
 
   if (lookup.rejected.length > 0) {
-    for (const rejection of lookup.rejected) audit.record({ actor: rejection.by, action: 'approval.rejected', subject, data: { reason: rejection.reason, planHash: plan.planHash } });
+    for (const rejection of lookup.rejected)
+      audit.record({ actor: rejection.by, action: 'approval.rejected', subject, data: { reason: rejection.reason, planHash: plan.planHash } });
     const reasons = lookup.rejected.map((rejection) => `Plan rejected by ${rejection.by}: ${rejection.reason}`);
-    return { next: 'done', state: { ...state, approval: { ...approval, status: 'rejected' }, judgement: { verdict: 'blocked', rules: [], reasons } }, data: { outcome: 'rejected' } };
+    return {
+      next: 'done',
+      state: { ...state, approval: { ...approval, status: 'rejected' }, judgement: { verdict: 'blocked', rules: [], reasons } },
+      data: { outcome: 'rejected' },
+    };
   }
   if (accepted.length < state.approval.needed) {
-    audit.record({ actor: 'orchestrator', action: 'approval.waiting', subject, data: { planHash: plan.planHash, have: accepted.length, needed: state.approval.needed } });
+    audit.record({
+      actor: 'orchestrator',
+      action: 'approval.waiting',
+      subject,
+      data: { planHash: plan.planHash, have: accepted.length, needed: state.approval.needed },
+    });
     const judgement = judge({ policy, metrics: {}, steps: [], approvalWaiting: true, shortCircuit: null });
     judgement.reasons.push(`Needs ${state.approval.needed} approval(s), has ${accepted.length}. Why: ${state.approval.reason}.`, ...notes);
     return { stay: true, state: { ...state, approval: { ...approval, status: 'waiting' }, judgement } };

@@ -49,7 +49,14 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     const stepStarted = performance.now();
     options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt: 1 });
     const { result, retries, budgetCut, versions } = await runStep(step, {
-      policy, repoDir: options.repoDir, outDir: options.outDir, sandbox, env, audit, subject, remainingBudgetMs: remaining,
+      policy,
+      repoDir: options.repoDir,
+      outDir: options.outDir,
+      sandbox,
+      env,
+      audit,
+      subject,
+      remainingBudgetMs: remaining,
       onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
       onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -72,6 +79,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     await context.checkpoint(state);
   }
   // A tool's own output usually names the versions; probe only when no step reported them.
-  if (sandbox && !state.versions.python) state = { ...state, versions: await probeVersions(plan, { sandbox, repoDir: options.repoDir, outDir: options.outDir, env }) };
+  if (sandbox && !state.versions.python)
+    state = { ...state, versions: await probeVersions(plan, { sandbox, repoDir: options.repoDir, outDir: options.outDir, env }) };
   return { next: 'collect', state };
 }

@@ -6,7 +6,17 @@ import type { RunState } from '../run-state.js';
 export async function planNode(state: RunState, context: RunContext): Promise<NodeResult> {
   const plan = buildPlan(context.policy, state.change);
   const requirement = approvalRequirement(context.policy, state.change);
-  const approval = { ...state.approval, required: requirement.required, needed: requirement.needed, ...(requirement.reason ? { reason: requirement.reason } : {}) };
-  context.audit.record({ actor: 'orchestrator', action: 'plan.built', subject: context.subject, data: { planHash: plan.planHash, steps: plan.steps.map((step) => step.id), approvalRequired: requirement.required } });
+  const approval = {
+    ...state.approval,
+    required: requirement.required,
+    needed: requirement.needed,
+    ...(requirement.reason ? { reason: requirement.reason } : {}),
+  };
+  context.audit.record({
+    actor: 'orchestrator',
+    action: 'plan.built',
+    subject: context.subject,
+    data: { planHash: plan.planHash, steps: plan.steps.map((step) => step.id), approvalRequired: requirement.required },
+  });
   return { next: 'approve', state: { ...state, plan, approval }, data: { planHash: plan.planHash } };
 }

@@ -16,7 +16,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = (over: Record<string, string | undefined> = {}) => ({ APP_ID: '12', PRIVATE_KEY: privateKey, WEBHOOK_SECRET: 's3cret-value', PORT: '0', HOST: '127.0.0.1', QF_DB: join(dir, 'bot.db'), LOG_LEVEL: 'fatal', ...over });
+const env = (over: Record<string, string | undefined> = {}) => ({
+  APP_ID: '12',
+  PRIVATE_KEY: privateKey,
+  WEBHOOK_SECRET: 's3cret-value',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  QF_DB: join(dir, 'bot.db'),
+  LOG_LEVEL: 'fatal',
+  ...over,
+});
 
 describe('readBotSettings: refuses to start on settings that would accept forged deliveries or cannot work', () => {
   it.each([
@@ -48,9 +57,28 @@ describe('readBotSettings: refuses to start on settings that would accept forged
     expect(readBotSettings(env({ WEBHOOK_SECRET: 'development', NODE_ENV: 'development' })).webhookSecret).toBe('development');
     const keyFile = join(dir, 'key.pem');
     writeFileSync(keyFile, privateKey);
-    const settings = readBotSettings({ APP_ID: '12', PRIVATE_KEY_PATH: keyFile, WEBHOOK_SECRET: 'x', DATABASE_URL: 'postgresql://db/qf', GHE_HOST: 'ghe.example:8443' });
-    expect(settings).toMatchObject({ appId: 12, privateKey, port: 3000, host: 'localhost', store: { databaseUrl: 'postgresql://db/qf' }, webhooksPath: '/api/github/webhooks', baseUrl: 'https://ghe.example:8443/api/v3', logLevel: 'info' });
-    expect(readBotSettings({ APP_ID: '12', PRIVATE_KEY: privateKey.replace(/\n/g, '\\n'), WEBHOOK_SECRET: 'x' })).toMatchObject({ privateKey, store: { dbPath: './qualityfoundry.db' }, baseUrl: 'https://api.github.com' });
+    const settings = readBotSettings({
+      APP_ID: '12',
+      PRIVATE_KEY_PATH: keyFile,
+      WEBHOOK_SECRET: 'x',
+      DATABASE_URL: 'postgresql://db/qf',
+      GHE_HOST: 'ghe.example:8443',
+    });
+    expect(settings).toMatchObject({
+      appId: 12,
+      privateKey,
+      port: 3000,
+      host: 'localhost',
+      store: { databaseUrl: 'postgresql://db/qf' },
+      webhooksPath: '/api/github/webhooks',
+      baseUrl: 'https://ghe.example:8443/api/v3',
+      logLevel: 'info',
+    });
+    expect(readBotSettings({ APP_ID: '12', PRIVATE_KEY: privateKey.replace(/\n/g, '\\n'), WEBHOOK_SECRET: 'x' })).toMatchObject({
+      privateKey,
+      store: { dbPath: './qualityfoundry.db' },
+      baseUrl: 'https://api.github.com',
+    });
   });
 });
 
@@ -62,9 +90,17 @@ describe('the HTTP server', () => {
       const ready = await fetch(`${bot.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready', store: `sqlite:${join(dir, 'bot.db')}` });
-      const unsigned = await fetch(`${bot.url}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'd1' }, body: '{}' });
+      const unsigned = await fetch(`${bot.url}/api/github/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'd1' },
+        body: '{}',
+      });
       expect(unsigned.status).toBe(400);
-      const notJson = await fetch(`${bot.url}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-github-event': 'ping', 'x-github-delivery': 'd2', 'x-hub-signature-256': 'sha256=00' }, body: 'hi' });
+      const notJson = await fetch(`${bot.url}/api/github/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-github-event': 'ping', 'x-github-delivery': 'd2', 'x-hub-signature-256': 'sha256=00' },
+        body: 'hi',
+      });
       expect(notJson.status).toBe(415);
       expect((await fetch(`${bot.url}/nowhere`)).status).toBe(404);
       await bot.store.close();

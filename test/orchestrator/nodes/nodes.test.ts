@@ -24,7 +24,14 @@ const clock = () => new Date('2026-01-01T00:00:00Z');
 function context(approvals: ApprovalSource = noApprovals): RunContext {
   const saved: RunState[] = [];
   return {
-    options: { repoDir: '/nowhere', outDir: '/nowhere/out', policy: POLICY, change: { base: null, head: null, changedFiles: [], labels: [] }, approvals, env: {} },
+    options: {
+      repoDir: '/nowhere',
+      outDir: '/nowhere/out',
+      policy: POLICY,
+      change: { base: null, head: null, changedFiles: [], labels: [] },
+      approvals,
+      env: {},
+    },
     policy: POLICY,
     audit: new AuditTrail(clock),
     ledger: inRunLedger('strict', 'p', 'run-1', clock),
@@ -33,7 +40,13 @@ function context(approvals: ApprovalSource = noApprovals): RunContext {
     repro: new Promise(() => undefined),
   };
 }
-const state = (changedFiles: string[]) => initialRunState('run-1', clock().toISOString(), { path: POLICY.path, sourceRef: null, sha256: POLICY.sha256 }, { base: null, head: null, changedFiles, labels: [] });
+const state = (changedFiles: string[]) =>
+  initialRunState(
+    'run-1',
+    clock().toISOString(),
+    { path: POLICY.path, sourceRef: null, sha256: POLICY.sha256 },
+    { base: null, head: null, changedFiles, labels: [] },
+  );
 
 describe('the run nodes', () => {
   it('load_policy records the policy and hands the state on unchanged to plan', async () => {
