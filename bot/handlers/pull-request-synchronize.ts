@@ -1,7 +1,8 @@
 import { AuditAction } from '../bot-constants.js';
 import { loadReviewState } from '../review/load-review-state.js';
 import { readBotConfig } from '../review/read-bot-config.js';
-import { shortSha, type PullRequestInfo } from '../review/review-types.js';
+import { pullRequestInfo } from '../review/load-pull-request.js';
+import { shortSha } from '../review/review-types.js';
 import { pullSubject, updateStatusComment } from '../review/status-comment.js';
 import type { HandlerOptions } from './handler-options.js';
 
@@ -22,14 +23,7 @@ export async function onPullRequestSynchronize({ context, deps, scope }: Handler
       data: { from: before, to: pr.head.sha, reviews: stale.map((review) => ({ by: review.by, verdict: review.verdict, headSha: shortSha(review.headSha) })) },
     });
   }
-  const pull: PullRequestInfo = {
-    number: pr.number,
-    headSha: pr.head.sha,
-    baseSha: pr.base.sha,
-    author: pr.user?.login ?? '',
-    open: pr.state === 'open',
-    htmlUrl: pr.html_url,
-  };
+  const pull = pullRequestInfo(pr);
   const config = await readBotConfig(context);
   await updateStatusComment(scope, await loadReviewState(scope, pull, config.policy), { create: false });
 }
