@@ -3,6 +3,7 @@ import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'pro
 import { errorMessage } from '../../src/errors.js';
 import type { ComplianceAuditor } from '../../src/governance/index.js';
 import type { StorageBackend } from '../../src/store/index.js';
+import type { ApiTokenTable } from '../api/api-tokens.js';
 import { AuditAction } from '../bot-constants.js';
 
 export interface BotServerOptions {
@@ -12,6 +13,8 @@ export interface BotServerOptions {
   webhooksPath: string;
   /** Where refused deliveries (bad signature, missing headers, not JSON) are audited. */
   auditor: ComplianceAuditor;
+  /** QF_API_TOKENS_FILE as read at start: the Bearer tokens every authenticated route checks (requireBearer). */
+  apiTokens: ApiTokenTable;
 }
 
 /**

@@ -21,7 +21,7 @@ export interface BotSettings {
   baseUrl: string;
   /** Where the bot's HTTP API is reachable from outside (QF_PUBLIC_URL), for links in replies. */
   publicUrl: string | null;
-  /** QF_API_TOKENS_FILE: sha256 hashes of the HTTP API's Bearer tokens, one per line; no file, no API access. */
+  /** QF_API_TOKENS_FILE: the HTTP API's Bearer tokens as sha256 hashes with names and scopes (bot/api/api-tokens.ts); no file, no API access. */
   apiTokensFile: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { Probot, type ProbotOctokit } from 'probot';
 import { openStore, type StorageBackend } from '../../src/store/index.js';
+import { type ApiTokenTable, EMPTY_API_TOKENS, readApiTokens } from '../api/api-tokens.js';
 import { createBotDeps } from '../bot-deps.js';
 import { qualityFoundryBot } from '../index.js';
 import { createBotServer } from './create-bot-server.js';
@@ -11,6 +12,8 @@ export interface RunningBot {
   settings: BotSettings;
   store: StorageBackend;
   probot: Probot;
+  /** The HTTP API's Bearer tokens (QF_API_TOKENS_FILE), empty without the file. */
+  apiTokens: ApiTokenTable;
   /** Resolves once every delivery being handled has finished, audit included. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -28,6 +31,8 @@ export interface StartBotOptions {
 /** Reads the environment, opens the store, and serves webhooks, /healthz and /readyz. */
 export async function startBot(env: Record<string, string | undefined>, options: StartBotOptions = {}): Promise<RunningBot> {
   const settings = readBotSettings(env);
+  // Read before the store opens: a bad token file stops the start with a message naming it.
+  const apiTokens = settings.apiTokensFile ? readApiTokens(settings.apiTokensFile) : EMPTY_API_TOKENS;
   const store = await openStore(settings.store);
   try {
     const probot = new Probot({
@@ -45,6 +50,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       store,
       webhooksPath: settings.webhooksPath,
       auditor: deps.botAuditor,
+      apiTokens,
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
@@ -53,6 +59,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       settings,
       store,
       probot,
+      apiTokens,
       settled,
       async close() {
         await server.close();
