@@ -65,5 +65,13 @@ export const ActionOutput = {
 
 export const DEFAULT_ARTIFACT_NAME = 'qualityfoundry-evidence';
 
+/**
+ * The evidence artifact's name in one attempt of a workflow run. GitHub keeps an artifact name for the
+ * whole run, across attempts, and refuses a second upload under it (409): the re-run the bot asks for
+ * after an approval is attempt 2 of the same run. The first attempt keeps the plain name; later ones
+ * add theirs, so every attempt's evidence survives and a reader picks the attempt it was told about.
+ */
+export const evidenceArtifactName = (name: string, attempt: number): string => (attempt > 1 ? `${name}-attempt-${attempt}` : name);
+
 /** The version written into evidence; kept equal to package.json's by a test. */
 export const QF_VERSION = '0.1.0';

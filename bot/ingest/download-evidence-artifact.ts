@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_ARTIFACT_NAME } from '../../src/constants.js';
 import { callGitHub } from '../../src/github/call-github.js';
 import { extractZip } from '../../src/github/extract-zip.js';
 import type { ReviewScope } from '../review/review-types.js';
 
-/** The Action's default `artifact-name`. */
-export const EVIDENCE_ARTIFACT_NAME = 'qualityfoundry-evidence';
 /** A larger zip is refused before it is downloaded: the artifact is untrusted input. */
 export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
@@ -18,7 +17,7 @@ export type DownloadedEvidence =
  * Lists a workflow run's artifacts, downloads the evidence zip and extracts it with the Action's
  * safe extractor (no `..`, no zip bombs) into a fresh temp folder. What is in it is not yet believed.
  */
-export async function downloadEvidenceArtifact(scope: ReviewScope, runId: number, name = EVIDENCE_ARTIFACT_NAME): Promise<DownloadedEvidence> {
+export async function downloadEvidenceArtifact(scope: ReviewScope, runId: number, name = DEFAULT_ARTIFACT_NAME): Promise<DownloadedEvidence> {
   const listed = await callGitHub("list the workflow run's artifacts", () =>
     scope.octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts', { ...scope.repo, run_id: runId, name, per_page: 100 }),
   );

@@ -1,4 +1,5 @@
 import type { AuditEventInput } from '../../src/audit/audit-chain.js';
+import { DEFAULT_ARTIFACT_NAME, evidenceArtifactName } from '../../src/constants.js';
 import type { Evidence, StepResult } from '../../src/evidence/schema.js';
 import { validateEvidenceBundle } from '../../src/github/validate-evidence-bundle.js';
 import { createCheckpoint, PsmpEngine, projectChain, runChain } from '../../src/governance/index.js';
@@ -47,7 +48,7 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
   // A cheap early exit for redeliveries; the claim taken inside the transaction is what decides.
   if (await store.getRun(id)) return { status: 'duplicate' };
 
-  const downloaded = await downloadEvidenceArtifact(scope, ref.runId);
+  const downloaded = await downloadEvidenceArtifact(scope, ref.runId, evidenceArtifactName(DEFAULT_ARTIFACT_NAME, ref.attempt));
   // A workflow without the gate (lint, deploy) has no evidence: nothing to record, nothing rejected.
   if (!downloaded.ok && downloaded.missing && !options.requireEvidence) return { status: 'no-evidence' };
   try {

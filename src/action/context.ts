@@ -8,7 +8,16 @@ import type { RepoRef } from '../github/check-run-types.js';
 export type Target =
   | { kind: 'pull_request'; number: number; headSha: string; baseSha: string; baseRef: string; author: string; labels: string[]; isFork: boolean }
   | { kind: 'push' | 'merge_group' | 'workflow_dispatch'; headSha: string; baseSha: string | null }
-  | { kind: 'workflow_run'; runId: number; headSha: string; headBranch: string | undefined; headOwner: string | undefined; event: string };
+  | {
+      kind: 'workflow_run';
+      runId: number;
+      /** The attempt of that run whose evidence is published. */
+      runAttempt: number;
+      headSha: string;
+      headBranch: string | undefined;
+      headOwner: string | undefined;
+      event: string;
+    };
 
 export interface ActionContext {
   eventName: string;
@@ -16,6 +25,8 @@ export interface ActionContext {
   serverUrl: string;
   apiUrl: string;
   runId: number;
+  /** GITHUB_RUN_ATTEMPT: 1, then 2, 3 … for each re-run of the same run id. */
+  runAttempt: number;
   /** The workflow run's page: the gate check run's details_url. */
   runUrl: string;
   workspace: string;
@@ -49,6 +60,7 @@ export function readContext(env: Record<string, string | undefined>): ActionCont
     serverUrl,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, ''),
     runId,
+    runAttempt: Math.max(1, Number(env.GITHUB_RUN_ATTEMPT) || 1),
     runUrl: `${serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
     workspace,
     runnerTemp: resolve(env.RUNNER_TEMP || workspace),
@@ -94,6 +106,7 @@ function targetOf(eventName: string, payload: unknown, sha: string): Target {
       return {
         kind: 'workflow_run',
         runId: run.id,
+        runAttempt: run.run_attempt ?? 1,
         headSha: run.head_sha,
         headBranch: run.head_branch ?? undefined,
         headOwner: run.head_repository?.owner?.login,

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, EvidenceFile, type ExitCode } from '../constants.js';
+import { CheckRunName, EvidenceFile, type ExitCode, evidenceArtifactName } from '../constants.js';
 import { errorMessage, QfError } from '../errors.js';
 import { signEvidence } from '../evidence/sign-evidence.js';
 import { GitHubApiError } from '../github/call-github.js';
@@ -101,7 +101,7 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     if (!inputs.dryRun) {
       artifact = await core.group('Upload the evidence artifact', async () => {
         try {
-          return await uploadEvidence({ dir: outDir, name: inputs.artifactName, runUrl: context.runUrl });
+          return await uploadEvidence({ dir: outDir, name: evidenceArtifactName(inputs.artifactName, context.runAttempt), runUrl: context.runUrl });
         } catch (error) {
           core.warning(`Evidence artifact not uploaded: ${errorMessage(error)}`);
           notices.push(`The evidence artifact could not be uploaded (${errorMessage(error)}); evidence.json stays on the runner at ${outDir}.`);

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, EvidenceFile, ExitCode } from '../constants.js';
+import { CheckRunName, EvidenceFile, ExitCode, evidenceArtifactName } from '../constants.js';
 import { isQfError, QfError } from '../errors.js';
 import { GitHubApiError } from '../github/call-github.js';
 import { CheckRunPublisher } from '../github/check-run-publisher.js';
@@ -44,7 +44,13 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
   let downloadProblem = '';
   try {
     artifact = await core.group('Download the evidence artifact', () =>
-      downloadEvidence({ name: inputs.artifactName, runId: target.runId, repo: context.repo, token: inputs.githubToken, dir }),
+      downloadEvidence({
+        name: evidenceArtifactName(inputs.artifactName, target.runAttempt),
+        runId: target.runId,
+        repo: context.repo,
+        token: inputs.githubToken,
+        dir,
+      }),
     );
   } catch (error) {
     if (!isQfError(error, 'EVIDENCE_INVALID')) throw error;
@@ -81,7 +87,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
           markdown: [
             '## ⛔ Evidence rejected — QualityFoundry',
             '',
-            `The evidence artifact \`${inputs.artifactName}\` of workflow run ${target.runId} failed validation, so none of it is reported:`,
+            `The evidence artifact \`${evidenceArtifactName(inputs.artifactName, target.runAttempt)}\` of workflow run ${target.runId} (attempt ${target.runAttempt}) failed validation, so none of it is reported:`,
             '',
             ...problems.map((problem) => `- ${problem}`),
           ].join('\n'),

@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => harness.close());
 
 /** The trusted half: a workflow_run job with a write token, fed the artifact of run `runId`. */
-async function publish(runId: number, inputs: Record<string, string> = {}) {
+async function publish(runId: number, inputs: Record<string, string> = {}, attempt = 1) {
   resetHarnessKeepingArtifacts();
   seedPullRequest(harness.github, repo, { headOwner: 'forker' });
   const payload = await loadFixture('workflow_run.completed.json');
@@ -51,6 +51,7 @@ async function publish(runId: number, inputs: Record<string, string> = {}) {
     head_branch: 'changes',
     pull_requests: [],
     conclusion: 'failure',
+    run_attempt: attempt,
   });
   payload.workflow_run.head_repository.owner.login = 'forker';
   const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish', ...inputs } });
@@ -102,6 +103,19 @@ describe('run() in publish mode (workflow_run)', () => {
     });
     expect(gate.annotations).toHaveLength(120);
     expect(gate.output.summary).toContain('Reported by workflow run 201');
+    expect(result.outputs.verdict).toBe('fail');
+  });
+
+  it("publishes a re-run's own evidence: attempt 2 of run 213 reads the artifact of attempt 2, not attempt 1's", async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 213, zip: tamper(evidenceZip, (e) => void (e.gate.verdict = 'pass')) });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence-attempt-2', runId: 213, zip: evidenceZip });
+    const result = await publish(213, {}, 2);
+    expect(harness.github.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/repos/Codertocat/Hello-World/actions/runs/213/artifacts',
+      query: { name: 'qualityfoundry-evidence-attempt-2' },
+    });
+    expect(result.exitCode).toBe(0);
     expect(result.outputs.verdict).toBe('fail');
   });
 

@@ -65,6 +65,8 @@ async function comment(login: string, body: string): Promise<{ status: number; i
   return { status: delivered.status, id: payload.comment.id };
 }
 
+const evidenceArtifacts = (): string[] =>
+  harness.artifacts.artifacts.filter((artifact) => artifact.runId === RUN_ID && artifact.finalized).map((artifact) => artifact.name);
 const statusBody = (): string => harness.github.comments.find((c) => c.body.startsWith('<!-- qualityfoundry:status -->'))?.body ?? '';
 
 describe('the whole loop: Action plan → /qf approve → approval check run + re-run → the Action runs the gate', () => {
@@ -110,6 +112,10 @@ describe('the whole loop: Action plan → /qf approve → approval check run + r
     expect(rerun.exitCode).toBe(0);
     expect(rerun.outputs.verdict).toBe('pass');
     expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/gate').at(-1)).toMatchObject({ conclusion: 'success' });
+    // The re-run is attempt 2 of the same run: GitHub refuses a second artifact of the same name in a
+    // run, so each attempt's evidence has its own, and both are kept.
+    expect(evidenceArtifacts()).toEqual(['qualityfoundry-evidence', 'qualityfoundry-evidence-attempt-2']);
+    expect(rerun.jobSummary).not.toContain('could not be uploaded');
   });
 
   it('two approvers (count: 2): the first approval waits, the second re-runs once, and the re-run passes', async () => {
@@ -167,5 +173,41 @@ describe('the whole loop: Action plan → /qf approve → approval check run + r
     expect(rerun.exitCode).toBe(1);
     expect(rerun.outputs.verdict).toBe('blocked');
     expect(rerun.jobSummary).toContain('Plan rejected by @hubot: the deploy script needs review by ops');
+  });
+
+  it('hold/unhold: an approved plan on a held head waits (exit 3, no new plan check run); /qf unhold releases the hold check run, re-runs, and the gate runs', async () => {
+    const planHash = await publishPlan();
+    harness.github.permissions.set('hubot', 'maintain');
+    harness.github.permissions.set('octocat', 'admin');
+
+    expect((await comment('octocat', '/qf hold waiting for the release freeze')).status).toBe(200);
+    const hold = harness.github.checkRuns.find((run) => run.name === 'qualityfoundry/hold')!;
+    expect(hold).toMatchObject({ app: { id: APP_ID }, head_sha: repo.headSha, status: 'in_progress' });
+    expect(statusBody()).toContain('@octocat');
+
+    expect((await comment('hubot', '/qf approve')).status).toBe(200);
+    expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/approval' && run.conclusion === 'success')).toHaveLength(1);
+    expect(harness.github.reruns).toEqual([RUN_ID]);
+
+    // The re-run the approval asked for finds the hold: it waits, and asks for no approval again.
+    const plansBefore = harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/plan').length;
+    const held = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP_SLUG }, seed: false });
+    expect(held.exitCode).toBe(3);
+    expect(held.outputs.verdict).toBe('needs_approval');
+    expect(held.jobSummary).toContain('waiting for the release freeze');
+    expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/plan')).toHaveLength(plansBefore);
+    expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/gate').at(-1)).toMatchObject({ status: 'completed' });
+
+    // Only what the hold's own check run says counts: unhold completes it and runs the gate again.
+    expect((await comment('octocat', '/qf unhold')).status).toBe(200);
+    expect(harness.github.checkRuns.find((run) => run.id === hold.id)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(harness.github.reruns).toEqual([RUN_ID, RUN_ID]);
+
+    const released = await runOnPullRequest(harness, repo, { inputs: { 'approval-app': APP_SLUG }, seed: false });
+    expect(released.exitCode).toBe(0);
+    expect(released.outputs.verdict).toBe('pass');
+    expect(released.outputs['plan-hash']).toBe(planHash);
+    expect(evidenceArtifacts()).toEqual(['qualityfoundry-evidence', 'qualityfoundry-evidence-attempt-2', 'qualityfoundry-evidence-attempt-3']);
+    expect(harness.github.checkRuns.filter((run) => run.name === 'qualityfoundry/gate').at(-1)).toMatchObject({ conclusion: 'success' });
   });
 });

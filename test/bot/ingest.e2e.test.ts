@@ -169,6 +169,23 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     expect((await verifyStoredChains(bot.store)).ok).toBe(true);
   });
 
+  it("a re-run (attempt 2 of the same run) is ingested from its own artifact, not attempt 1's, and a disagreement is a conflict", async () => {
+    harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
+    harness.artifacts.seed({ name: `${NAME}-attempt-2`, runId: 201, zip: failingZip });
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
+    await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha, attempt: 2, conclusion: 'failure' }));
+    const runs = await bot.store.listRuns(PROJECT);
+    expect(runs.map((r) => [r.id, r.verdict])).toEqual(
+      expect.arrayContaining([
+        [`gh:${PROJECT}:201.1`, 'pass'],
+        [`gh:${PROJECT}:201.2`, 'fail'],
+      ]),
+    );
+    const listed = harness.github.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/actions/runs/201/artifacts'));
+    expect(listed.map((r) => r.query.name)).toEqual([NAME, `${NAME}-attempt-2`]);
+    expect(await bot.store.listConflicts(PROJECT)).toMatchObject([{ kind: 'duplicate_producer', runId: `gh:${PROJECT}:201.2` }]);
+  });
+
   it('a tampered bundle is recorded as rejected with the reason, and nothing of it is believed', async () => {
     harness.artifacts.seed({ name: NAME, runId: 201, zip: tamper(passingZip, (e) => void (e.gate.verdict = 'fail')) });
     expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);

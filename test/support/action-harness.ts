@@ -135,7 +135,7 @@ export async function prepareRun(harness: Harness, run: ActionRun): Promise<Prep
     GITHUB_SHA: run.sha ?? 'a'.repeat(40),
     GITHUB_REF: `refs/pull/${PR_NUMBER}/merge`,
     GITHUB_RUN_ID: String(runId),
-    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_RUN_ATTEMPT: String(harness.github.workflowRuns.find((known) => known.id === runId)?.run_attempt ?? 1),
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: harness.github.url,
     GITHUB_WORKSPACE: run.workspace,

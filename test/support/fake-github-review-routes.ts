@@ -115,8 +115,11 @@ export function handleReviewRoute(fake: FakeGitHub, { method, rest, url, body, r
     return run ? done(200, publicRun(run)) : missing();
   }
   if (method === 'POST' && (m = rest.match(/^actions\/runs\/(\d+)\/rerun$/))) {
-    if (!fake.workflowRuns.some((run) => run.id === Number(m![1]))) return missing();
-    fake.reruns.push(Number(m[1]));
+    const run = fake.workflowRuns.find((candidate) => candidate.id === Number(m![1]));
+    if (!run) return missing();
+    // A re-run is the next attempt of the same run id (GITHUB_RUN_ATTEMPT in the runner).
+    run.run_attempt = (run.run_attempt ?? 1) + 1;
+    fake.reruns.push(run.id);
     return done(201, {});
   }
   return false;
