@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import{a as b}from"./cli-chunk-QXX3K3VP.js";import{a}from"./cli-chunk-C4NOH4WC.js";import"./cli-chunk-CZMG3B6R.js";import"./cli-chunk-P22ZO4IJ.js";import"./cli-chunk-2HQBAOWX.js";import"./cli-chunk-7YGK4EQY.js";import"./cli-chunk-KUBSUI45.js";export{a as DEFAULT_DB_PATH,b as openStore};
