@@ -29,10 +29,10 @@ await build({ ...COMMON, entryPoints: [{ in: 'src/action/index.ts', out: 'index'
 
 // The `qf` CLI (bin/qf.js). It runs from an installed package, so the store's drivers stay in
 // node_modules (sqlite3 is a native addon, pg loads optional modules at run time, dockerode pulls in
-// gRPC and ssh2): the bundle stays small and a subprocess run never loads them.
+// gRPC and ssh2, the MCP SDK its HTTP stacks): the bundle stays small and a subprocess run never loads them.
 await build({
   ...COMMON,
   entryPoints: [{ in: 'src/cli/index.ts', out: 'cli' }],
   chunkNames: 'chunks/cli-[name]-[hash]',
-  external: ['*.node', 'sqlite3', 'pg', 'pg-native', 'dockerode'],
+  external: ['*.node', 'sqlite3', 'pg', 'pg-native', 'dockerode', '@modelcontextprotocol/sdk'],
 });

@@ -7,4 +7,6 @@ export interface CliIo {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM: the run stops and writes evidence marked incomplete. */
   signal?: AbortSignal;
+  /** The process's own streams, for `qf mcp`, which speaks JSON-RPC over them (every other command writes text through stdout/stderr above). */
+  streams?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
 }

@@ -18,4 +18,5 @@ process.exitCode = await main(argv, {
   env: process.env,
   cwd: process.cwd(),
   signal: interrupt.signal,
+  streams: { stdin: process.stdin, stdout: process.stdout },
 });

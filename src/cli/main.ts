@@ -19,6 +19,7 @@ const COMMANDS: Record<CommandName, Command> = {
   audit: async (argv, io) => (await import('./commands/audit.js')).auditCommand(argv, io),
   report: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io),
   checkpoint: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io),
+  mcp: async (argv, io) => (await import('./commands/mcp.js')).mcpCommand(argv, io),
 };
 
 export const HELP = `qf — QualityFoundry, the evidence-first quality gate

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AuditTrail, type AuditEvent } from '../audit/audit-chain.js';
+import { EvidenceFile } from '../constants.js';
 import type { Evidence } from '../evidence/schema.js';
 import { storeLedger, type ArtifactLedger } from '../orchestrator/artifact-ledger.js';
 import type { Policy } from '../policy/schema.js';
@@ -39,6 +40,8 @@ export async function openRunRecorder(options: {
   headSha: string | null;
   previousAudit: readonly AuditEvent[];
   clock: () => Date;
+  /** The run's evidence folder: recorded with the run so readers of the store (qf mcp) find its evidence.json. */
+  outDir?: string;
 }): Promise<RunRecorder> {
   const { openStore } = await import('../store/open-store.js');
   const { ComplianceAuditor, PsmpEngine, runChain, createCheckpoint } = await import('../governance/index.js');
@@ -68,7 +71,13 @@ export async function openRunRecorder(options: {
           ...(previous ?? run),
           finishedAt: options.clock().toISOString(),
           verdict: evidence?.gate.verdict ?? null,
-          data: evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {},
+          data: evidence
+            ? {
+                evidenceComplete: evidence.complete,
+                planHash: evidence.plan.planHash,
+                ...(options.outDir ? { evidencePath: path.join(options.outDir, EvidenceFile.evidence) } : {}),
+              }
+            : {},
         });
         // A snapshot of the project's state after every run, so a bad run can be rolled back.
         await createCheckpoint(store, projectId, { label: `after run ${options.runId}`, keepLast: CHECKPOINTS_KEPT, clock: options.clock });

@@ -115,6 +115,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       headSha: values.head ?? null,
       previousAudit: resume?.audit ?? [],
       clock: now,
+      outDir,
     });
   }
 
