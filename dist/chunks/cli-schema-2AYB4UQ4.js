@@ -1,3 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import{d as t}from"./cli-chunk-I55ULQDQ.js";import{c as e}from"./cli-chunk-I77FU4M7.js";import{a as o}from"./cli-chunk-FI4RENZ2.js";import"./cli-chunk-KUBSUI45.js";import{parseArgs as s}from"node:util";function n(){return o(t,{io:"input",target:"draft-2020-12"})}function i(){return o(e,{io:"output",target:"draft-2020-12"})}function m(r){return`${JSON.stringify(r,null,2)}
-`}async function C(r,p){let{values:c}=s({args:r,options:{evidence:{type:"boolean",default:!1}},strict:!0});return p.stdout(m(c.evidence?i():n())),0}export{C as schemaCommand};
