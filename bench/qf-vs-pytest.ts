@@ -17,6 +17,11 @@
  *   requires (linked in, nothing downloaded), first on PATH as an activated one is: what a CI job
  *   that installs pytest runs. This is the fair denominator.
  *
+ * Each command is timed twice over: wall time, and the CPU time (user + system) of it and every
+ * descendant it waited for, from GNU time (`/usr/bin/time`, Debian's `time` package). On a loaded
+ * machine wall time grows with everyone else's work; CPU time barely does, so qf's own CPU (qf run's
+ * minus pytest's with qf's arguments) is the figure that survives a shared machine.
+ *
  * Every timed command starts from a clean checkout (`git clean -fdX` removes __pycache__ and
  * .pytest_cache), as on a CI runner, where each run is a fresh clone.
  *
@@ -37,6 +42,8 @@ import { PYTEST_EXTRA_ENV } from '../src/constants.js';
 import { pytestArguments } from '../src/tools/run-pytest.js';
 
 const run = promisify(execFile);
+/** GNU time (Debian's `time` package), for the CPU time of each command and its descendants. */
+const TIME = '/usr/bin/time';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -98,18 +105,26 @@ const median = (values: number[]) => {
  * pipe, each of pytest's per-test flushes would wake this process, and on two cores that slows pytest
  * itself (~50 ms per 1,000 tests, see the 2026-11-23 notes in bench/results/core.md).
  */
-async function timed(command: string, commandArgs: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
-  const [stdoutFile, stderrFile] = [path.join(dir, 'stdout.txt'), path.join(dir, 'stderr.txt')];
+async function timed(
+  command: string,
+  commandArgs: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ms: number; cpuMs: number; stdout: string }> {
+  const [stdoutFile, stderrFile, cpuFile] = [path.join(dir, 'stdout.txt'), path.join(dir, 'stderr.txt'), path.join(dir, 'cpu.txt')];
   const [stdoutFd, stderrFd] = [openSync(stdoutFile, 'w'), openSync(stderrFile, 'w')];
   const started = performance.now();
-  const child = spawn(command, commandArgs, { cwd, env, stdio: ['ignore', stdoutFd, stderrFd] });
+  // GNU time reports the CPU (user + system) of the command and every descendant it waited for: on a
+  // shared machine, wall time grows with everyone else's load, CPU time much less.
+  const child = spawn(TIME, ['-f', '%U %S', '-o', cpuFile, command, ...commandArgs], { cwd, env, stdio: ['ignore', stdoutFd, stderrFd] });
   closeSync(stdoutFd);
   closeSync(stderrFd);
   const exitCode = await new Promise<number | null>((resolve, reject) => child.once('exit', resolve).once('error', reject));
   const ms = performance.now() - started;
   const stdout = await readFile(stdoutFile, 'utf8');
   if (exitCode !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${exitCode}): ${stdout.slice(-500)}${await readFile(stderrFile, 'utf8')}`);
-  return { ms, stdout };
+  const [user, system] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
+  return { ms, cpuMs: (user! + system!) * 1000, stdout };
 }
 
 /**
@@ -157,45 +172,74 @@ const how = built ? 'node bin/qf.js' : 'node --import tsx src/cli/index.ts';
 /** Times every command in one Python environment, alternating, and prints its table. */
 async function measure(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { NODE_EXTRA_CA_CERTS: extraCerts, ...envWithoutExtraCerts } = env;
-  const qfRuns = [{ label: `qf run (${how})`, env, ms: [] as number[] }];
-  if (extraCerts) qfRuns.push({ label: `qf run (${how}), NODE_EXTRA_CA_CERTS unset`, env: envWithoutExtraCerts, ms: [] });
+  const qfRuns = [{ label: `qf run (${how})`, env, ms: [] as number[], cpuMs: [] as number[] }];
+  if (extraCerts) qfRuns.push({ label: `qf run (${how}), NODE_EXTRA_CA_CERTS unset`, env: envWithoutExtraCerts, ms: [], cpuMs: [] });
   const pytestMs: number[] = [];
+  const pytestCpuMs: number[] = [];
+  // Bare `node -e ""` in the same rounds: the floor any Node CLI pays, and a gauge of the load.
+  const bareNodeMs: number[] = [];
+  const bareNodeCpuMs: number[] = [];
+  const pytestAsQfCpuMs: number[] = [];
   // pytest as qf runs it (JUnit report and all), outside qf: splits qf's overhead into what pytest
   // spends writing the report the issue asks for and what qf itself adds.
   const pytestAsQfMs: number[] = [];
   const asQfArgs = pytestArguments({ paths: [], args: [] }, path.join(dir, 'junit.xml'));
   const passed = (stdout: string) => stdout.includes(`${TESTS} passed`);
   for (let rep = -1; rep < REPS; rep++) {
+    const bare = await timed(process.execPath, ['-e', ''], ROOT, env);
+    if (rep >= 0) {
+      bareNodeMs.push(bare.ms);
+      bareNodeCpuMs.push(bare.cpuMs);
+    }
     await cleanCheckout(repo);
     const pytest = await timed('python3', ['-m', 'pytest'], repo, env);
     if (!passed(pytest.stdout)) throw new Error(`pytest did not pass ${TESTS} tests: ${pytest.stdout.slice(-300)}`);
-    if (rep >= 0) pytestMs.push(pytest.ms);
+    if (rep >= 0) {
+      pytestMs.push(pytest.ms);
+      pytestCpuMs.push(pytest.cpuMs);
+    }
     await cleanCheckout(repo);
     const asQf = await timed('python3', asQfArgs, repo, { ...env, ...PYTEST_EXTRA_ENV });
     if (!passed(asQf.stdout)) throw new Error(`pytest (qf's arguments) did not pass ${TESTS} tests: ${asQf.stdout.slice(-300)}`);
-    if (rep >= 0) pytestAsQfMs.push(asQf.ms);
+    if (rep >= 0) {
+      pytestAsQfMs.push(asQf.ms);
+      pytestAsQfCpuMs.push(asQf.cpuMs);
+    }
     for (const [index, qfRun] of qfRuns.entries()) {
       await cleanCheckout(repo);
       const qf = await timed(process.execPath, [...qfArgv, 'run', '--repo', repo, '--out', path.join(dir, `out-${rep}-${index}`)], ROOT, qfRun.env);
       if (!qf.stdout.startsWith(`PASS · ${TESTS} passed`)) throw new Error(`qf run did not pass: ${qf.stdout.slice(0, 300)}`);
-      if (rep >= 0) qfRun.ms.push(qf.ms);
+      if (rep >= 0) {
+        qfRun.ms.push(qf.ms);
+        qfRun.cpuMs.push(qf.cpuMs);
+      }
     }
   }
   const p = median(pytestMs);
   const asQfMedian = median(pytestAsQfMs);
   const runs = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
   console.log(`\n### Python: ${label}\n`);
-  console.log('| command | median wall time | all runs (ms) |');
-  console.log('|---|---|---|');
-  console.log(`| python3 -m pytest (clean checkout) | ${p.toFixed(0)} ms | ${runs(pytestMs)} |`);
-  console.log(`| PYTHONDONTWRITEBYTECODE=1 python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${asQfMedian.toFixed(0)} ms | ${runs(pytestAsQfMs)} |`);
-  for (const qfRun of qfRuns) console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${runs(qfRun.ms)} |`);
+  console.log('| command | median wall time | all runs (ms) | median CPU (user + system, with descendants) | all runs (CPU ms) |');
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| node -e "" (bare Node, the floor) | ${median(bareNodeMs).toFixed(0)} ms | ${runs(bareNodeMs)} | ${median(bareNodeCpuMs).toFixed(0)} ms | ${runs(bareNodeCpuMs)} |`,
+  );
+  console.log(`| python3 -m pytest (clean checkout) | ${p.toFixed(0)} ms | ${runs(pytestMs)} | ${median(pytestCpuMs).toFixed(0)} ms | ${runs(pytestCpuMs)} |`);
+  console.log(
+    `| PYTHONDONTWRITEBYTECODE=1 python3 ${asQfArgs.join(' ').replace(dir, '$TMP')} | ${asQfMedian.toFixed(0)} ms | ${runs(pytestAsQfMs)} | ${median(pytestAsQfCpuMs).toFixed(0)} ms | ${runs(pytestAsQfCpuMs)} |`,
+  );
+  for (const qfRun of qfRuns)
+    console.log(`| ${qfRun.label} | ${median(qfRun.ms).toFixed(0)} ms | ${runs(qfRun.ms)} | ${median(qfRun.cpuMs).toFixed(0)} ms | ${runs(qfRun.cpuMs)} |`);
   console.log('');
   // The machine is shared: load drifts between repetitions, so qf's own cost is also taken pairwise,
   // each qf run against the pytest-with-qf's-arguments run just before it, and the median of those.
   for (const qfRun of qfRuns) {
     const paired = qfRun.ms.map((ms, index) => ms - pytestAsQfMs[index]!);
     console.log(`${qfRun.label}: qf's own cost, median of the ${paired.length} paired differences: ${median(paired).toFixed(0)} ms (${runs(paired)})`);
+    const pairedCpu = qfRun.cpuMs.map((ms, index) => ms - pytestAsQfCpuMs[index]!);
+    console.log(
+      `${qfRun.label}: qf's own CPU (qf run − pytest with qf's arguments, user + system): median of medians ${(median(qfRun.cpuMs) - median(pytestAsQfCpuMs)).toFixed(0)} ms, median of the paired differences ${median(pairedCpu).toFixed(0)} ms (${runs(pairedCpu)}); CPU ratio qf run / plain pytest ${(median(qfRun.cpuMs) / median(pytestCpuMs)).toFixed(3)}`,
+    );
   }
   for (const qfRun of qfRuns) {
     const q = median(qfRun.ms);
