@@ -3,7 +3,7 @@ export const COMMAND_USAGE = {
   run: `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
        [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--sign-key FILE] [--db PATH | --database-url URL]`,
   validate: 'qf validate FILE...',
-  schema: 'qf schema [--evidence]',
+  schema: 'qf schema [--evidence | --eval-suite]',
   verify: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json',
   golden: 'qf golden [FILE]',
   metrics: 'qf metrics',

@@ -35,6 +35,54 @@ export const TestCountsSchema = z.object({
   xpassed: z.number().int(),
 });
 
+export const EvalCaseStatusSchema = z.enum(['passed', 'failed', 'error', 'vetoed', 'skipped']);
+
+/** How a case's head result compares with its base result (run_evals with a base commit). */
+export const EvalComparisonSchema = z.enum(['regressed', 'fixed', 'unchanged', 'new', 'removed']);
+
+/** One eval case's result. Texts (input, outputs) are JSON, cut to a few hundred characters; the step's evals.json has them whole. */
+export const EvalCaseResultSchema = z.object({
+  suite: z.string(),
+  id: z.string(),
+  /** Of the head; for a removed case, of the base. */
+  status: EvalCaseStatusSchema,
+  /** Runs made (repeat) and how many passed. */
+  runs: z.number().int(),
+  passes: z.number().int(),
+  /** Mean weighted score of its runs, 0–1. */
+  score: z.number(),
+  input: z.string(),
+  expected: z.string().optional(),
+  output: z.string().optional(),
+  /** Why it did not pass: the failed assertions of its first failing run, the error, the veto or why it was skipped. */
+  failures: z.array(z.string()),
+  tokens: z.number(),
+  costUsd: z.number(),
+  comparison: EvalComparisonSchema.optional(),
+  baseStatus: EvalCaseStatusSchema.optional(),
+  baseOutput: z.string().optional(),
+});
+
+export const EvalSuiteResultSchema = z.object({
+  name: z.string(),
+  file: z.string(),
+  /** sha256 of the suite file (and its cases file). */
+  digest: sha256,
+  total: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  errors: z.number().int(),
+  vetoed: z.number().int(),
+  skipped: z.number().int(),
+  passRate: z.number(),
+  /** pass^k: the share of cases every one of whose k runs (repeat) passed. */
+  passK: z.number(),
+  tokens: z.number(),
+  costUsd: z.number(),
+  regressions: z.number().int(),
+  fixed: z.number().int(),
+});
+
 export const StepStatusSchema = z.enum(['passed', 'failed', 'error', 'timed_out', 'refused', 'skipped']);
 
 export const StepResultSchema = z.object({
@@ -87,6 +135,8 @@ export const StepResultSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   /** pytest steps: counts and every test that did not pass or skip (all tests stay in the raw report). */
   tests: z.object({ counts: TestCountsSchema, notable: z.array(TestCaseSchema), truncated: z.boolean() }).optional(),
+  /** run_evals steps: per suite counts, and the cases worth a look (not passed, or changed since the base), worst first. */
+  evals: z.object({ suites: z.array(EvalSuiteResultSchema), cases: z.array(EvalCaseResultSchema), truncated: z.boolean() }).optional(),
   /** Artifact paths (relative to the evidence folder) this step produced. */
   artifacts: z.array(z.string()),
 });
@@ -180,6 +230,9 @@ export const EvidenceSchema = z.object({
 
 export type Evidence = z.infer<typeof EvidenceSchema>;
 export type StepResult = z.infer<typeof StepResultSchema>;
+export type EvalCaseResult = z.infer<typeof EvalCaseResultSchema>;
+export type EvalSuiteResult = z.infer<typeof EvalSuiteResultSchema>;
+export type EvalCaseStatus = z.infer<typeof EvalCaseStatusSchema>;
 export type StepStatus = z.infer<typeof StepStatusSchema>;
 export type TestCase = z.infer<typeof TestCaseSchema>;
 export type TestCounts = z.infer<typeof TestCountsSchema>;

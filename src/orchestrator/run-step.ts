@@ -57,6 +57,7 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
       : {}),
     metrics: run.metrics,
     ...(run.tests ? { tests: run.tests } : {}),
+    ...(run.evals ? { evals: run.evals } : {}),
     artifacts: run.artifacts.map((file) => path.relative(outDir, file).split(path.sep).join('/')),
   };
 }

@@ -47,7 +47,42 @@ export const RUN_COMMAND_CONTRACT: ToolContract<RunCommandInput> = {
   },
 };
 
+export const RunEvalsInput = z.strictObject({
+  suites: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))/, 'a glob relative to the repository root, without ".."'),
+    )
+    .min(1)
+    .default(['evals/*.yaml', 'evals/*.yml'])
+    .describe('Globs of eval suite files, relative to the repository root (see policies/eval-suite.schema.json).'),
+});
+export type RunEvalsInput = z.infer<typeof RunEvalsInput>;
+
+export const RUN_EVALS_CONTRACT: ToolContract<RunEvalsInput> = {
+  name: 'run_evals',
+  description: "Runs eval suites (evals/*.yaml): each case through its target in the step's sandbox, scored by its assertions.",
+  input: RunEvalsInput as z.ZodType<RunEvalsInput>,
+  metrics: [
+    'evals.total',
+    'evals.passed',
+    'evals.failed',
+    'evals.errors',
+    'evals.vetoed',
+    'evals.skipped',
+    'evals.pass_rate',
+    'evals.pass_k',
+    'evals.tokens',
+    'evals.cost_usd',
+    'evals.regressions',
+    'evals.fixed',
+    'evals.<name>.pass_rate',
+  ],
+};
+
 /** Every tool a policy may name. src/tools/tool-registry.ts has one ToolDefinition per contract (a test checks it). */
 export const TOOL_CONTRACTS: ReadonlyMap<string, ToolContract> = new Map<string, ToolContract>(
-  [RUN_PYTEST_CONTRACT, RUN_COMMAND_CONTRACT].map((contract) => [contract.name, contract as ToolContract]),
+  [RUN_PYTEST_CONTRACT, RUN_COMMAND_CONTRACT, RUN_EVALS_CONTRACT].map((contract) => [contract.name, contract as ToolContract]),
 );

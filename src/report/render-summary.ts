@@ -1,5 +1,6 @@
 import type { Evidence, GateRuleResult, TestCase } from '../evidence/schema.js';
 import { formatNumber } from '../util/format-number.js';
+import { renderEvals } from './render-evals.js';
 
 export interface SummarySection {
   /** Lower comes first and is the last to be cut when a platform limit bites. */
@@ -86,6 +87,9 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
       markdown: ['### Failures', '', ...shown.map(failureLine), ...(more > 0 ? [`- … and ${more} more in the evidence artifact`] : [])].join('\n'),
     });
   }
+
+  const evals = renderEvals(evidence);
+  if (evals) sections.push({ priority: 2, markdown: evals });
 
   const stepRows = evidence.steps.map((step) => {
     const sandbox = step.sandbox ? `${step.sandbox.mode}${step.sandbox.fallbackReason ? ' (fallback)' : ''}` : '—';

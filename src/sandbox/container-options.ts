@@ -47,10 +47,12 @@ export function containerOptions(
     User: settings.user,
     Hostname: 'sandbox',
     Labels: { [SANDBOX_CONTAINER_LABEL]: 'step' },
-    AttachStdin: false,
+    // stdin only when the request has some: attached, then closed once written (StdinOnce).
+    AttachStdin: request.stdin !== undefined,
     AttachStdout: true,
     AttachStderr: true,
-    OpenStdin: false,
+    OpenStdin: request.stdin !== undefined,
+    StdinOnce: request.stdin !== undefined,
     Tty: false, // stdout and stderr stay separate (multiplexed) only without a TTY
     NetworkDisabled: true,
     HostConfig: {

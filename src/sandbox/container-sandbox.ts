@@ -138,7 +138,13 @@ export class ContainerSandbox implements Sandbox {
 
     try {
       // Attach before start, so not a byte is missed; stdout and stderr arrive multiplexed (no TTY).
-      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      const withStdin = request.stdin !== undefined;
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+        ...(withStdin ? { stdin: true, hijack: true } : {}),
+      })) as NodeJS.ReadWriteStream;
       const drained = new Promise<void>((resolve) => {
         stream.once('end', resolve);
         stream.once('close', resolve);
@@ -153,6 +159,8 @@ export class ContainerSandbox implements Sandbox {
         if (statusCode(error) === undefined) throw error;
         return notStarted(errorMessage(error)); // the runtime could not start it (e.g. an unreadable working directory)
       }
+      // Half-close after writing: the command sees end of input, and its output still flows back.
+      if (withStdin) (stream as unknown as { end(chunk: string): void }).end(request.stdin!);
 
       let timedOut = false;
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => undefined); // already gone: nothing to kill

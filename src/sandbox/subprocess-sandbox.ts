@@ -43,7 +43,7 @@ export class SubprocessSandbox implements Sandbox {
       extendEnv: false,
       detached: true, // its own process group, which the deadline kills whole
       reject: false,
-      stdin: 'ignore',
+      ...(request.stdin !== undefined ? { input: request.stdin } : { stdin: 'ignore' as const }),
       buffer: false, // the capped outputs below keep what is kept, however much the command prints
       stripFinalNewline: false,
     });

@@ -21,6 +21,8 @@ export interface SandboxRequest {
   timeoutMs: number;
   /** Keep at most this many bytes of stdout and of stderr each (the tail is kept). */
   maxOutputBytes: number;
+  /** Text written to the command's stdin, which is then closed; without it stdin is empty (closed at once). */
+  stdin?: string;
   /** Aborting kills the command (the whole process group / the container) at once. */
   signal?: AbortSignal;
   /** Optional live output, for progress lines. */

@@ -1,5 +1,5 @@
 import type { ToolContract } from '../policy/tool-contract.js';
-import type { StepResult, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
+import type { EvalCaseResult, EvalSuiteResult, StepResult, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 
 /** What a tool gets to work with. Everything it may touch is named here. */
@@ -25,6 +25,7 @@ export interface ToolRun {
   metrics: Record<string, number>;
   sandbox?: SandboxResult;
   tests?: { counts: TestCounts; notable: TestCase[]; truncated: boolean };
+  evals?: { suites: EvalSuiteResult[]; cases: EvalCaseResult[]; truncated: boolean };
   /** Absolute paths of files the tool produced; they become evidence artifacts. */
   artifacts: string[];
   /** Interpreter and framework versions the tool saw, for evidence's repro block. */

@@ -68,12 +68,19 @@ describe('qf schema and qf metrics', () => {
     expect(schema.additionalProperties).toBe(false);
     const evidence = JSON.parse((await qf(['schema', '--evidence'], REPO_ROOT)).stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(evidence.properties)).toEqual(expect.arrayContaining(['schemaVersion', 'complete', 'repro', 'plan', 'gate', 'artifacts', 'audit']));
+    const suite = JSON.parse((await qf(['schema', '--eval-suite'], REPO_ROOT)).stdout) as { required: string[]; properties: Record<string, unknown> };
+    expect([suite.required, Object.keys(suite.properties)]).toEqual([
+      ['name', 'target'],
+      ['name', 'description', 'target', 'timeout_seconds', 'threshold', 'repeat', 'min_passes', 'assert', 'cases', 'cases_file'],
+    ]);
   });
 
   it('lists the metrics gate rules may use', async () => {
     const result = await qf(['metrics'], REPO_ROOT);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n')).toEqual(expect.arrayContaining(['steps.timed_out', 'pytest.failed', 'pytest.pass_rate', 'command.<name>.exit_code']));
+    expect(result.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['steps.timed_out', 'pytest.failed', 'pytest.pass_rate', 'command.<name>.exit_code', 'evals.pass_rate', 'evals.<name>.pass_rate']),
+    );
   });
 
   it('exits 2 on an unknown command, with the help', async () => {

@@ -90,7 +90,7 @@ describe('policy errors: exact message and position', () => {
       'version: 1\ntools:\n  allowlist: [run_pytest, run_pytests]\nplan:\n  - when: { always: true }\n    run: run_selenium\n',
       [
         '3:27 tools.allowlist[1]: unknown tool "run_pytests"; did you mean "run_pytest"?',
-        '6:10 plan[0].run: unknown tool "run_selenium"; expected one of: run_pytest, run_command',
+        '6:10 plan[0].run: unknown tool "run_selenium"; expected one of: run_pytest, run_command, run_evals',
       ],
     ],
     [

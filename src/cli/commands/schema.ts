@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
-import { evidenceJsonSchema, policyJsonSchema, renderJsonSchema } from '../json-schemas.js';
+import { evalSuiteJsonSchema, evidenceJsonSchema, policyJsonSchema, renderJsonSchema } from '../json-schemas.js';
 import type { CliIo } from '../cli-io.js';
 
-/** `qf schema [--evidence]`: prints the policy's (or evidence's) JSON Schema. */
+/** `qf schema [--evidence | --eval-suite]`: prints the policy's (or evidence's, or an eval suite's) JSON Schema. */
 export async function schemaCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { evidence: { type: 'boolean', default: false } }, strict: true });
-  io.stdout(renderJsonSchema(values.evidence ? evidenceJsonSchema() : policyJsonSchema()));
+  const { values } = parseArgs({
+    args: argv,
+    options: { evidence: { type: 'boolean', default: false }, 'eval-suite': { type: 'boolean', default: false } },
+    strict: true,
+  });
+  io.stdout(renderJsonSchema(values.evidence ? evidenceJsonSchema() : values['eval-suite'] ? evalSuiteJsonSchema() : policyJsonSchema()));
   return 0;
 }
