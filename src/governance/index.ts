@@ -30,7 +30,10 @@ export {
   type VetoHook,
   type VetoHookKind,
   type VetoReason,
+  type VetoRecord,
+  type SecureGatewayOptions,
 } from './gateway/secure-gateway.js';
+export { fileResponseCache, memoryResponseCache, type ResponseCache } from './gateway/response-cache.js';
 export { classifySensitivity, type Classification, type ClassifyInput } from './gateway/classify-sensitivity.js';
 export { ROUTING_POLICIES, SENSITIVITY_ORDER, type Route, type RoutingPolicyName } from './gateway/routing-policies.js';
 export type { ChatMessage } from './gateway/openai-client.js';

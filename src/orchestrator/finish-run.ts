@@ -49,7 +49,7 @@ export async function finishRun(
       },
       shortCircuit: state.shortCircuit,
       conflicts: state.collected?.conflicts ?? [],
-      vetoes: [],
+      vetoes: state.vetoes ?? [],
     },
   };
   // summary.md is an artifact of the evidence, so it is rendered first, from the evidence before

@@ -6,7 +6,7 @@ export function runMetrics(state: RunState): Record<string, number> {
   return {
     ...collectMetrics(state.steps, state.budget),
     'governance.conflicts': state.collected?.conflicts.length ?? 0,
-    'governance.vetoes': 0,
+    'governance.vetoes': state.vetoes?.length ?? 0,
     ...(state.collected ? { 'governance.blocking_conflicts': state.collected.blockingConflicts } : {}),
   };
 }

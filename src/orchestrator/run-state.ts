@@ -21,6 +21,8 @@ export interface RunState {
   steps: StepResult[];
   budget: { usedMs: number; retries: number };
   shortCircuit: { reason: string; atStep: string | null } | null;
+  /** What the SecureGateway vetoed (evidence.governance.vetoes); absent in states saved before any step ran. */
+  vetoes?: Array<Record<string, unknown>>;
   versions: { python: string | null; pytest: string | null };
   /** collect's output: the step artifacts as indexed for PSMP (reused by evidence.json) and what PSMP found. */
   collected: { artifacts: ArtifactEntry[]; conflicts: Array<Record<string, unknown>>; blockingConflicts: number; blockingFindings: string[] } | null;

@@ -7,7 +7,7 @@ import type { PlanStep } from '../planner/build-plan.js';
 import type { Policy } from '../policy/schema.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { QfError } from '../errors.js';
-import type { ToolDefinition, ToolRun } from '../tools/tool-definition.js';
+import type { LlmAccess, ToolDefinition, ToolRun } from '../tools/tool-definition.js';
 import { findTool } from '../tools/tool-registry.js';
 
 export interface StepEnvironment {
@@ -24,6 +24,8 @@ export interface StepEnvironment {
   onAttempt?: (attempt: number) => void;
   onOutput?: () => void;
   signal?: AbortSignal;
+  llm?: LlmAccess;
+  cacheDir?: string;
 }
 
 function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs: number, outDir: string): StepResult {
@@ -76,6 +78,8 @@ export interface StepRun {
   retries: number;
   budgetCut: boolean;
   versions?: ToolRun['versions'];
+  /** The tool stopped short because the run's LLM token budget is spent. */
+  budgetSpent?: string;
 }
 
 /**
@@ -133,6 +137,8 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
       commands: policy.tools.commands,
       ...(environment.onOutput ? { onOutput: environment.onOutput } : {}),
       ...(environment.signal ? { signal: environment.signal } : {}),
+      ...(environment.llm ? { llm: environment.llm } : {}),
+      ...(environment.cacheDir !== undefined ? { cacheDir: environment.cacheDir } : {}),
     });
     audit.record({
       actor: 'orchestrator',
@@ -158,5 +164,6 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
     retries: attempt - 1,
     budgetCut: budgetCut && run.status === 'timed_out',
     ...(run.versions ? { versions: run.versions } : {}),
+    ...(run.budgetSpent ? { budgetSpent: run.budgetSpent } : {}),
   };
 }

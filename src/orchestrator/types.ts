@@ -65,6 +65,8 @@ export interface OrchestrateOptions {
   createSandbox?: (policy: SandboxPolicy, audit: AuditTrail) => Promise<Sandbox>;
   /** Mirror of every audit event (e.g. a durable ComplianceAuditor). */
   audit?: AuditTrail;
+  /** A folder of the runner's kept across runs (model answers, base results of evals); absent, nothing is kept. */
+  cacheDir?: string;
 }
 
 export interface RunOutcome {

@@ -154,6 +154,15 @@ export const GatewaySchema = z
           kind: z.enum(['local', 'cloud']),
           base_url: z.url().describe('An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.'),
           model: z.string().min(1),
+          api_key_env: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+            .optional()
+            .describe("The runner's environment variable holding this provider's API key; only the gateway reads it, tested code never sees it."),
+          usd_per_million_tokens: z
+            .strictObject({ prompt: z.number().min(0), completion: z.number().min(0) })
+            .optional()
+            .describe('Prices, for the cost of eval cases (evals.cost_usd, cost-usd assertions).'),
         }),
       )
       .default([])

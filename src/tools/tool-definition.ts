@@ -1,6 +1,15 @@
 import type { ToolContract } from '../policy/tool-contract.js';
 import type { EvalCaseResult, EvalSuiteResult, StepResult, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
+import type { SecureGateway } from '../governance/gateway/secure-gateway.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
+
+/** The run's only way to a model, with what the change says about how sensitive a task is. */
+export interface LlmAccess {
+  gateway: SecureGateway;
+  /** For the policy's `gateway.classify` rules. */
+  changedFiles: readonly string[];
+  labels: readonly string[];
+}
 
 /** What a tool gets to work with. Everything it may touch is named here. */
 export interface ToolContext {
@@ -16,6 +25,10 @@ export interface ToolContext {
   commands: Record<string, string[]>;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   signal?: AbortSignal;
+  /** Model calls (eval targets and judges); absent, a tool that needs one reports why it cannot. */
+  llm?: LlmAccess;
+  /** A folder of the runner's where tools may keep results across runs (cached answers); absent, nothing is kept. */
+  cacheDir?: string;
 }
 
 /** A tool's result: the output contract every tool meets (checked by the orchestrator). */
@@ -30,6 +43,8 @@ export interface ToolRun {
   artifacts: string[];
   /** Interpreter and framework versions the tool saw, for evidence's repro block. */
   versions?: ToolVersions;
+  /** Why the run's LLM token budget stopped this step short: the run short-circuits (blocked) with it. */
+  budgetSpent?: string;
 }
 
 /** Interpreter and framework versions, for evidence's repro block. */

@@ -71,7 +71,7 @@ describe('qf schema and qf metrics', () => {
     const suite = JSON.parse((await qf(['schema', '--eval-suite'], REPO_ROOT)).stdout) as { required: string[]; properties: Record<string, unknown> };
     expect([suite.required, Object.keys(suite.properties)]).toEqual([
       ['name', 'target'],
-      ['name', 'description', 'target', 'timeout_seconds', 'threshold', 'repeat', 'min_passes', 'assert', 'cases', 'cases_file'],
+      ['name', 'description', 'target', 'timeout_seconds', 'threshold', 'repeat', 'min_passes', 'assert', 'cases', 'cases_file', 'cache'],
     ]);
   });
 

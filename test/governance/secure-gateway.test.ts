@@ -59,7 +59,15 @@ describe('SecureGateway', () => {
   it('sends a PUBLIC task to the recommended cloud provider and audits the route', async () => {
     const { gw, trail } = gateway();
     const result = await gw.complete(ask({ changedFiles: ['src/app.py'] }));
-    expect(result).toEqual({ ok: true, level: 'PUBLIC', provider: 'cloud-llm', content: 'answer from cloud', usage: { promptTokens: 7, completionTokens: 3 } });
+    expect(result).toEqual({
+      ok: true,
+      level: 'PUBLIC',
+      provider: 'cloud-llm',
+      content: 'answer from cloud',
+      usage: { promptTokens: 7, completionTokens: 3 },
+      cached: false,
+      costUsd: 0,
+    });
     expect(received).toEqual([{ provider: 'cloud', body: { model: 'cloud-model', messages: [{ role: 'user', content: 'why did test_x fail?' }] } }]);
     expect(trail.events.map((e) => e.action)).toEqual(['gateway.routed', 'gateway.allowed', 'gateway.completed']);
   });

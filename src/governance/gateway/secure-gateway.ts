@@ -1,8 +1,11 @@
 import type { AuditEventInput } from '../../audit/audit-chain.js';
 import type { GatewayPolicy, Sensitivity } from '../../policy/schema.js';
 import type { AuditSink } from '../psmp/types.js';
+import { QfError } from '../../errors.js';
+import { digestOf } from '../../util/canonical-json.js';
 import { classifySensitivity, type Classification } from './classify-sensitivity.js';
-import { chatCompletion, type ChatMessage } from './openai-client.js';
+import { chatCompletion, chatRequestBody, type ChatMessage, type ChatOptions } from './openai-client.js';
+import type { ResponseCache } from './response-cache.js';
 import { ROUTING_POLICIES, type ProviderKind } from './routing-policies.js';
 
 export type Provider = GatewayPolicy['providers'][number];
@@ -19,6 +22,15 @@ export interface LlmTask {
   /** Ask for a provider by name; vetoed if the routing policy does not allow its kind. */
   provider?: string;
   maxTokens?: number;
+  /** The model to ask for; default: the provider's. */
+  model?: string;
+  temperature?: number;
+  /** Use the response cache for this task (default true when the gateway has one). */
+  cache?: boolean;
+  /** Mixed into the cache key: the same request made as a different run (repeat 2 of 3) is a different entry. */
+  cacheSalt?: string;
+  /** Deadline of each HTTP attempt of this task; default: the gateway's. */
+  timeoutMs?: number;
 }
 
 export type VetoCode = 'PROVIDER_NOT_ALLOWED' | 'UNKNOWN_PROVIDER' | 'NO_ALLOWED_PROVIDER' | 'NODE_VETOED' | 'MESSAGE_VETOED' | 'TRANSITION_VETOED';
@@ -44,8 +56,37 @@ export interface VetoHook {
 }
 
 export type CompletionResult =
-  | { ok: true; level: Sensitivity; provider: string; content: string; usage: { promptTokens: number; completionTokens: number } }
-  | { ok: false; level: Sensitivity; veto: VetoReason };
+  | {
+      ok: true;
+      level: Sensitivity;
+      provider: string;
+      content: string;
+      usage: { promptTokens: number; completionTokens: number };
+      /** Served from the response cache: no call made, no token spent. */
+      cached: boolean;
+      /** From the provider's prices in the policy; 0 without them. */
+      costUsd: number;
+    }
+  | { ok: false; level: Sensitivity; veto: VetoReason }
+  | { ok: false; level: Sensitivity; budgetSpent: { limit: number; spent: number } };
+
+/** A veto as the run records it (evidence.governance.vetoes). */
+export type VetoRecord = VetoReason & { taskId: string };
+
+export interface SecureGatewayOptions {
+  policy: GatewayPolicy;
+  audit: AuditSink;
+  fetch?: typeof fetch;
+  clock?: () => Date;
+  actor?: string;
+  /** The runner's environment, where providers' API keys are (`api_key_env`); nothing else reads keys. */
+  env?: Record<string, string | undefined>;
+  /** Tokens (prompt + completion) all calls together may spend; once spent, calls are refused. Default: no limit. */
+  tokenBudget?: number;
+  cache?: ResponseCache;
+  /** Per-attempt deadline, attempts and backoff of each call (see chatCompletion). */
+  call?: Pick<ChatOptions, 'timeoutMs' | 'attempts' | 'retryDelayMs'>;
+}
 
 const HOOK_CODE: Record<VetoHookKind, VetoCode> = { node: 'NODE_VETOED', message: 'MESSAGE_VETOED', transition: 'TRANSITION_VETOED' };
 
@@ -57,8 +98,12 @@ export class SecureGateway {
   private readonly hooks: VetoHook[] = [];
   private readonly fetchImpl: typeof fetch;
   private readonly clock: () => Date;
+  private spent = 0;
+  private budgetAudited = false;
+  /** Every veto so far, in order. */
+  readonly vetoes: VetoRecord[] = [];
 
-  constructor(private readonly options: { policy: GatewayPolicy; audit: AuditSink; fetch?: typeof fetch; clock?: () => Date; actor?: string }) {
+  constructor(private readonly options: SecureGatewayOptions) {
     this.fetchImpl = options.fetch ?? fetch;
     this.clock = options.clock ?? (() => new Date());
   }
@@ -125,6 +170,7 @@ export class SecureGateway {
         },
       };
     }
+    if (!decision.allowed) this.vetoes.push({ ...decision.veto, taskId: task.id });
     await this.audit(task.id, decision.allowed ? 'gateway.routed' : 'gateway.veto', {
       level,
       reasons: classification.reasons,
@@ -146,7 +192,26 @@ export class SecureGateway {
     return this.runHooks('transition', { from, to, taskId }, taskId, `transition ${from} → ${to}`);
   }
 
-  /** Enforce, check every message, then call the chosen provider. */
+  /** Tokens the calls made so far spent (cached answers spend none). */
+  get tokensSpent(): number {
+    return this.spent;
+  }
+
+  /** The most tokens all calls together may spend; undefined: no limit. */
+  get tokenBudget(): number | undefined {
+    return this.options.tokenBudget;
+  }
+
+  /** Whether the token budget is spent: every further call would be refused. */
+  get budgetSpent(): boolean {
+    return this.options.tokenBudget !== undefined && this.spent >= this.options.tokenBudget;
+  }
+
+  /**
+   * Enforce, check every message, then answer from the cache or call the chosen provider (with the
+   * provider's API key from the runner's environment), within the token budget. Throws TOOL_FAILED
+   * when the provider cannot be reached or answers garbage after its retries.
+   */
   async complete(task: LlmTask): Promise<CompletionResult> {
     const decision = await this.enforce(task);
     if (!decision.allowed) return { ok: false, level: decision.level, veto: decision.veto };
@@ -154,9 +219,43 @@ export class SecureGateway {
       const veto = await this.checkMessage(message, task.id);
       if (veto) return { ok: false, level: decision.level, veto: { ...veto, level: decision.level } };
     }
-    const answer = await chatCompletion(this.fetchImpl, decision.provider, task.messages, { maxTokens: task.maxTokens });
-    await this.audit(task.id, 'gateway.completed', { provider: decision.provider.name, level: decision.level, usage: answer.usage });
-    return { ok: true, level: decision.level, provider: decision.provider.name, ...answer };
+    const { provider, level } = decision;
+    const callOptions: ChatOptions = {
+      ...this.options.call,
+      ...(task.maxTokens !== undefined ? { maxTokens: task.maxTokens } : {}),
+      ...(task.model !== undefined ? { model: task.model } : {}),
+      ...(task.temperature !== undefined ? { temperature: task.temperature } : {}),
+      ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
+    };
+    const cache = task.cache === false ? undefined : this.options.cache;
+    const key = digestOf({ url: provider.base_url, request: chatRequestBody(provider, task.messages, callOptions), salt: task.cacheSalt ?? null });
+    const cost = (usage: { promptTokens: number; completionTokens: number }) => {
+      const prices = provider.usd_per_million_tokens;
+      return prices ? (usage.promptTokens * prices.prompt + usage.completionTokens * prices.completion) / 1_000_000 : 0;
+    };
+    const hit = await cache?.get(key);
+    if (hit) {
+      await this.audit(task.id, 'gateway.cache_hit', { provider: provider.name, level, request: key, usage: hit.usage });
+      return { ok: true, level, provider: provider.name, ...hit, cached: true, costUsd: cost(hit.usage) };
+    }
+    if (this.budgetSpent) {
+      const budgetSpent = { limit: this.options.tokenBudget!, spent: this.spent };
+      // Once, however many calls are refused after it: the run records where the budget ran out.
+      if (!this.budgetAudited) await this.audit(task.id, 'gateway.budget_spent', budgetSpent);
+      this.budgetAudited = true;
+      return { ok: false, level, budgetSpent };
+    }
+    const apiKey = provider.api_key_env === undefined ? undefined : this.options.env?.[provider.api_key_env];
+    if (provider.api_key_env !== undefined && !apiKey)
+      throw new QfError(
+        'TOOL_FAILED',
+        `LLM provider '${provider.name}' needs its API key in ${provider.api_key_env}, which the runner's environment does not have`,
+      );
+    const answer = await chatCompletion(this.fetchImpl, provider, task.messages, { ...callOptions, ...(apiKey ? { apiKey } : {}) });
+    this.spent += answer.usage.promptTokens + answer.usage.completionTokens;
+    await this.audit(task.id, 'gateway.completed', { provider: provider.name, level, request: key, usage: answer.usage, tokensSpent: this.spent });
+    await cache?.set(key, answer);
+    return { ok: true, level, provider: provider.name, ...answer, cached: false, costUsd: cost(answer.usage) };
   }
 
   private async runHooks(on: VetoHookKind, subject: Parameters<VetoHook['check']>[0], taskId: string, what: string): Promise<VetoReason | undefined> {
@@ -164,6 +263,7 @@ export class SecureGateway {
       const why = hook.check(subject);
       if (why !== undefined) {
         const veto: VetoReason = { code: HOOK_CODE[on], hook: hook.name, message: `${hook.name} vetoed ${what}: ${why}` };
+        this.vetoes.push({ ...veto, taskId });
         await this.audit(taskId, 'gateway.veto', { veto });
         return veto;
       }

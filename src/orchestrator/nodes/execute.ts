@@ -3,6 +3,7 @@ import { buildSandboxEnv } from '../../sandbox/sandbox-env.js';
 import { defaultCreateSandbox } from '../../sandbox/default-create-sandbox.js';
 import type { Sandbox } from '../../sandbox/types.js';
 import { probeVersions } from '../probe-versions.js';
+import { runGateway, withoutProviderKeys } from '../run-gateway.js';
 import type { NodeResult, RunContext } from '../run-context.js';
 import type { RunState } from '../run-state.js';
 import { allowedTool, refusedStep, runStep, skippedStep } from '../run-step.js';
@@ -16,7 +17,9 @@ const interrupted = (signal: AbortSignal, where: string) => new QfError('INTERRU
 export async function executeNode(initial: RunState, context: RunContext): Promise<NodeResult> {
   const { options, audit, subject } = context;
   const { policy } = context.policy;
-  const env = buildSandboxEnv(options.env, policy.sandbox.env_allowlist);
+  // Provider API keys are the gateway's alone: never in the sandbox, whatever the allowlist says.
+  const env = buildSandboxEnv(withoutProviderKeys(policy, options.env), policy.sandbox.env_allowlist);
+  const llm = runGateway(policy, { env: options.env, change: initial.change, cacheDir: options.cacheDir }, audit);
   const totalMs = policy.budget.total_seconds * 1000;
   const plan = initial.plan!;
   // No sandbox (nor its engine) for a plan whose every tool is refused anyway.
@@ -48,7 +51,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     }
     const stepStarted = performance.now();
     options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt: 1 });
-    const { result, retries, budgetCut, versions } = await runStep(step, {
+    const { result, retries, budgetCut, versions, budgetSpent } = await runStep(step, {
       policy,
       repoDir: options.repoDir,
       outDir: options.outDir,
@@ -57,6 +60,8 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
       audit,
       subject,
       remainingBudgetMs: remaining,
+      llm,
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
       onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -65,9 +70,11 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
     const shortCircuit = budgetCut
       ? { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id }
-      : step.failFast && result.status !== 'passed'
-        ? { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id }
-        : null;
+      : budgetSpent
+        ? { reason: `${budgetSpent} (step ${step.id})`, atStep: step.id }
+        : step.failFast && result.status !== 'passed'
+          ? { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id }
+          : null;
     if (shortCircuit) audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: shortCircuit });
     state = {
       ...state,
@@ -75,6 +82,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
       versions: versions && !state.versions.python ? versions : state.versions,
       budget: { usedMs: state.budget.usedMs + result.durationMs, retries: state.budget.retries + retries },
       shortCircuit: shortCircuit ?? state.shortCircuit,
+      vetoes: llm.gateway.vetoes.map((veto) => ({ ...veto })),
     };
     await context.checkpoint(state);
   }

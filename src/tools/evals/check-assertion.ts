@@ -2,7 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { JSONPath } from 'jsonpath-plus';
 import { errorMessage } from '../../errors.js';
 import { canonicalJson } from '../../util/canonical-json.js';
-import type { Assertion } from './suite-schema.js';
+import type { LocalAssertion as Assertion } from './suite-schema.js';
 import { rougeL, tokenF1 } from './text-similarity.js';
 
 /** What one run of a case measured, besides its output. */
@@ -14,7 +14,7 @@ export interface RunMeasurements {
 
 /** One assertion's verdict on one output. `score` is in [0, 1]; `passed` is score ≥ the assertion's threshold. */
 export interface AssertionResult {
-  type: Assertion['type'];
+  type: Assertion['type'] | 'llm-rubric';
   weight: number;
   score: number;
   passed: boolean;

@@ -43,35 +43,49 @@ async function runEvals(input: RunEvalsInput, context: ToolContext): Promise<Too
   await mkdir(context.stepDir, { recursive: true });
   // Loaded when evals run: the assertions' JSON Schema and JSONPath libraries stay out of runs without them.
   const { runSuiteCases } = await import('./run-suite.js');
+  const { judgeWithRubric, runLlmTarget } = await import('./llm-calls.js');
   const deadlineAt = started + context.timeoutMs;
 
   const suites: EvalSuiteResult[] = [];
   const cases: EvalCaseResult[] = [];
   const report: Array<{ name: string; file: string; digest: string; cases: CaseOutcome[] }> = [];
+  let budgetSkipped = 0;
   for (const { suite, file, digest } of loaded) {
-    const outcomes = await runSuiteCases(suite, {
+    const calls = { llm: context.llm, suite: suite.name, cache: suite.cache };
+    const target = suite.target;
+    const ran = await runSuiteCases(suite, {
       deadlineAt,
-      runOnce: (evalCase, timeoutMs) =>
-        runSandboxedTarget(suite.target, evalCase, {
-          sandbox: context.sandbox,
-          repoDir: context.repoDir,
-          outputDir: context.stepDir,
-          env: context.env,
-          timeoutMs,
-          maxOutputBytes: context.maxOutputBytes,
-          ...(context.signal ? { signal: context.signal } : {}),
-        }),
+      budgetSpent: () => context.llm?.gateway.budgetSpent ?? false,
+      judge: (assertion, output, evalCase, run) =>
+        judgeWithRubric(assertion, output, evalCase, { ...calls, run, timeoutMs: (evalCase.timeout_seconds ?? suite.timeout_seconds) * 1000 }),
+      runOnce: (evalCase, timeoutMs, run) =>
+        'llm' in target
+          ? runLlmTarget(target.llm, evalCase, { ...calls, run, timeoutMs })
+          : runSandboxedTarget(target, evalCase, {
+              sandbox: context.sandbox,
+              repoDir: context.repoDir,
+              outputDir: context.stepDir,
+              env: context.env,
+              timeoutMs,
+              maxOutputBytes: context.maxOutputBytes,
+              ...(context.signal ? { signal: context.signal } : {}),
+            }),
     });
-    const results = outcomes.map((outcome) => caseResult(suite.name, outcome));
+    budgetSkipped += ran.budgetSkipped;
+    const results = ran.cases.map((outcome) => caseResult(suite.name, outcome));
     suites.push(suiteResult(suite.name, file, digest, results));
     cases.push(...results);
-    report.push({ name: suite.name, file, digest, cases: outcomes });
+    report.push({ name: suite.name, file, digest, cases: ran.cases });
   }
 
   const reportPath = path.join(context.stepDir, EVALS_REPORT);
   await writeFileAtomic(reportPath, `${JSON.stringify({ suites: report }, null, 1)}\n`);
   const metrics = evalMetrics(suites, false);
   const run = { metrics, evals: { suites, ...notableCases(cases) }, artifacts: [reportPath] };
+  if (budgetSkipped > 0) {
+    const budgetSpent = `the run's budget.llm_tokens of ${context.llm?.gateway.tokenBudget ?? 0} is spent: ${budgetSkipped} eval cases that call a model were skipped`;
+    return { ...run, status: 'passed', reason: `${budgetSpent}.`, budgetSpent };
+  }
   const skipped = metrics['evals.skipped']!;
   if (skipped > 0) return { ...run, status: 'timed_out', reason: `the step's deadline was reached with ${skipped} of ${cases.length} eval cases not run.` };
   const notPassed = cases.length - metrics['evals.passed']!;

@@ -1,10 +1,14 @@
 import type { Sandbox, SandboxResult } from '../../sandbox/types.js';
 import type { EvalCase, Target } from './suite-schema.js';
 
+/** The targets that run a program in the sandbox. */
+export type SandboxedTarget = Exclude<Target, { llm: unknown }>;
+
 /** What one run of a target gave for a case: an output, or why there is none. */
 export type TargetOutcome =
   | { ok: true; output: unknown; latencyMs: number; tokens: number; costUsd: number }
-  | { ok: false; error: string; latencyMs: number; tokens: number; costUsd: number };
+  /** `stop`: the gateway vetoed the call, or the run's token budget is spent: the case stops there. */
+  | { ok: false; error: string; stop?: 'vetoed' | 'budget'; latencyMs: number; tokens: number; costUsd: number };
 
 export interface TargetContext {
   sandbox: Sandbox;
@@ -72,7 +76,7 @@ function readOutcome(result: SandboxResult, what: string, timeoutMs: number, pyt
 }
 
 /** Runs a command or python target once for one case, in the step's sandbox, with the case as JSON on stdin. */
-export async function runSandboxedTarget(target: Target, evalCase: EvalCase, context: TargetContext): Promise<TargetOutcome> {
+export async function runSandboxedTarget(target: SandboxedTarget, evalCase: EvalCase, context: TargetContext): Promise<TargetOutcome> {
   const python = 'python' in target;
   const [command, ...args] = python ? [target.interpreter, '-B', '-c', PYTHON_SHIM, target.python] : target.command;
   const result = await context.sandbox.run({

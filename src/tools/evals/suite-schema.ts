@@ -90,8 +90,8 @@ const TokensAssertion = z
   .describe('The tokens the target spent on the case are at most a bound (0 for command and python targets).');
 
 const CostAssertion = z
-  .strictObject({ type: z.literal('cost-usd'), max: bound('cost in US dollars of the case (from the provider prices in the suite)'), ...common })
-  .describe('The cost of the case is at most a bound (0 for command and python targets).');
+  .strictObject({ type: z.literal('cost-usd'), max: bound('cost in US dollars of the case'), ...common })
+  .describe("The cost of the case is at most a bound (from the provider's usd_per_million_tokens in the policy; 0 for command and python targets).");
 
 const SimilarityAssertion = z
   .strictObject({
@@ -106,6 +106,21 @@ const SimilarityAssertion = z
   })
   .describe('The output is similar enough to a reference text (computed locally, no model).');
 
+const LlmRubricAssertion = z
+  .strictObject({
+    type: z.literal('llm-rubric'),
+    rubric: z.string().min(1).describe('What a good output is, in words; a judge model scores the output against it from 0 to 1.'),
+    provider: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The gateway provider to judge with; default: the one the routing policy recommends for the task's sensitivity."),
+    model: z.string().min(1).optional().describe("The model to ask for; default: the provider's."),
+    ...common,
+    threshold: z.number().min(0).max(1).default(0.5).describe("Least judge's score (0–1) to pass."),
+  })
+  .describe('A judge model, called through the SecureGateway, scores the output against a rubric.');
+
 /** Assertion types, in the order the documentation lists them. */
 export const AssertionSchema = z.discriminatedUnion('type', [
   EqualsAssertion,
@@ -119,6 +134,7 @@ export const AssertionSchema = z.discriminatedUnion('type', [
   TokensAssertion,
   CostAssertion,
   SimilarityAssertion,
+  LlmRubricAssertion,
 ]);
 
 export const ASSERTION_TYPES = [
@@ -134,7 +150,11 @@ export const ASSERTION_TYPES = [
   'tokens',
   'cost-usd',
   'similarity',
+  'llm-rubric',
 ] as const;
+
+/** The assertions checked locally, without a model. */
+export type LocalAssertion = Exclude<z.infer<typeof AssertionSchema>, { type: 'llm-rubric' }>;
 
 const repeat = z.number().int().min(1).max(100).describe('Runs of each case; with `min_passes`, how flaky a case may be.');
 const minPasses = z.number().int().min(1).max(100).describe('Runs (of `repeat`) that must pass for the case to pass; default: all of them.');
@@ -183,7 +203,27 @@ const PythonTarget = z
   })
   .describe("A Python function called once per case, in the step's sandbox.");
 
-export const TargetSchema = z.union([CommandTarget, PythonTarget]).describe('What produces an output for each case.');
+const LlmTarget = z
+  .strictObject({
+    llm: z.strictObject({
+      provider: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("A provider of the policy's gateway; default: the one the routing policy recommends for the task's sensitivity."),
+      model: z.string().min(1).optional().describe("The model to ask for; default: the provider's."),
+      system: z.string().optional().describe('A system message, sent before the prompt.'),
+      prompt: z
+        .string()
+        .min(1)
+        .describe('The user message; {{input}} is replaced by the case input and {{name}} by its var `name` (text as it is, anything else as JSON).'),
+      max_tokens: z.number().int().min(1).optional(),
+      temperature: z.number().min(0).max(2).optional(),
+    }),
+  })
+  .describe('A chat model, called through the SecureGateway with the prompt filled in from the case; its answer (text) is the output.');
+
+export const TargetSchema = z.union([CommandTarget, PythonTarget, LlmTarget]).describe('What produces an output for each case.');
 
 export const SuiteSchema = z
   .strictObject({
@@ -200,6 +240,10 @@ export const SuiteSchema = z
     assert: z.array(AssertionSchema).default([]).describe('Assertions every case gets, before its own.'),
     cases: z.array(CaseSchema).default([]).describe('The cases, inline.'),
     cases_file: z.string().min(1).optional().describe('A JSONL file of more cases (one case object per line), relative to this suite file.'),
+    cache: z
+      .boolean()
+      .default(true)
+      .describe('Answer a model request made before (same provider, model, messages and run number) from the response cache instead of paying for it again.'),
   })
   .describe('A QualityFoundry eval suite.');
 
@@ -208,3 +252,4 @@ export type SuiteInput = z.input<typeof SuiteSchema>;
 export type EvalCase = z.infer<typeof CaseSchema>;
 export type Assertion = z.infer<typeof AssertionSchema>;
 export type Target = z.infer<typeof TargetSchema>;
+export type LlmTargetSpec = z.infer<typeof LlmTarget>['llm'];

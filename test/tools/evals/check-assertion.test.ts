@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { checkAssertion, runScore } from '../../../src/tools/evals/check-assertion.js';
-import { AssertionSchema } from '../../../src/tools/evals/suite-schema.js';
+import { AssertionSchema, type LocalAssertion } from '../../../src/tools/evals/suite-schema.js';
 import { rougeL, tokenF1 } from '../../../src/tools/evals/text-similarity.js';
 
 const measured = { latencyMs: 40, tokens: 120, costUsd: 0.002 };
 
 function check(assertion: Record<string, unknown>, output: unknown, expected?: unknown) {
-  const result = checkAssertion(AssertionSchema.parse(assertion), output, expected, measured);
+  const result = checkAssertion(AssertionSchema.parse(assertion) as LocalAssertion, output, expected, measured);
   return [result.passed, result.message];
 }
 
@@ -81,7 +81,7 @@ describe('checkAssertion', () => {
   });
 
   it('lets a threshold of 0 make a binary assertion informational', () => {
-    const result = checkAssertion(AssertionSchema.parse({ type: 'equals', value: 1, threshold: 0 }), 2, undefined, measured);
+    const result = checkAssertion(AssertionSchema.parse({ type: 'equals', value: 1, threshold: 0 }) as LocalAssertion, 2, undefined, measured);
     expect([result.passed, result.score]).toEqual([true, 0]);
   });
 });

@@ -31,6 +31,7 @@ cases:
       repeat: 1,
       assert: [],
       cases: [{ id: 'a', input: 'hi', expected: 'HI', assert: [{ type: 'equals', weight: 1 }] }],
+      cache: true,
     });
   });
 
@@ -44,7 +45,7 @@ cases:
     [
       'a type far from any, listing them all',
       'name: qa\ntarget: { command: [x] }\ncases:\n  - id: a\n    assert: [{ type: banana }]\n',
-      'evals/s.yaml:5:22: cases[0].assert[0].type: unknown assertion type "banana"; expected one of: equals, contains, not-contains, regex, is-json, json-schema, json-path, within, latency-ms, tokens, cost-usd, similarity',
+      'evals/s.yaml:5:22: cases[0].assert[0].type: unknown assertion type "banana"; expected one of: equals, contains, not-contains, regex, is-json, json-schema, json-path, within, latency-ms, tokens, cost-usd, similarity, llm-rubric',
     ],
     [
       'an unknown key, with did-you-mean',
