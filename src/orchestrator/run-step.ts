@@ -26,6 +26,7 @@ export interface StepEnvironment {
   signal?: AbortSignal;
   llm?: LlmAccess;
   cacheDir?: string;
+  baseRef?: string;
 }
 
 function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs: number, outDir: string): StepResult {
@@ -139,6 +140,7 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
       ...(environment.signal ? { signal: environment.signal } : {}),
       ...(environment.llm ? { llm: environment.llm } : {}),
       ...(environment.cacheDir !== undefined ? { cacheDir: environment.cacheDir } : {}),
+      ...(environment.baseRef !== undefined ? { baseRef: environment.baseRef } : {}),
     });
     audit.record({
       actor: 'orchestrator',

@@ -58,6 +58,12 @@ export const RunEvalsInput = z.strictObject({
     .min(1)
     .default(['evals/*.yaml', 'evals/*.yml'])
     .describe('Globs of eval suite files, relative to the repository root (see policies/eval-suite.schema.json).'),
+  base: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Also run the base commit's suites (a clean worktree of the change's base, in the same sandbox) and compare case by case: regressed, fixed, unchanged, new, removed. Needs the base commit in the checkout.",
+    ),
 });
 export type RunEvalsInput = z.infer<typeof RunEvalsInput>;
 

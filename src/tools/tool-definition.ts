@@ -27,6 +27,8 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Model calls (eval targets and judges); absent, a tool that needs one reports why it cannot. */
   llm?: LlmAccess;
+  /** The change's base commit (a SHA or ref), for tools that compare the head with it; absent without one. */
+  baseRef?: string;
   /** A folder of the runner's where tools may keep results across runs (cached answers); absent, nothing is kept. */
   cacheDir?: string;
 }

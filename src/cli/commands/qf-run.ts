@@ -53,6 +53,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       resume: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'sign-key': { type: 'string' },
+      'cache-dir': { type: 'string' },
       ...STORE_FLAGS,
     },
     strict: true,
@@ -134,6 +135,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       onProgress: values.json ? undefined : progressReporter(io),
       ...(resume ? { resume } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
+      ...(values['cache-dir'] ? { cacheDir: path.resolve(io.cwd, values['cache-dir']) } : {}),
     });
   } finally {
     await recorder?.finish(outcome?.evidence);

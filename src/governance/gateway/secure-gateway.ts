@@ -197,6 +197,11 @@ export class SecureGateway {
     return this.spent;
   }
 
+  /** The providers a task may be routed to (names, kinds, endpoints, models; keys are only named). */
+  get providers(): readonly Provider[] {
+    return this.options.policy.providers;
+  }
+
   /** The most tokens all calls together may spend; undefined: no limit. */
   get tokenBudget(): number | undefined {
     return this.options.tokenBudget;

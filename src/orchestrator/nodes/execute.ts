@@ -62,6 +62,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
       remainingBudgetMs: remaining,
       llm,
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(state.change.base ? { baseRef: state.change.base } : {}),
       onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
       onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
       ...(options.signal ? { signal: options.signal } : {}),

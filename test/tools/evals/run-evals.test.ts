@@ -91,7 +91,7 @@ cases:
 `,
     });
     const ctx = context();
-    const run = await runEvalsTool.run({ suites: ['evals/calc.yaml'] }, ctx);
+    const run = await runEvalsTool.run({ suites: ['evals/calc.yaml'], base: false }, ctx);
     expect([run.status, run.reason]).toEqual(['passed', '2 of 6 eval cases passed in 1 suite; 4 did not.']);
     expect(run.metrics).toEqual({
       'evals.total': 6,
@@ -146,7 +146,7 @@ cases:
   - { id: hello, vars: { name: Ada, punctuation: "!" }, expected: "Hello, Ada!", assert: [{ type: equals }, { type: similarity, method: rouge-l }] }
 `,
     });
-    const run = await runEvalsTool.run({ suites: ['evals/qa.yaml', 'evals/greet.yaml'] }, context());
+    const run = await runEvalsTool.run({ suites: ['evals/qa.yaml', 'evals/greet.yaml'], base: false }, context());
     expect(run.evals!.suites.map((suite) => [suite.name, suite.passed, suite.total])).toEqual([
       ['greet', 1, 1],
       ['qa', 1, 2],
@@ -170,7 +170,7 @@ cases:
   - { id: steady, input: ${JSON.stringify(counter('c'))}, repeat: 1, expected: ok, assert: [{ type: equals }] }
 `,
     });
-    const run = await runEvalsTool.run({ suites: ['evals/flaky.yaml'] }, context());
+    const run = await runEvalsTool.run({ suites: ['evals/flaky.yaml'], base: false }, context());
     const flaky = run.evals!.suites.find((suite) => suite.name === 'flaky')!;
     expect([flaky.passed, flaky.failed, flaky.passRate, flaky.passK]).toEqual([2, 1, 0.6667, 0.3333]);
     expect(run.evals!.cases.filter((entry) => entry.suite === 'flaky')).toMatchObject([
@@ -196,7 +196,7 @@ cases:
     assert: [{ type: equals, value: 2, weight: 3 }, { type: contains, value: "x" }]
 `,
     });
-    const run = await runEvalsTool.run({ suites: ['evals/weights.yaml'] }, context());
+    const run = await runEvalsTool.run({ suites: ['evals/weights.yaml'], base: false }, context());
     expect(run.evals!.cases.map((entry) => [entry.id, entry.status, entry.score])).toEqual([
       ['half', 'failed', 0.5],
       ['strict-case', 'failed', 0.75],
@@ -205,12 +205,12 @@ cases:
 
   it('errors with the position of a broken suite file, and when no suite matches', async () => {
     await write({ 'broken/bad.yaml': 'name: bad\ntarget: { command: [python3, calc.py] }\ncases: [{ id: a, assert: [{ type: equal }] }]\n' });
-    const broken = await runEvalsTool.run({ suites: ['broken/*.yaml'] }, context());
+    const broken = await runEvalsTool.run({ suites: ['broken/*.yaml'], base: false }, context());
     expect([broken.status, broken.reason]).toEqual([
       'error',
       'Eval suite broken/bad.yaml has 1 problem:\nbroken/bad.yaml:3:35: cases[0].assert[0].type: unknown assertion type "equal"; did you mean "equals"?',
     ]);
-    const none = await runEvalsTool.run({ suites: ['nowhere/*.yaml'] }, context());
+    const none = await runEvalsTool.run({ suites: ['nowhere/*.yaml'], base: false }, context());
     expect([none.status, none.reason]).toEqual(['error', 'no eval suite file matches nowhere/*.yaml']);
   });
 
@@ -223,7 +223,7 @@ cases:
   - { id: second, input: { a: 1, b: 2 } }
 `,
     });
-    const run = await runEvalsTool.run({ suites: ['late/*.yaml'] }, context({ timeoutMs: 1_000 }));
+    const run = await runEvalsTool.run({ suites: ['late/*.yaml'], base: false }, context({ timeoutMs: 1_000 }));
     expect([run.status, run.reason]).toEqual(['timed_out', "the step's deadline was reached with 1 of 2 eval cases not run."]);
     expect(run.evals!.cases.map((entry) => [entry.id, entry.status, entry.failures[0]])).toEqual([
       ['first', 'error', '`python3 calc.py` ran past the 1 s deadline of one case and was killed'],
