@@ -5,6 +5,8 @@ import { QfError } from '../errors.js';
 import { judge } from './judge.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import { GoldenDatasetSchema, type GoldenCase } from './golden-case.js';
+import { scoreGoldenEvals } from './golden-evals.js';
+import { vetoFindings } from './veto-findings.js';
 
 export interface GoldenResult {
   name: string;
@@ -24,14 +26,25 @@ async function policyOf(goldenCase: GoldenCase, datasetDir: string) {
 export async function runGoldenCase(goldenCase: GoldenCase, datasetDir: string): Promise<GoldenResult> {
   const policy = await policyOf(goldenCase, datasetDir);
   const { evidence, expect } = goldenCase;
+  const evals = goldenCase.evals ? await scoreGoldenEvals(goldenCase.evals, goldenCase.name) : undefined;
+  const metrics: Record<string, number> = { ...evidence.metrics, ...evals?.metrics, 'governance.vetoes': evidence.vetoes.length };
   const judgement = judge({
     policy,
-    metrics: evidence.metrics,
+    metrics,
     steps: evidence.steps,
     approvalWaiting: evidence.approval_waiting,
     shortCircuit: evidence.short_circuit,
+    blockingFindings: vetoFindings(policy.mode, evidence.vetoes),
   });
   const problems: string[] = [];
+  for (const [name, value] of Object.entries(expect.metrics)) {
+    if (metrics[name] !== value) problems.push(`metric ${name} is ${metrics[name] ?? 'not measured'}, expected ${value}`);
+  }
+  for (const [id, want] of Object.entries(expect.cases)) {
+    const found = evals?.cases.find((entry) => entry.id === id);
+    const got = found ? `${found.status}${want.includes('/') ? `/${found.comparison ?? 'none'}` : ''}` : 'missing';
+    if (got !== want) problems.push(`eval case ${id} is ${got}, expected ${want}${found?.failures.length ? ` (${found.failures.join('; ')})` : ''}`);
+  }
   if (judgement.verdict !== expect.verdict) problems.push(`verdict ${judgement.verdict}, expected ${expect.verdict}`);
   for (const [id, status] of Object.entries(expect.rules)) {
     const rule = judgement.rules.find((candidate) => candidate.id === id);

@@ -6,6 +6,8 @@ import { isQfError } from '../../src/errors.js';
 import { GoldenDatasetSchema } from '../../src/gate/golden-case.js';
 import { runGoldenDataset } from '../../src/gate/run-golden.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
+import { parseSuite } from '../../src/tools/evals/load-suite.js';
+import { ASSERTION_TYPES } from '../../src/tools/evals/suite-schema.js';
 import { REPO_ROOT, tempDir } from '../support/temp-git-repo.js';
 
 const DATASET = path.join(REPO_ROOT, 'golden/dataset.yaml');
@@ -36,6 +38,25 @@ describe('the committed golden dataset', () => {
     expect(dataset.cases.some((goldenCase) => goldenCase.evidence.short_circuit?.reason.includes('budget'))).toBe(true);
     expect(policies.some((policy) => policy.mode === 'playground')).toBe(true);
   });
+
+  it('covers evals: every assertion type passing and failing, a regression, a veto and a spent token budget', async () => {
+    const dataset = GoldenDatasetSchema.parse(parse(await readFile(DATASET, 'utf8')));
+    const withEvals = dataset.cases.filter((goldenCase) => goldenCase.evals);
+    const types = (pick: (status: string) => boolean) =>
+      new Set(
+        withEvals.flatMap((goldenCase) => {
+          const suite = parseSuite(goldenCase.evals!.suite, goldenCase.name);
+          return suite.cases
+            .filter((entry) => pick(goldenCase.expect.cases[entry.id] ?? (goldenCase.expect.verdict === 'pass' ? 'passed' : '')))
+            .flatMap((entry) => entry.assert.map((a) => a.type));
+        }),
+      );
+    expect([...types((status) => status === 'passed')].sort()).toEqual([...ASSERTION_TYPES].sort());
+    expect([...types((status) => status.startsWith('failed'))].sort()).toEqual([...ASSERTION_TYPES].sort());
+    expect(withEvals.some((goldenCase) => Object.values(goldenCase.expect.cases).includes('failed/regressed'))).toBe(true);
+    expect(dataset.cases.some((goldenCase) => goldenCase.evidence.vetoes.length > 0 && goldenCase.expect.verdict === 'blocked')).toBe(true);
+    expect(dataset.cases.some((goldenCase) => goldenCase.evidence.short_circuit?.reason.includes('budget.llm_tokens'))).toBe(true);
+  });
 });
 
 describe('runGoldenDataset', () => {
@@ -45,6 +66,37 @@ describe('runGoldenDataset', () => {
   });
   afterAll(async () => {
     await work.cleanup();
+  });
+
+  it('reports metrics and eval cases that differ from what a case expects', async () => {
+    const file = path.join(work.dir, 'evals.yaml');
+    await writeFile(
+      file,
+      `cases:
+  - name: evals on purpose
+    policy: "version: 1\\n"
+    evals:
+      suite: "name: g\\ntarget: { command: [x] }\\ncases: [{ id: a, expected: 1, assert: [{ type: equals }] }]\\n"
+      outputs: { a: 2 }
+    evidence: {}
+    expect:
+      verdict: pass
+      metrics: { evals.failed: 0, evals.regressions: 0 }
+      cases: { a: passed, b: passed }
+`,
+    );
+    expect(await runGoldenDataset(file)).toEqual([
+      {
+        name: 'evals on purpose',
+        ok: false,
+        problems: [
+          'metric evals.failed is 1, expected 0',
+          'metric evals.regressions is not measured, expected 0',
+          'eval case a is failed, expected passed (equals: expected 1, got 2)',
+          'eval case b is missing, expected passed',
+        ],
+      },
+    ]);
   });
 
   it('reports each way a case can regress', async () => {

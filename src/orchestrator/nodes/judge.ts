@@ -1,13 +1,8 @@
 import { judge } from '../../gate/judge.js';
+import { vetoFindings } from '../../gate/veto-findings.js';
 import type { NodeResult, RunContext } from '../run-context.js';
 import { runMetrics } from '../run-metrics.js';
 import type { RunState } from '../run-state.js';
-
-/** In strict mode any veto blocks (DESIGN.md, governance modes); elsewhere the vetoed cases count as not passed, and no more. */
-function vetoFindings(state: RunState, context: RunContext): string[] {
-  if (context.policy.policy.mode !== 'strict') return [];
-  return (state.vetoes ?? []).map((veto) => `The SecureGateway vetoed ${String(veto.taskId)}: ${String(veto.message)}`);
-}
 
 /** judge: the gate's rules over the run's metrics and steps, plus what blocks (short-circuit, PSMP). */
 export async function judgeNode(state: RunState, context: RunContext): Promise<NodeResult> {
@@ -17,7 +12,7 @@ export async function judgeNode(state: RunState, context: RunContext): Promise<N
     steps: state.steps,
     approvalWaiting: false,
     shortCircuit: state.shortCircuit,
-    blockingFindings: [...(state.collected?.blockingFindings ?? []), ...vetoFindings(state, context)],
+    blockingFindings: [...(state.collected?.blockingFindings ?? []), ...vetoFindings(context.policy.policy.mode, state.vetoes ?? [])],
   });
   context.audit.record({
     actor: 'gate',
