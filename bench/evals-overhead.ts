@@ -5,6 +5,9 @@
  * difference, divided by the cases, is what the runner adds: reading and checking the suite, the
  * assertions, the bookkeeping and evals.json. A raw `child_process.spawn` loop (no sandbox) is timed
  * too, for what the sandbox itself costs. Rounds are interleaved so load drifts hit both alike.
+ * A third figure isolates the runner's own work from process noise: the same run_evals with a
+ * sandbox that answers at once (it echoes stdin, spawns nothing) — an in-process stand-in used
+ * here only, never in tests.
  * Run: npx tsx bench/evals-overhead.ts [--cases 1000] [--reps 5]
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SubprocessSandbox } from '../src/sandbox/subprocess-sandbox.js';
+import type { Sandbox, SandboxRequest, SandboxResult } from '../src/sandbox/types.js';
 import { runEvalsTool } from '../src/tools/evals/run-evals.js';
 import { caseForTarget } from '../src/tools/evals/run-target.js';
 
@@ -93,11 +97,26 @@ async function rawSpawnLoop(): Promise<number> {
   return performance.now() - started;
 }
 
-async function runner(round: number): Promise<number> {
+/** Answers every request at once with its stdin as stdout: what is left is the runner's own work. */
+const instant: Sandbox = {
+  mode: 'subprocess',
+  run: async (request: SandboxRequest): Promise<SandboxResult> => ({
+    mode: 'subprocess',
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    oomKilled: false,
+    durationMs: 0,
+    stdout: { text: request.stdin ?? '', droppedBytes: 0 },
+    stderr: { text: '', droppedBytes: 0 },
+  }),
+};
+
+async function runner(round: number | string, through: Sandbox = sandbox): Promise<number> {
   const started = performance.now();
   const run = await runEvalsTool.run(
     { suites: ['evals/bench.yaml'], base: false },
-    { repoDir, stepDir: path.join(work, `step-${round}`), sandbox, env, timeoutMs: 3_600_000, maxOutputBytes: 1_048_576, commands: {} },
+    { repoDir, stepDir: path.join(work, `step-${round}`), sandbox: through, env, timeoutMs: 3_600_000, maxOutputBytes: 1_048_576, commands: {} },
   );
   const elapsed = performance.now() - started;
   if (run.metrics['evals.passed'] !== CASES) throw new Error(`expected ${CASES} passed cases, got ${JSON.stringify(run.metrics)} (${run.reason})`);
@@ -108,6 +127,7 @@ const plain: number[] = [];
 const ours: number[] = [];
 const raw: number[] = [];
 const loads: number[] = [];
+const own: number[] = [];
 try {
   await plainLoop(); // warm-up: isolation probe, page cache
   for (let round = 0; round < REPS; round++) {
@@ -121,6 +141,7 @@ try {
       plain.push(await plainLoop());
     }
     raw.push(await rawSpawnLoop());
+    own.push(await runner(`instant-${round}`, instant));
     const diff = (ours.at(-1)! - plain.at(-1)!) / CASES;
     console.error(
       `round ${round + 1}: plain ${plain.at(-1)!.toFixed(0)} ms, run_evals ${ours.at(-1)!.toFixed(0)} ms, overhead ${diff.toFixed(3)} ms/case, raw spawn ${raw.at(-1)!.toFixed(0)} ms`,
@@ -138,5 +159,6 @@ console.log(`| run_evals | ${median(ours).toFixed(0)} ms (${(median(ours) / CASE
 console.log(
   `| runner overhead per case (paired differences) | median ${median(perCase).toFixed(3)} ms, range ${Math.min(...perCase).toFixed(3)} … ${Math.max(...perCase).toFixed(3)} ms |`,
 );
+console.log(`| run_evals with a sandbox that answers at once (the runner's own work) | ${(median(own) / CASES).toFixed(3)} ms/case |`);
 console.log(`| raw spawn loop, no sandbox (reference) | ${median(raw).toFixed(0)} ms (${(median(raw) / CASES).toFixed(2)} ms/case) |`);
 console.log(`| load average (1 min) at each round, ${os.cpus().length} cores | ${loads.map((load) => load.toFixed(1)).join(', ')} |`);
