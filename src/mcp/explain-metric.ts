@@ -29,6 +29,19 @@ const MEANINGS: Readonly<Record<string, string>> = {
   'pytest.duration_seconds': "Seconds pytest reported for the suite, summed over the run's pytest steps.",
   'command.<name>.exit_code': 'The exit code of the command named <name> under tools.commands.',
   'command.failed': 'Commands (run_command steps) that exited non-zero.',
+  'evals.total': 'Eval cases of every suite run_evals ran (the head).',
+  'evals.passed': 'Eval cases whose runs passed at least min_passes times.',
+  'evals.failed': 'Eval cases that ran and did not pass: an assertion failed, or the target crashed, timed out or printed no JSON.',
+  'evals.errors': 'Eval cases whose every run was an error of the target (crash, timeout, output that is not JSON, a provider that failed).',
+  'evals.vetoed': 'Eval cases whose model call the SecureGateway vetoed.',
+  'evals.skipped': "Eval cases not run: the step's deadline or the run's budget.llm_tokens was reached.",
+  'evals.pass_rate': 'Passed eval cases / all eval cases (a case that did not run did not pass); 1 with no case.',
+  'evals.pass_k': 'pass^k: the share of eval cases every one of whose repeat runs passed.',
+  'evals.tokens': "Tokens of the eval targets' and judges' model answers (cached answers included).",
+  'evals.cost_usd': "Cost of those answers from the providers' usd_per_million_tokens.",
+  'evals.regressions': 'Eval cases that passed on the base commit and fail on the head.',
+  'evals.fixed': 'Eval cases that failed on the base commit and pass on the head.',
+  'evals.<name>.pass_rate': 'The pass rate of the eval suite named <name>.',
 };
 
 export interface MetricExplanation extends Record<string, unknown> {
