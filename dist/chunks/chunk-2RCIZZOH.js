@@ -1,0 +1,2 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+import{createHash as s}from"node:crypto";function i(n){return JSON.stringify(r(n))}function r(n){if(Array.isArray(n))return n.map(r);if(n!==null&&typeof n=="object"){let t={};for(let o of Object.keys(n).sort()){let e=n[o];e!==void 0&&(t[o]=r(e))}return t}return n}function c(n){return s("sha256").update(n).digest("hex")}function u(n){return c(i(n))}export{i as a,c as b,u as c};

@@ -1,3 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import"./cli-chunk-FMB4LVHH.js";import{d as t}from"./cli-chunk-LBGDUXQK.js";import{c as n}from"./cli-chunk-EMCE3LSZ.js";import{b as o}from"./cli-chunk-3WIBKJXZ.js";import"./cli-chunk-KUBSUI45.js";import{parseArgs as a}from"node:util";function r(){return o(t,{io:"input",target:"draft-2020-12"})}function i(){return o(n,{io:"output",target:"draft-2020-12"})}function c(e){return`${JSON.stringify(e,null,2)}
-`}async function h(e,s){let{values:m}=a({args:e,options:{evidence:{type:"boolean",default:!1}},strict:!0});return s.stdout(c(m.evidence?i():r())),0}export{h as schemaCommand};
