@@ -3,6 +3,8 @@ import { AuditTrail, type AuditEvent } from '../audit/audit-chain.js';
 import { EvidenceFile } from '../constants.js';
 import type { Evidence } from '../evidence/schema.js';
 import { storeLedger, type ArtifactLedger } from '../orchestrator/artifact-ledger.js';
+import { orchestrate, type OrchestrateRunOptions } from '../orchestrator/orchestrate.js';
+import type { RunOutcome } from '../orchestrator/types.js';
 import type { Policy } from '../policy/schema.js';
 import { git } from '../util/git.js';
 
@@ -71,13 +73,11 @@ export async function openRunRecorder(options: {
           ...(previous ?? run),
           finishedAt: options.clock().toISOString(),
           verdict: evidence?.gate.verdict ?? null,
-          data: evidence
-            ? {
-                evidenceComplete: evidence.complete,
-                planHash: evidence.plan.planHash,
-                ...(options.outDir ? { evidencePath: path.join(options.outDir, EvidenceFile.evidence) } : {}),
-              }
-            : {},
+          data: {
+            ...(evidence ? { evidenceComplete: evidence.complete, planHash: evidence.plan.planHash } : {}),
+            // A run that stopped early still wrote evidence.json, marked incomplete.
+            ...(options.outDir ? { evidencePath: path.join(options.outDir, EvidenceFile.evidence) } : {}),
+          },
         });
         // A snapshot of the project's state after every run, so a bad run can be rolled back.
         await createCheckpoint(store, projectId, { label: `after run ${options.runId}`, keepLast: CHECKPOINTS_KEPT, clock: options.clock });
@@ -86,4 +86,33 @@ export async function openRunRecorder(options: {
       }
     },
   };
+}
+
+/**
+ * orchestrate() with the run recorded in the store, as `qf run --db` records it: the run's trail
+ * mirrored, its artifacts declared through PSMP, the run row (with its evidence.json) and a
+ * checkpoint once it ends. Used by `qf mcp`'s run_pytest and the bot's /mcp.
+ */
+export async function orchestrateRecorded(
+  connection: { dbPath: string } | { databaseUrl: string },
+  options: OrchestrateRunOptions & { runId: string; headSha?: string | null },
+): Promise<RunOutcome> {
+  const clock = options.clock ?? (() => new Date());
+  const recorder = await openRunRecorder({
+    connection,
+    repoDir: options.repoDir,
+    runId: options.runId,
+    policy: options.policy.policy,
+    headSha: options.headSha ?? null,
+    previousAudit: [],
+    clock,
+    outDir: options.outDir,
+  });
+  let outcome: RunOutcome | undefined;
+  try {
+    outcome = await orchestrate({ ...options, audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId, iteration: recorder.iteration });
+    return outcome;
+  } finally {
+    await recorder.finish(outcome?.evidence);
+  }
 }
