@@ -5,6 +5,7 @@ import type { ComplianceAuditor } from '../../src/governance/index.js';
 import type { StorageBackend } from '../../src/store/index.js';
 import type { ApiTokenTable } from '../api/api-tokens.js';
 import { AuditAction } from '../bot-constants.js';
+import { type McpRouteOptions, registerMcpRoute } from './mcp-route.js';
 
 export interface BotServerOptions {
   probot: Probot;
@@ -15,6 +16,8 @@ export interface BotServerOptions {
   auditor: ComplianceAuditor;
   /** QF_API_TOKENS_FILE as read at start: the Bearer tokens every authenticated route checks (requireBearer). */
   apiTokens: ApiTokenTable;
+  /** The MCP server at /mcp (read tools; run_pytest when a repository is configured). */
+  mcp?: Omit<McpRouteOptions, 'apiTokens' | 'auditor'>;
 }
 
 /**
@@ -62,6 +65,11 @@ export async function createBotServer(options: BotServerOptions): Promise<BotSer
       });
     }
   }
+
+  const mcp = options.mcp ? registerMcpRoute(server, { ...options.mcp, apiTokens: options.apiTokens, auditor: options.auditor }) : undefined;
+  server.addHook('onClose', async () => {
+    await mcp?.close();
+  });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -23,6 +23,8 @@ export interface BotSettings {
   publicUrl: string | null;
   /** QF_API_TOKENS_FILE: the HTTP API's Bearer tokens as sha256 hashes with names and scopes (bot/api/api-tokens.ts); no file, no API access. */
   apiTokensFile: string | null;
+  /** QF_MCP_REPO: a checkout whose tests /mcp's run_pytest may run (QF_MCP_OUT: where their evidence goes); null: read tools only. */
+  mcpRepo: { dir: string; outDir: string | null } | null;
 }
 
 const blank = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -44,6 +46,8 @@ const EnvSchema = z.object({
   GHE_PROTOCOL: z.preprocess(blank, z.enum(['https', 'http']).default('https')),
   QF_PUBLIC_URL: z.preprocess(blank, z.url({ protocol: /^https?$/ }).optional()),
   QF_API_TOKENS_FILE: text,
+  QF_MCP_REPO: text,
+  QF_MCP_OUT: text,
 });
 
 /**
@@ -84,6 +88,7 @@ export function readBotSettings(env: Record<string, string | undefined>): BotSet
     baseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com',
     publicUrl: e.QF_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     apiTokensFile: e.QF_API_TOKENS_FILE ?? null,
+    mcpRepo: e.QF_MCP_REPO ? { dir: e.QF_MCP_REPO, outDir: e.QF_MCP_OUT ?? null } : null,
   };
 }
 

@@ -1,5 +1,12 @@
+import path from 'node:path';
 import { Probot, type ProbotOctokit } from 'probot';
-import { openStore, type StorageBackend } from '../../src/store/index.js';
+import { orchestrateRecorded, projectIdOf } from '../../src/cli/run-recorder.js';
+import { DEFAULT_POLICY_PATH } from '../../src/constants.js';
+import type { PytestRunConfig } from '../../src/mcp/register-run-pytest.js';
+import { storeAudit } from '../../src/mcp/store-audit.js';
+import { DEFAULT_RUN_LIMITS, TokenLimits } from '../../src/mcp/token-limits.js';
+import { assertGitRepository } from '../../src/planner/changed-files.js';
+import { openStore, type StorageBackend, type StoreConnection } from '../../src/store/index.js';
 import { type ApiTokenTable, EMPTY_API_TOKENS, readApiTokens } from '../api/api-tokens.js';
 import { createBotDeps } from '../bot-deps.js';
 import { qualityFoundryBot } from '../index.js';
@@ -28,6 +35,28 @@ export interface StartBotOptions {
   clock?: () => Date;
 }
 
+/**
+ * /mcp's run_pytest in the configured checkout: its committed policy (HEAD), evidence under
+ * QF_MCP_OUT (default DIR/qf-out/mcp), each run recorded in the bot's store as `qf run --db` would.
+ */
+async function mcpRunPytest(
+  repo: { dir: string; outDir: string | null },
+  connection: StoreConnection,
+  env: Record<string, string | undefined>,
+): Promise<PytestRunConfig> {
+  const repoDir = path.resolve(repo.dir);
+  await assertGitRepository(repoDir);
+  return {
+    repoDir,
+    projectId: await projectIdOf(repoDir),
+    policy: { ref: 'HEAD', path: DEFAULT_POLICY_PATH },
+    outRoot: path.resolve(repo.outDir ?? path.join(repoDir, 'qf-out', 'mcp')),
+    env,
+    limits: new TokenLimits(DEFAULT_RUN_LIMITS),
+    run: (options) => orchestrateRecorded(connection, options),
+  };
+}
+
 /** Reads the environment, opens the store, and serves webhooks, /healthz and /readyz. */
 export async function startBot(env: Record<string, string | undefined>, options: StartBotOptions = {}): Promise<RunningBot> {
   const settings = readBotSettings(env);
@@ -44,6 +73,8 @@ export async function startBot(env: Record<string, string | undefined>, options:
       ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     });
     const deps = createBotDeps({ store, appId: settings.appId, publicUrl: settings.publicUrl, ...(options.clock ? { clock: options.clock } : {}) });
+    const clock = options.clock ?? (() => new Date());
+    const mcpAudit = storeAudit(store, clock);
     const { server, settled } = await createBotServer({
       probot,
       app: qualityFoundryBot(deps),
@@ -51,6 +82,10 @@ export async function startBot(env: Record<string, string | undefined>, options:
       webhooksPath: settings.webhooksPath,
       auditor: deps.botAuditor,
       apiTokens,
+      mcp: {
+        context: { store, audit: mcpAudit.audit, clock },
+        ...(settings.mcpRepo ? { runPytest: await mcpRunPytest(settings.mcpRepo, settings.store, env) } : {}),
+      },
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
@@ -65,6 +100,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
         await server.close();
         await settled();
         await deps.botAuditor.flush();
+        await mcpAudit.flush();
         await store.close();
       },
     };
