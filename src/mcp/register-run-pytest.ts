@@ -118,6 +118,9 @@ async function refusedByPolicy(repoDir: string, loaded: LoadedPolicy, paths: rea
   const { allowlist } = loaded.policy.tools;
   if (!allowlist.includes(RUN_PYTEST))
     return `${RUN_PYTEST} is not in the policy's tools.allowlist (${allowlist.join(', ') || 'empty'}) in ${loaded.path}${loaded.sourceRef ? ` at ${loaded.sourceRef}` : ''}`;
+  // pytest reads an argument starting with "-" as an option (`--basetemp=DIR` empties DIR): an agent gives paths, never options.
+  const option = paths.find((entry) => entry.startsWith('-'));
+  if (option !== undefined) return `test path "${option}" starts with "-": pytest would take it as an option; expected a path inside the repository`;
   return confineStepPaths(repoDir, undefined, paths);
 }
 

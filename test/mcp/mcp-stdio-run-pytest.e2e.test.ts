@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiToken } from '../../bot/api/api-tokens.js';
@@ -109,6 +109,20 @@ describe('run_pytest over stdio', () => {
     expect(await auditOf(db, 'mcp.refused')).toEqual([
       expect.objectContaining({ subject: 'run_pytest', data: expect.objectContaining({ code: 'policy_refused' }) }),
     ]);
+    expect(await auditOf(db, 'mcp.run_pytest.started')).toEqual([]);
+  });
+
+  it('refuses a "path" that pytest would read as an option (--basetemp=DIR would empty DIR)', async () => {
+    const repo = await repoWith('failing');
+    const victim = path.join(work.dir, `victim-${randomUUID()}`);
+    await mkdir(victim);
+    await writeFile(path.join(victim, 'keep.txt'), 'precious');
+    const { mcp, db } = await serve(repo);
+    for (const paths of [[`--basetemp=${victim}`], ['tests', `--basetemp=${path.relative(repo.dir, victim)}`]]) {
+      const result = await mcp.client.callTool({ name: 'run_pytest', arguments: { paths } });
+      expect(text(result)).toMatch(/^policy_refused: test path "--basetemp=.*" starts with "-": pytest would take it as an option/);
+    }
+    expect(await readFile(path.join(victim, 'keep.txt'), 'utf8')).toBe('precious');
     expect(await auditOf(db, 'mcp.run_pytest.started')).toEqual([]);
   });
 
