@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -10,11 +10,12 @@ import { type RunningBot, startBot } from '../../../bot/server/start-bot.js';
 import { makeTestApp, TestOctokit } from '../../support/bot-harness.js';
 import { denyNetwork } from '../../support/deny-network.js';
 import { structured } from '../../support/mcp-stdio-client.js';
-import { type TempGitRepo, tempDir, tempGitRepo } from '../../support/temp-git-repo.js';
+import { runGit, type TempGitRepo, tempDir, tempGitRepo } from '../../support/temp-git-repo.js';
 
 const PROJECT = 'local/repo';
 const RUNNER = `qf-runner-${randomUUID()}`;
 const READER = `qf-reader-${randomUUID()}`;
+const MARKER = `test_slow_${randomUUID().replaceAll('-', '')}`;
 let work: { dir: string; cleanup: () => Promise<void> };
 let repo: TempGitRepo;
 let bot: RunningBot;
@@ -33,6 +34,13 @@ beforeAll(async () => {
   denyNetwork();
   work = await tempDir('qf-mcp-http-');
   repo = await tempGitRepo('failing');
+  await mkdir(path.join(repo.dir, 'slow'));
+  await writeFile(
+    path.join(repo.dir, 'slow', `${MARKER}.py`),
+    'import pathlib, time\n\n\ndef test_waits():\n    pathlib.Path("started.txt").write_text("started")\n    time.sleep(600)\n',
+  );
+  await runGit(repo.dir, ['add', '-A']);
+  await runGit(repo.dir, ['commit', '-q', '-m', 'a slow test']);
   const tokens = path.join(work.dir, 'tokens.jsonl');
   await writeFile(
     tokens,
@@ -72,6 +80,19 @@ async function connect(token: string): Promise<Client> {
   await client.connect(new StreamableHTTPClientTransport(mcpUrl, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   clients.push(client);
   return client;
+}
+
+/** Whether any process on the machine has `marker` on its command line (the pytest of the slow test). */
+async function processWith(marker: string): Promise<boolean> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(marker)) return true;
+  }
+  return false;
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 const text = (result: unknown): string => (result as { content: Array<{ text: string }> }).content[0]?.text ?? '';
@@ -132,6 +153,31 @@ describe('/mcp on the bot’s server (Streamable HTTP)', () => {
 
     const outside = await client.callTool({ name: 'run_pytest', arguments: { paths: ['../../..'] } });
     expect(text(outside)).toMatch(/^policy_refused: test path "\.\.\/\.\.\/\.\." is outside the repository/);
+  });
+
+  it('ends the step’s processes when the client cancels over HTTP', async () => {
+    const client = await connect(RUNNER);
+    const cancel = new AbortController();
+    const running = client.callTool({ name: 'run_pytest', arguments: { paths: [`slow/${MARKER}.py`] } }, undefined, {
+      signal: cancel.signal,
+      timeout: 600_000,
+    });
+    running.catch(() => undefined);
+    await until(() =>
+      access(path.join(repo.dir, 'started.txt')).then(
+        () => true,
+        () => false,
+      ),
+    );
+    expect(await processWith(MARKER)).toBe(true);
+    cancel.abort('changed my mind');
+    await expect(running).rejects.toThrow();
+    await until(async () => !(await processWith(MARKER)));
+    // The run ends as interrupted, its evidence written and the end audited.
+    const finished = async () =>
+      (await bot.store.listAudit({ projectId: PROJECT })).filter((event) => event.action === 'mcp.run_pytest.finished' && 'error' in event.data);
+    await until(async () => (await finished()).length === 1);
+    expect(String((await finished())[0]?.data.error)).toMatch(/^Run interrupted/);
   });
 
   it('lets a token without `run` read but not run, audited', async () => {
