@@ -13,7 +13,8 @@ export const COMMAND_USAGE = {
   checkpoint: `qf checkpoint list --repo OWNER/NAME [--json] [--db PATH | --database-url URL]
        qf checkpoint create --repo OWNER/NAME [--label TEXT] [--keep-last N] [--db PATH | --database-url URL]
        qf checkpoint restore ID [--db PATH | --database-url URL]`,
-  mcp: 'qf mcp [--repo DIR] [--out DIR] [--db PATH | --database-url URL]   (MCP over stdio; QF_MCP_TOKEN authenticates as a token)',
+  mcp: `qf mcp [--db PATH | --database-url URL] [--repo DIR [--out DIR] [--policy FILE | --policy-ref REF]
+       [--max-concurrent-runs N] [--max-runs-per-minute N]]   (MCP over stdio; QF_MCP_TOKEN: authenticate as a token)`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;
