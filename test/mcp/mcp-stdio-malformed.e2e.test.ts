@@ -1,6 +1,9 @@
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { MAX_STDIO_MESSAGE_BYTES } from '../../src/mcp/json-rpc-line-guard.js';
 import { REPO_ROOT, tempDir } from '../support/temp-git-repo.js';
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -19,6 +22,35 @@ const INITIALIZE = {
 };
 
 describe('qf mcp over stdio with malformed input', () => {
+  it('in this process too (main with piped streams): each bad line answered, a line past the size limit refused, and stdin’s end ends it', async () => {
+    const toServer = new PassThrough();
+    const fromServer = new PassThrough();
+    const exited = main(['mcp', '--db', path.join(work.dir, 'in-process.db')], {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      env: {},
+      cwd: work.dir,
+      streams: { stdin: toServer, stdout: fromServer },
+    });
+    const lines: Array<Record<string, any>> = [];
+    let buffer = '';
+    fromServer.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
+    });
+    toServer.write('[1, 2\r\n');
+    toServer.write(`${'x'.repeat(MAX_STDIO_MESSAGE_BYTES + 10)}`);
+    toServer.write('still the same long line\n');
+    toServer.write(`${JSON.stringify(INITIALIZE)}\n`);
+    while (!lines.some((line) => line.id === 1)) await new Promise((resolve) => setTimeout(resolve, 20));
+    toServer.end();
+    expect(await exited).toBe(0);
+    expect(lines.map((line) => line.error?.code ?? 'result')).toEqual([-32700, -32600, 'result']);
+    expect(lines[1]?.error.message).toContain(`longer than ${MAX_STDIO_MESSAGE_BYTES} bytes`);
+  });
+
   it('answers each malformed line with a JSON-RPC error, keeps serving, and exits 0 when stdin closes', async () => {
     const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/index.ts'), 'mcp', '--db', path.join(work.dir, 'qf.db')], {
       cwd: REPO_ROOT,

@@ -6,7 +6,7 @@ import type { Evidence } from '../../src/evidence/schema.js';
 import { PsmpEngine } from '../../src/governance/index.js';
 import { formatProblem } from '../../src/policy/policy-error.js';
 import { openStore } from '../../src/store/index.js';
-import { startStdioMcp, structured, type StdioMcp } from '../support/mcp-stdio-client.js';
+import { startInProcessMcp, startStdioMcp, structured, type StdioMcp } from '../support/mcp-stdio-client.js';
 import { tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
 
 const PROJECT = 'local/repo';
@@ -67,16 +67,24 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  mcp = await startStdioMcp(['--db', db]);
 });
 
 afterAll(async () => {
-  await mcp?.close();
   await repo?.cleanup();
   await work?.cleanup();
 });
 
-describe('qf mcp over stdio: the read tools on a store filled by qf run --db', () => {
+describe.each([
+  ['a child process', startStdioMcp],
+  ['this process (main)', startInProcessMcp],
+])('qf mcp over stdio in %s: the read tools on a store filled by qf run --db', (_where, start) => {
+  beforeAll(async () => {
+    mcp = await start(['--db', db]);
+  });
+  afterAll(async () => {
+    await mcp?.close();
+  });
+
   it('lists every read tool with its input schema and readOnlyHint', async () => {
     const { tools } = await mcp.client.listTools();
     const read = ['explain_metric', 'get_audit_trail', 'get_compliance_report', 'get_run_summary', 'list_conflicts', 'list_runs', 'validate_policy'];
