@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiToken } from '../../bot/api/api-tokens.js';
@@ -99,15 +99,24 @@ describe('run_pytest over stdio', () => {
     expect(await auditOf(db, 'mcp.run_pytest.finished')).toEqual([expect.objectContaining({ subject: answer.runId, data: { verdict: 'fail' } })]);
   });
 
-  it('refuses a path outside the repository (policy), audited, and nothing runs', async () => {
+  it('refuses a path outside the repository, also through a link the change committed (policy), audited, and nothing runs', async () => {
     const repo = await repoWith('failing');
+    const outside = await tempDir('qf-mcp-outside-');
+    cleanups.push(outside.cleanup);
+    await writeFile(path.join(outside.dir, 'test_elsewhere.py'), 'def test_elsewhere():\n    pass\n');
+    await symlink(outside.dir, path.join(repo.dir, 'tests', 'escape'));
+    await runGit(repo.dir, ['add', '-A']);
+    await runGit(repo.dir, ['commit', '-q', '-m', 'a link out']);
     const { mcp, db } = await serve(repo);
     const result = await mcp.client.callTool({ name: 'run_pytest', arguments: { paths: ['../../etc'] } });
     expect(result.isError).toBe(true);
     expect(structured<{ error: { code: string } }>(result).error.code).toBe('policy_refused');
     expect(text(result)).toMatch(/^policy_refused: test path "\.\.\/\.\.\/etc" is outside the repository/);
-    expect(await auditOf(db, 'mcp.refused')).toEqual([
-      expect.objectContaining({ subject: 'run_pytest', data: expect.objectContaining({ code: 'policy_refused' }) }),
+    const linked = await mcp.client.callTool({ name: 'run_pytest', arguments: { paths: ['tests/escape/test_elsewhere.py'] } });
+    expect(text(linked)).toMatch(/^policy_refused: test path "tests\/escape\/test_elsewhere.py" resolves to .*, outside the repository/);
+    expect((await auditOf(db, 'mcp.refused')).map((event) => [event.subject, event.data.code])).toEqual([
+      ['run_pytest', 'policy_refused'],
+      ['run_pytest', 'policy_refused'],
     ]);
     expect(await auditOf(db, 'mcp.run_pytest.started')).toEqual([]);
   });
