@@ -26,6 +26,7 @@ export const AuditAction = {
   conflictEscalated: 'bot.conflict.escalated',
   conflictResolved: 'bot.conflict.resolved',
   reported: 'bot.report.sent',
+  redeliveryRequested: 'bot.delivery.redelivery_requested',
 } as const;
 
 /** The audit chain of the bot itself (deliveries), beside one chain per repository. */

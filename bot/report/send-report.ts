@@ -8,9 +8,11 @@ import { buildRepositoryReport, renderRepositoryReport, reportSections } from '.
 import { parseReportArgs } from './parse-report-args.js';
 
 /** The HTTP API's path of a repository's compliance report (the same builder answers it). */
-export function reportApiPath(projectId: string, query: { format: string; since: string; until: string }): string {
+export function reportApiPath(projectId: string, query: { format: string; since: string; until: string; pull?: number }): string {
   const [owner, repo] = projectId.split('/');
   const params = new URLSearchParams({ format: query.format, since: query.since, until: query.until });
+  // With the pull request, the API's report carries that pull request's trail too, as the reply does.
+  if (query.pull !== undefined) params.set('pull', String(query.pull));
   return `/api/v1/projects/${encodeURIComponent(owner!)}/${encodeURIComponent(repo!)}/reports/compliance?${params}`;
 }
 
@@ -37,7 +39,7 @@ export async function sendReport(
     now,
     pullSubject: pullSubject(scope.projectId, pull.number),
   });
-  const path = reportApiPath(scope.projectId, args);
+  const path = reportApiPath(scope.projectId, { ...args, pull: pull.number });
   const link = scope.deps.publicUrl ? `[the full report](${scope.deps.publicUrl}${path})` : `the full report at \`${path}\` on the bot's HTTP API`;
   const period = `${args.sinceDay ?? 'the beginning'} to ${args.untilDay ?? 'now'}`;
   let body: string;

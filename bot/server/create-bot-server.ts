@@ -4,6 +4,8 @@ import { errorMessage } from '../../src/errors.js';
 import type { ComplianceAuditor } from '../../src/governance/index.js';
 import type { StorageBackend } from '../../src/store/index.js';
 import type { ApiTokenTable } from '../api/api-tokens.js';
+import { readApi } from '../api/read-api.js';
+import { QF_VERSION } from '../../src/constants.js';
 import { AuditAction } from '../bot-constants.js';
 import { type McpRouteOptions, registerMcpRoute } from './mcp-route.js';
 
@@ -18,10 +20,13 @@ export interface BotServerOptions {
   apiTokens: ApiTokenTable;
   /** The MCP server at /mcp (read tools; run_pytest when a repository is configured). */
   mcp?: Omit<McpRouteOptions, 'apiTokens' | 'auditor'>;
+  clock: () => Date;
+  /** QF_PUBLIC_URL, the base of the API's Link headers when set. */
+  publicUrl: string | null;
 }
 
 /**
- * The bot's HTTP server: Fastify (which will also carry the read API of /api/v1), with Probot's Node
+ * The bot's HTTP server: Fastify, carrying the read API under /api/v1 (bot/api/read-api.ts), with Probot's Node
  * middleware answering the webhooks path. The middleware gets the raw request before Fastify parses
  * anything, because it verifies `x-hub-signature-256` over the exact bytes GitHub sent.
  */
@@ -70,6 +75,7 @@ export async function createBotServer(options: BotServerOptions): Promise<BotSer
   server.addHook('onClose', async () => {
     await mcp?.close();
   });
+  await readApi(server, { store, tokens: options.apiTokens, clock: options.clock, publicUrl: options.publicUrl, version: QF_VERSION });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -86,6 +86,8 @@ export async function startBot(env: Record<string, string | undefined>, options:
         context: { store, audit: mcpAudit.audit, clock },
         ...(settings.mcpRepo ? { runPytest: await mcpRunPytest(settings.mcpRepo, settings.store, env) } : {}),
       },
+      clock: deps.clock,
+      publicUrl: settings.publicUrl,
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');

@@ -11,6 +11,7 @@ import type { AuditChainHead, AuditFilter, StoredAuditEvent } from './types.js';
  * chain, and the head lets verify() notice events deleted from the end.
  */
 const EVENT_COLUMNS = 'chain, seq, at, actor, action, subject, data, prev_hash, hash';
+export const AUDIT_EVENT_COLUMNS = EVENT_COLUMNS;
 const INSERT_BATCH = 200;
 
 export async function lockHead(ex: SqlExecutor, dialect: SqlDialect, chain: string, projectId: string | null): Promise<{ seq: number; hash: string }> {
@@ -100,18 +101,20 @@ export async function listAudit(ex: SqlExecutor, filter: AuditFilter): Promise<S
     `SELECT ${EVENT_COLUMNS} FROM audit_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY chain, seq${limit}`,
     params,
   );
-  return rows.map((row) => ({
-    chain: String(row.chain),
-    seq: Number(row.seq),
-    at: String(row.at),
-    actor: String(row.actor),
-    action: String(row.action),
-    subject: String(row.subject),
-    data: JSON.parse(String(row.data)) as Record<string, unknown>,
-    prevHash: String(row.prev_hash),
-    hash: String(row.hash),
-  }));
+  return rows.map(toStoredAuditEvent);
 }
+
+export const toStoredAuditEvent = (row: Record<string, unknown>): StoredAuditEvent => ({
+  chain: String(row.chain),
+  seq: Number(row.seq),
+  at: String(row.at),
+  actor: String(row.actor),
+  action: String(row.action),
+  subject: String(row.subject),
+  data: JSON.parse(String(row.data)) as Record<string, unknown>,
+  prevHash: String(row.prev_hash),
+  hash: String(row.hash),
+});
 
 export async function listAuditHeads(ex: SqlExecutor, projectId?: string): Promise<AuditChainHead[]> {
   const rows = await ex.all<Record<string, unknown>>(

@@ -26,6 +26,7 @@ import {
   upsertSql,
 } from './rows.js';
 import * as auditLog from './sql-audit-log.js';
+import { listPage } from './sql-pages.js';
 import { exportProjectState, importProjectState } from './sql-project-state.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type {
@@ -38,6 +39,10 @@ import type {
   ConflictRecord,
   ConflictStatus,
   NewArtifact,
+  Page,
+  PageItems,
+  PageQuery,
+  PageRequest,
   PrHoldRow,
   PrReviewRow,
   ProjectRecord,
@@ -168,6 +173,10 @@ export class SqlStore implements StorageBackend {
     return changed === 1;
   }
 
+  async hasDelivery(deliveryId: string): Promise<boolean> {
+    return (await this.ex.all(`SELECT id FROM deliveries WHERE id = ?`, [deliveryId])).length > 0;
+  }
+
   async releaseDelivery(deliveryId: string): Promise<void> {
     await this.ex.run(`DELETE FROM deliveries WHERE id = ?`, [deliveryId]);
   }
@@ -257,6 +266,10 @@ export class SqlStore implements StorageBackend {
 
   listAuditHeads(projectId?: string): Promise<AuditChainHead[]> {
     return auditLog.listAuditHeads(this.ex, projectId);
+  }
+
+  listPage<Q extends PageQuery>(query: Q, page: PageRequest): Promise<Page<PageItems[Q['of']]>> {
+    return listPage(this.ex, query, page) as Promise<Page<PageItems[Q['of']]>>;
   }
 }
 

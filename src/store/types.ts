@@ -177,6 +177,48 @@ export interface AuditChainHead {
 
 export interface NewArtifact extends Omit<ArtifactRecord, 'version'> {}
 
+/** What one page lists, with its filters (all optional but the project). The HTTP API reads through it. */
+export type PageQuery =
+  | { of: 'projects' }
+  | { of: 'runs'; projectId: string; verdict?: string | undefined; headSha?: string | undefined }
+  | { of: 'artifacts'; projectId: string; runId?: string | undefined; type?: string | undefined }
+  | { of: 'conflicts'; projectId: string; status?: ConflictStatus | undefined }
+  | { of: 'approvals'; projectId: string; since?: string | undefined; until?: string | undefined }
+  | { of: 'checkpoints'; projectId: string }
+  | {
+      of: 'audit';
+      projectId?: string | undefined;
+      chain?: string | undefined;
+      action?: string | undefined;
+      actor?: string | undefined;
+      since?: string | undefined;
+      until?: string | undefined;
+    };
+
+export interface PageItems {
+  projects: ProjectRecord;
+  runs: RunRecord;
+  artifacts: ArtifactRecord;
+  conflicts: ConflictRecord;
+  approvals: ApprovalRow;
+  checkpoints: CheckpointMeta;
+  audit: StoredAuditEvent;
+}
+
+/** The keyset of a page's last item (its sort columns), opaque to callers: pass it back as `after`. */
+export type PageKey = Array<string | number>;
+
+export interface PageRequest {
+  limit: number;
+  after?: PageKey;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The `after` of the next page; null on the last one. */
+  next: PageKey | null;
+}
+
 /**
  * The durable record behind QualityFoundry. SQLite and PostgreSQL implement it; one contract test
  * suite (test/store/storage-backend.contract.ts) holds both to the same behaviour.
@@ -216,6 +258,8 @@ export interface StorageBackend {
 
   /** True the first time a webhook delivery id is seen, false for every redelivery. */
   markDeliveryProcessed(deliveryId: string, event: string, at: string): Promise<boolean>;
+  /** Whether a delivery id was recorded (processed, or being processed). */
+  hasDelivery(deliveryId: string): Promise<boolean>;
   /** Forgets a delivery whose processing failed, so GitHub's redelivery is processed again. */
   releaseDelivery(deliveryId: string): Promise<void>;
 
@@ -246,4 +290,10 @@ export interface StorageBackend {
   appendSealedAudit(chain: string, projectId: string | null, events: AuditEvent[]): Promise<void>;
   listAudit(filter: AuditFilter): Promise<StoredAuditEvent[]>;
   listAuditHeads(projectId?: string): Promise<AuditChainHead[]>;
+
+  /**
+   * One page of `query`'s records by keyset (newest first; projects by id; audit events in chain
+   * order): each page costs one index range however deep it is.
+   */
+  listPage<Q extends PageQuery>(query: Q, page: PageRequest): Promise<Page<PageItems[Q['of']]>>;
 }

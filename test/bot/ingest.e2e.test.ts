@@ -342,7 +342,7 @@ describe('the conflict loop, end to end (SQLite)', () => {
     const json = answers().at(-1)!;
     expect(json).toContain('as JSON');
     expect(json).toContain(
-      '/api/v1/projects/Codertocat/Hello-World/reports/compliance?format=json&since=2020-01-01T00%3A00%3A00.000Z&until=2100-01-01T00%3A00%3A00.000Z',
+      `/api/v1/projects/Codertocat/Hello-World/reports/compliance?format=json&since=2020-01-01T00%3A00%3A00.000Z&until=2100-01-01T00%3A00%3A00.000Z&pull=${PR_NUMBER}`,
     );
     const audited = await bot.store.listAudit({ chain: `project:${PROJECT}`, action: 'bot.report.sent' });
     expect(audited.map((e) => e.data.format)).toEqual(['md', 'json']);

@@ -234,6 +234,52 @@ export function storageBackendContract(harness: BackendHarness): void {
         await store.releaseDelivery('d-1');
         expect(await store.markDeliveryProcessed('d-1', 'issue_comment', T0)).toBe(true);
         expect(await store.markDeliveryProcessed('d-1', 'issue_comment', T0)).toBe(false);
+        expect(await store.hasDelivery('d-1')).toBe(true);
+        await store.releaseDelivery('d-1');
+        expect(await store.hasDelivery('d-1')).toBe(false);
+      });
+    });
+
+    it('pages by keyset: every record once, newest first, ties broken by id, filters kept', async () => {
+      await withStore(await harness.newConnection(), async (store) => {
+        await store.upsertProject({ id: P, createdAt: T0 });
+        // 23 runs, three to a start time, so pages cut through runs that share one.
+        const at = (i: number): string => new Date(Date.parse(T0) + Math.floor(i / 3) * 1000).toISOString();
+        for (let i = 0; i < 23; i++)
+          await store.upsertRun({
+            id: `r${String(i).padStart(2, '0')}`,
+            projectId: P,
+            startedAt: at(i),
+            finishedAt: null,
+            mode: 'strict',
+            verdict: i % 2 ? 'fail' : 'pass',
+            headSha: null,
+            data: {},
+          });
+        const all = async (query: Parameters<StorageBackend['listPage']>[0]): Promise<string[]> => {
+          const ids: string[] = [];
+          let after: Array<string | number> | undefined;
+          for (;;) {
+            const page = await store.listPage(query, { limit: 4, ...(after ? { after } : {}) });
+            ids.push(
+              ...(page.items as unknown as Array<Record<string, unknown>>).map((item) => ('id' in item ? String(item.id) : `${item.chain}#${item.seq}`)),
+            );
+            if (!page.next) return ids;
+            after = page.next;
+          }
+        };
+        const expected = Array.from({ length: 23 }, (_, i) => `r${String(i).padStart(2, '0')}`).reverse();
+        expect(await all({ of: 'runs', projectId: P })).toEqual(expected);
+        expect(await all({ of: 'runs', projectId: P, verdict: 'fail' })).toEqual(expected.filter((id) => Number(id.slice(1)) % 2 === 1));
+        expect((await store.listPage({ of: 'runs', projectId: P }, { limit: 23 })).next).toBeNull();
+        await store.appendAudit(
+          'c1',
+          P,
+          Array.from({ length: 9 }, (_, i) => ({ actor: i % 2 ? 'x' : 'y', action: 'a', subject: 's', at: at(i) })),
+        );
+        await store.appendAudit('c0', null, [{ actor: 'x', action: 'a', subject: 's', at: T0 }]);
+        expect(await all({ of: 'audit', actor: 'x' })).toEqual(['c0#1', 'c1#2', 'c1#4', 'c1#6', 'c1#8']);
+        expect(await all({ of: 'audit', projectId: P, since: at(3), until: at(6) })).toEqual(['c1#4', 'c1#5', 'c1#6']);
       });
     });
 

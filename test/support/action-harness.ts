@@ -184,7 +184,8 @@ export function resetHarness(harness: Harness): void {
   github.contents.clear();
   github.readOnly = false;
   github.currentRunId = null;
-  for (const list of [github.workflowRuns, github.reruns, github.comments, github.reactions]) list.length = 0;
+  for (const list of [github.workflowRuns, github.reruns, github.comments, github.reactions, github.hookDeliveries, github.redeliveryRequests]) list.length = 0;
+  github.onRedeliver = undefined;
   github.permissions.clear();
   github.teams.clear();
   artifacts.artifacts.length = 0;

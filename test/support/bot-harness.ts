@@ -35,7 +35,13 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>)
 }));
 
 /** Starts the real bot (Fastify + Probot's middleware) on a loopback port, talking to the fake as GitHub Enterprise. */
-export async function startTestBot(github: FakeGitHub, privateKey: string, store: StoreConnection, env: Record<string, string> = {}): Promise<RunningBot> {
+export async function startTestBot(
+  github: FakeGitHub,
+  privateKey: string,
+  store: StoreConnection,
+  env: Record<string, string> = {},
+  options: { clock?: () => Date } = {},
+): Promise<RunningBot> {
   const host = new URL(github.url).host;
   return startBot(
     {
@@ -50,7 +56,7 @@ export async function startTestBot(github: FakeGitHub, privateKey: string, store
       ...('databaseUrl' in store ? { DATABASE_URL: store.databaseUrl } : { QF_DB: store.dbPath }),
       ...env,
     },
-    { Octokit: TestOctokit },
+    { Octokit: TestOctokit, ...options },
   );
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeArtifactService } from './fake-artifact-service.js';
+import { type FakeHookDelivery, handleAppRoute } from './fake-github-app-routes.js';
 import { handleOrgRoute, handleReviewRoute, verifyAppJwt, type FakeApp } from './fake-github-review-routes.js';
 
 /**
@@ -94,6 +95,11 @@ export class FakeGitHub {
   readonly permissions = new Map<string, string>();
   /** `org/slug` → member logins. */
   readonly teams = new Map<string, string[]>();
+  /** The app's webhook delivery log (`GET /app/hook/deliveries`), and the attempt ids asked to redeliver. */
+  readonly hookDeliveries: FakeHookDelivery[] = [];
+  readonly redeliveryRequests: number[] = [];
+  /** Called after a redelivery request was answered: a test delivers the webhook again from here. */
+  onRedeliver: ((delivery: FakeHookDelivery) => Promise<void>) | undefined;
   /** The GitHub App that installation tokens belong to (the bot), when one is configured. */
   readonly app: FakeApp | undefined;
   #nextCheckRunId = 1000;
@@ -182,6 +188,7 @@ export class FakeGitHub {
         return send(response, 401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
       return send(response, 201, { token: this.app.installationToken, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {} });
     }
+    if (handleAppRoute(this, method, url, authorization, response)) return;
     const caller =
       this.app && (authorization === `token ${this.app.installationToken}` || authorization === `Bearer ${this.app.installationToken}`) ? 'app' : 'workflow';
     if (caller === 'workflow' && authorization !== `token ${this.token}` && authorization !== `Bearer ${this.token}`) {
