@@ -14,12 +14,32 @@ export interface BotDeps {
   botAuditor: ComplianceAuditor;
   /** The bot's public base URL (QF_PUBLIC_URL), for links to the HTTP API; null when not configured. */
   publicUrl: string | null;
+  /**
+   * Tracks a delivery's handling. Probot's middleware answers 202 after 9 s and stops waiting for the
+   * handler, so the server alone cannot tell when the work is done; shutdown waits for idle().
+   */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Resolves once every tracked piece of work has finished. */
+  idle(): Promise<void>;
 }
 
 export function createBotDeps(options: { store: StorageBackend; appId: number; clock?: () => Date; publicUrl?: string | null }): BotDeps {
   const clock = options.clock ?? (() => new Date());
   const auditors = new Map<string, ComplianceAuditor>();
+  const working = new Set<Promise<unknown>>();
   return {
+    track(work) {
+      // Settled either way, so the set's copy never reports an unhandled rejection; the caller gets `work`.
+      const tracked: Promise<unknown> = work.then(
+        () => working.delete(tracked),
+        () => working.delete(tracked),
+      );
+      working.add(tracked);
+      return work;
+    },
+    async idle() {
+      while (working.size > 0) await Promise.allSettled([...working]);
+    },
     store: options.store,
     clock,
     appId: options.appId,

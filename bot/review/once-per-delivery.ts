@@ -13,7 +13,9 @@ type Handler<E extends EmitterWebhookEventName> = (options: HandlerOptions<E>) =
  * head and plan; one re-run per head and plan).
  */
 export function oncePerDelivery<E extends EmitterWebhookEventName>(deps: BotDeps, handler: Handler<E>): (context: Context<E>) => Promise<void> {
-  return async (context) => {
+  return (context) => deps.track(handleOnce(context));
+
+  async function handleOnce(context: Context<E>): Promise<void> {
     const payload = context.payload as { repository?: { owner: { login: string }; name: string; full_name: string }; action?: string };
     const event = `${context.name}${payload.action ? `.${payload.action}` : ''}`;
     if (!(await deps.store.markDeliveryProcessed(context.id, event, deps.clock().toISOString()))) {
@@ -36,5 +38,5 @@ export function oncePerDelivery<E extends EmitterWebhookEventName>(deps: BotDeps
       await deps.store.releaseDelivery(context.id).catch(() => undefined);
       throw error;
     }
-  };
+  }
 }

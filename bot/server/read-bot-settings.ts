@@ -25,6 +25,8 @@ export interface BotSettings {
   apiTokensFile: string | null;
   /** QF_MCP_REPO: a checkout whose tests /mcp's run_pytest may run (QF_MCP_OUT: where their evidence goes); null: read tools only. */
   mcpRepo: { dir: string; outDir: string | null } | null;
+  /** QF_RECONCILE_MINUTES: how often missed deliveries are asked for again (0: never; once at start otherwise). */
+  reconcileMinutes: number;
 }
 
 const blank = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -48,6 +50,7 @@ const EnvSchema = z.object({
   QF_API_TOKENS_FILE: text,
   QF_MCP_REPO: text,
   QF_MCP_OUT: text,
+  QF_RECONCILE_MINUTES: z.preprocess(blank, z.coerce.number().min(0).max(1440).default(5)),
 });
 
 /**
@@ -89,6 +92,7 @@ export function readBotSettings(env: Record<string, string | undefined>): BotSet
     publicUrl: e.QF_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     apiTokensFile: e.QF_API_TOKENS_FILE ?? null,
     mcpRepo: e.QF_MCP_REPO ? { dir: e.QF_MCP_REPO, outDir: e.QF_MCP_OUT ?? null } : null,
+    reconcileMinutes: e.QF_RECONCILE_MINUTES,
   };
 }
 

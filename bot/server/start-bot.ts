@@ -9,6 +9,8 @@ import { assertGitRepository } from '../../src/planner/changed-files.js';
 import { openStore, type StorageBackend, type StoreConnection } from '../../src/store/index.js';
 import { type ApiTokenTable, EMPTY_API_TOKENS, readApiTokens } from '../api/api-tokens.js';
 import { createBotDeps } from '../bot-deps.js';
+import type { ReconcileResult } from '../reconcile/reconcile-deliveries.js';
+import { startReconciler } from '../reconcile/start-reconciler.js';
 import { qualityFoundryBot } from '../index.js';
 import { createBotServer } from './create-bot-server.js';
 import { readBotSettings, type BotSettings } from './read-bot-settings.js';
@@ -23,6 +25,10 @@ export interface RunningBot {
   apiTokens: ApiTokenTable;
   /** Resolves once every delivery being handled has finished, audit included. */
   settled(): Promise<void>;
+  /** The reconciling round started with the bot (missed deliveries asked for again); null when QF_RECONCILE_MINUTES=0. */
+  reconciled: Promise<ReconcileResult> | null;
+  /** Runs a reconciling round now. */
+  reconcile(): Promise<ReconcileResult>;
   close(): Promise<void>;
 }
 
@@ -91,16 +97,26 @@ export async function startBot(env: Record<string, string | undefined>, options:
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
+    // After listening: the deliveries GitHub sends again must find the server up.
+    const reconciler = startReconciler({ probot, store, auditor: deps.botAuditor, clock: deps.clock, intervalMs: settings.reconcileMinutes * 60_000 });
     return {
       url,
       settings,
       store,
       probot,
       apiTokens,
-      settled,
+      // The server's requests and the handlers Probot stopped waiting for at 9 s (see BotDeps.track).
+      settled: async () => {
+        await settled();
+        await deps.idle();
+      },
+      reconciled: reconciler.first,
+      reconcile: () => reconciler.runNow(),
       async close() {
+        await reconciler.stop();
         await server.close();
         await settled();
+        await deps.idle();
         await deps.botAuditor.flush();
         await mcpAudit.flush();
         await store.close();

@@ -53,6 +53,8 @@ export async function startTestBot(
       GHE_HOST: host,
       GHE_PROTOCOL: 'http',
       LOG_LEVEL: process.env.QF_TEST_BOT_LOG ?? 'fatal',
+      // Off unless a test is about it: reconciling on start would add app calls to every test's log.
+      QF_RECONCILE_MINUTES: '0',
       ...('databaseUrl' in store ? { DATABASE_URL: store.databaseUrl } : { QF_DB: store.dbPath }),
       ...env,
     },

@@ -30,6 +30,12 @@ export function handleAppRoute(fake: FakeGitHub, method: string, url: URL, autho
     send(response, 401, { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' });
     return true;
   }
+  const fault = fake.faults.find((candidate) => candidate.method === method && candidate.path.test(url.pathname) && candidate.times > 0);
+  if (fault) {
+    fault.times -= 1;
+    send(response, fault.status, fault.body ?? { message: `fault ${fault.status}` }, fault.headers);
+    return true;
+  }
   if (method === 'GET' && url.pathname === '/app/hook/deliveries') {
     const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
     const sorted = [...fake.hookDeliveries].sort((a, b) => b.id - a.id);
