@@ -37,11 +37,35 @@ async function writeStatus(scope: ReviewScope, state: ReviewState, options: { cr
     return { id: existing.id, url: existing.url, existed: true };
   }
   if (!options.create) return null;
-  const { data } = await callGitHub('create the status comment', () =>
-    scope.octokit.rest.issues.createComment({ ...scope.repo, issue_number: state.pull.number, body }),
-  );
-  return { id: data.id, url: data.html_url, existed: false };
+  // The queue above serialises one process; replicas sharing the store take a claim, so only one of
+  // them creates the comment and the others edit it once it shows.
+  const claim = `status-comment:${scope.projectId}#${state.pull.number}`;
+  if (!(await scope.deps.store.claim(claim, scope.deps.clock().toISOString()))) {
+    for (let attempt = 1; attempt <= CREATED_ELSEWHERE_CHECKS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      const created = await findStatusComment(scope, state.pull.number);
+      if (created) {
+        if (created.body !== body)
+          await callGitHub('edit the status comment', () => scope.octokit.rest.issues.updateComment({ ...scope.repo, comment_id: created.id, body }));
+        return { id: created.id, url: created.url, existed: true };
+      }
+    }
+    // Claimed long ago and still absent (deleted by hand, or its creator failed): create it after all.
+    scope.log.warn({ pull: state.pull.number }, 'the status comment was claimed but never appeared; creating it');
+  }
+  try {
+    const { data } = await callGitHub('create the status comment', () =>
+      scope.octokit.rest.issues.createComment({ ...scope.repo, issue_number: state.pull.number, body }),
+    );
+    return { id: data.id, url: data.html_url, existed: false };
+  } catch (error) {
+    await scope.deps.store.releaseClaim(claim).catch(() => undefined);
+    throw error;
+  }
 }
+
+/** How often a replica that lost the creation claim looks for the comment another one is creating (0.25 s, 0.5 s, …). */
+const CREATED_ELSEWHERE_CHECKS = 5;
 
 export async function findStatusComment(scope: ReviewScope, pullNumber: number): Promise<{ id: number; url: string; body: string } | null> {
   const comments = await callGitHub(`list the comments of #${pullNumber}`, () =>
