@@ -92,14 +92,20 @@ function filtersOf(query: PageQuery): { where: string[]; params: unknown[] } {
 }
 
 /**
- * One page by keyset: `WHERE (k1, k2) < (?, ?) ORDER BY k1 DESC, k2 DESC LIMIT n + 1` (row values
- * compare the same way in SQLite and PostgreSQL). Cost is one index range per page however deep
- * the page, unlike OFFSET. The extra row only says whether a next page exists.
+ * One page by keyset: `WHERE k1 <= ? AND (k1, k2) < (?, ?) ORDER BY k1 DESC, k2 DESC LIMIT n + 1`
+ * (row values compare the same way in SQLite and PostgreSQL). Where an index leads with the filter
+ * columns and k1 (runs, checkpoints, audit events) a page is one index range however deep it is,
+ * unlike OFFSET; artifacts, conflicts and approvals have no such index yet and sort the project's
+ * rows per page. The extra row only says whether a next page exists.
  */
 export async function listPage(ex: SqlExecutor, query: PageQuery, page: PageRequest): Promise<Page<unknown>> {
   const table = TABLES[query.of];
   const { where, params } = filtersOf(query);
   if (page.after) {
+    // The bound on the first key column alone is what lets both planners start the index range at the
+    // cursor (a row-value comparison by itself is a filter over the whole range before it).
+    where.push(`${table.key[0]} ${table.descending ? '<=' : '>='} ?`);
+    params.push(page.after[0]);
     where.push(`(${table.key.join(', ')}) ${table.descending ? '<' : '>'} (${table.key.map(() => '?').join(', ')})`);
     params.push(...page.after);
   }
