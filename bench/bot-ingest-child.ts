@@ -1,0 +1,31 @@
+/**
+ * One measured ingestion for bench/bot-ingest.ts, alone in its process: the GitHub fake serving the
+ * bundle as run 901's artifact, the real bot, one signed workflow_run.completed delivery. Prints one
+ * JSON line: wall ms from sending the delivery to the handler's end, the store's verdict of the run,
+ * and the process's RSS before the delivery and at its peak.
+ * argv: ZIP_FILE CONNECTION_JSON HEAD_SHA
+ */
+import { readFileSync } from 'node:fs';
+import type { StoreConnection } from '../src/store/index.js';
+import { startHarness } from '../test/support/action-harness.js';
+import { deliver, makeTestApp, startTestBot, workflowRunPayload } from '../test/support/bot-harness.js';
+
+const [zipFile, connectionJson, headSha] = process.argv.slice(2);
+const { app, privateKey } = makeTestApp();
+const harness = await startHarness({ app });
+harness.github.workflowRuns.push({ id: 901, head_sha: headSha!, check_suite_id: 1901 });
+harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 901, zip: readFileSync(zipFile!) });
+const bot = await startTestBot(harness.github, privateKey, JSON.parse(connectionJson!) as StoreConnection);
+global.gc?.();
+const rssBeforeMb = process.memoryUsage().rss / 1e6;
+const t0 = performance.now();
+await deliver(bot, 'workflow_run', workflowRunPayload({ id: 901, headSha: headSha! }));
+await bot.settled();
+const ms = performance.now() - t0;
+const maxRssMb = process.resourceUsage().maxRSS / 1e3;
+const runs = await bot.store.listRuns('Codertocat/Hello-World');
+const status =
+  runs[0]?.verdict === 'rejected' ? `rejected: ${String((runs[0].data.rejected as string[])[0]).slice(0, 80)}` : (runs[0]?.verdict ?? 'nothing recorded');
+await bot.close();
+await harness.close();
+process.stdout.write(`${JSON.stringify({ ms, status, maxRssMb, rssBeforeMb, steps: (runs[0]?.data.steps as unknown[] | undefined)?.length ?? 0 })}\n`);
