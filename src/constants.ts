@@ -53,6 +53,9 @@ export const ActionInput = {
   dryRun: 'dry-run',
   signingKey: 'signing-key',
   verifyKey: 'verify-key',
+  shardIndex: 'shard-index',
+  shardTotal: 'shard-total',
+  timings: 'timings',
 } as const;
 
 /** The Action's outputs, as named in action.yml. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { QfError } from '../errors.js';
 import type { RepoRef } from '../github/check-run-types.js';
 import { extractZip } from '../github/extract-zip.js';
+import type { ShardRef } from '../tools/partition-tests.js';
 
 export interface UploadedArtifact {
   name: string;
@@ -11,6 +12,11 @@ export interface UploadedArtifact {
   /** sha256 of the uploaded zip, as the artifact service records it. */
   sha256: string | undefined;
   url: string | undefined;
+}
+
+/** Each shard of a matrix uploads under its own name (artifact names are unique per workflow run): `NAME-shard-2-of-3`. */
+export function shardArtifactName(name: string, shard: ShardRef | undefined): string {
+  return shard ? `${name}-shard-${shard.index}-of-${shard.total}` : name;
 }
 
 /** Uploads the whole evidence folder (evidence.json, summary.md, raw reports) as one artifact. */

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { ActionInput, DEFAULT_ARTIFACT_NAME, DEFAULT_POLICY_PATH } from '../constants.js';
 import { QfError } from '../errors.js';
 import { signingKeyFromPem, verificationKeyFromPem } from '../evidence/dsse.js';
+import { MAX_SHARDS, type ShardRef } from '../tools/partition-tests.js';
 
 /** A repository-relative path: read through the contents API, so it may not leave the repository. */
 const repoPath = z
@@ -13,6 +14,12 @@ const repoPath = z
 const booleanText = z
   .enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'true or false' })
   .transform((value) => value.toLowerCase() === 'true');
+
+const shardNumber = z.coerce
+  .number({ error: `a whole number from 1 to ${MAX_SHARDS}` })
+  .int(`a whole number from 1 to ${MAX_SHARDS}`)
+  .min(1, `a whole number from 1 to ${MAX_SHARDS}`)
+  .max(MAX_SHARDS, `a whole number from 1 to ${MAX_SHARDS}`);
 
 /** Every input of action.yml, parsed once. Empty strings arrive as undefined, so defaults apply. */
 const InputsSchema = z.object({
@@ -32,6 +39,9 @@ const InputsSchema = z.object({
   [ActionInput.dryRun]: booleanText.default(false),
   [ActionInput.signingKey]: z.string().optional(),
   [ActionInput.verifyKey]: z.string().optional(),
+  [ActionInput.shardIndex]: shardNumber.optional(),
+  [ActionInput.shardTotal]: shardNumber.optional(),
+  [ActionInput.timings]: repoPath.optional(),
 });
 
 /** Inputs whose value is never shown in a message, even a malformed one. */
@@ -46,13 +56,19 @@ export interface ActionInputs {
   artifactName: string;
   /** Slug of the app whose approval check runs count; none: no approval counts. */
   approvalApp: string | undefined;
-  mode: 'gate' | 'publish';
+  mode: 'gate' | 'publish' | 'merge';
   /** Compute and report (job summary, outputs) but write nothing to GitHub: no check runs, no artifact. */
   dryRun: boolean;
   /** Gate mode: signs the evidence (a DSSE envelope over an in-toto Statement) before it is uploaded. */
   signingKey: KeyObject | undefined;
-  /** Publish mode: the bundle must carry a signature by this key. */
+  /** Publish and merge modes: the bundle (each shard's) must carry a signature by this key. */
   verifyKey: KeyObject | undefined;
+  /** Gate mode: this job is one shard of a matrix. */
+  shard: ShardRef | undefined;
+  /** Merge mode: how many shards to merge (each one's artifact is expected). */
+  mergeShards: number | undefined;
+  /** Gate mode with a shard: a timing history in the checkout (JUnit report, durations JSON or evidence folder). */
+  timings: string | undefined;
 }
 
 /** Reads and validates every input; throws one BAD_INPUT error naming each bad input and what was expected. */
@@ -75,6 +91,13 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     throw new QfError('BAD_INPUT', problems.join('\n'));
   }
   const data = parsed.data;
+  const mode = data[ActionInput.mode];
+  const shard = shardInputs(mode, data[ActionInput.shardIndex], data[ActionInput.shardTotal]);
+  if (data[ActionInput.timings] !== undefined && (shard === undefined || (mode as string) === 'merge'))
+    throw new QfError(
+      'BAD_INPUT',
+      `input "${ActionInput.timings}": balances the shards of a matrix; expected "${ActionInput.shardIndex}" and "${ActionInput.shardTotal}" too.`,
+    );
   const signingKey = data[ActionInput.signingKey];
   const verifyKey = data[ActionInput.verifyKey];
   return {
@@ -87,5 +110,28 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     dryRun: data[ActionInput.dryRun],
     signingKey: signingKey === undefined ? undefined : signingKeyFromPem(signingKey, `input "${ActionInput.signingKey}"`),
     verifyKey: verifyKey === undefined ? undefined : verificationKeyFromPem(verifyKey, `input "${ActionInput.verifyKey}"`),
+    shard: (mode as string) === 'merge' ? undefined : shard,
+    mergeShards: (mode as string) === 'merge' ? shard?.total : undefined,
+    timings: data[ActionInput.timings],
   };
+}
+
+/** Gate mode takes both shard inputs or neither, index ≤ total; merge mode needs the total (how many shards to wait for). */
+function shardInputs(mode: string, index: number | undefined, total: number | undefined): ShardRef | undefined {
+  const { shardIndex: indexName, shardTotal: totalName } = ActionInput;
+  if (mode === 'merge') {
+    if (total === undefined) throw new QfError('BAD_INPUT', `input "${totalName}": expected the number of shards to merge (mode "merge"), got nothing`);
+    if (index !== undefined) throw new QfError('BAD_INPUT', `input "${indexName}": not used in mode "merge" (it merges every shard); leave it out`);
+    return { index: 0, total };
+  }
+  if (index === undefined && total === undefined) return undefined;
+  if (mode === 'publish')
+    throw new QfError('BAD_INPUT', `input "${indexName}"/"${totalName}": not used in mode "publish"; a matrix is merged with mode "merge"`);
+  if (index === undefined || total === undefined)
+    throw new QfError(
+      'BAD_INPUT',
+      `input "${index === undefined ? indexName : totalName}": expected it with "${index === undefined ? totalName : indexName}" (a shard is I of N), got nothing`,
+    );
+  if (index > total) throw new QfError('BAD_INPUT', `input "${indexName}": expected at most "${totalName}" (${total}), got "${index}"`);
+  return { index, total };
 }

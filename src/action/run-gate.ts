@@ -19,7 +19,10 @@ import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { changedFilesFromGit } from '../planner/changed-files.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import type { ActionContext, Target } from './context.js';
-import { uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
+import { shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
+import type { Evidence } from '../evidence/schema.js';
+import type { ShardRef } from '../tools/partition-tests.js';
+import { readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
 import type { ActionInputs } from './inputs.js';
 import { finishStep } from './finish-step.js';
 
@@ -47,9 +50,11 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
   await rm(outDir, { recursive: true, force: true });
   const notices: string[] = [];
 
-  let gate: CheckRunPublisher | null = inputs.dryRun
-    ? null
-    : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: context.runUrl });
+  // A shard publishes no check run: the merge job (mode: merge) publishes the one verdict of the matrix.
+  let gate: CheckRunPublisher | null =
+    inputs.dryRun || inputs.shard
+      ? null
+      : new CheckRunPublisher(octokit, { repo: context.repo, name: CheckRunName.gate, headSha: target.headSha, detailsUrl: context.runUrl });
   if (gate) {
     try {
       await gate.start({ title: 'Quality gate running', summary: 'Loading the policy and planning the checks…' });
@@ -75,6 +80,7 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     });
 
     const approvals = new CheckRunApprovalSource({ octokit, repo: context.repo, approvalApp: inputs.approvalApp });
+    const shard = inputs.shard ? { ...inputs.shard, history: await readShardHistory(inputs, context, notices) } : undefined;
     const progress = progressReporter(gate);
     const outcome = await orchestrate({
       repoDir,
@@ -85,11 +91,13 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
       env: process.env,
       runId: `${context.runId}`,
       onProgress: progress.onProgress,
+      ...(shard ? { shard } : {}),
     });
     progress.close();
     await progress.flushed();
     const { evidence } = outcome;
     if (evidence.gate.verdict !== 'needs_approval') notices.push(...approvals.lastNotes);
+    if (shard) notices.push(...shardNotices(evidence, shard));
 
     if (inputs.signingKey) {
       const id = await signEvidence(outDir, inputs.signingKey);
@@ -101,7 +109,8 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     if (!inputs.dryRun) {
       artifact = await core.group('Upload the evidence artifact', async () => {
         try {
-          return await uploadEvidence({ dir: outDir, name: evidenceArtifactName(inputs.artifactName, context.runAttempt), runUrl: context.runUrl });
+          const name = evidenceArtifactName(shardArtifactName(inputs.artifactName, inputs.shard), context.runAttempt);
+          return await uploadEvidence({ dir: outDir, name, runUrl: context.runUrl });
         } catch (error) {
           core.warning(`Evidence artifact not uploaded: ${errorMessage(error)}`);
           notices.push(`The evidence artifact could not be uploaded (${errorMessage(error)}); evidence.json stays on the runner at ${outDir}.`);
@@ -144,6 +153,29 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     }
     throw error;
   }
+}
+
+/**
+ * The timing history named by input `timings` (restored by a cache step, say). Missing or unreadable,
+ * the shard is balanced by file size instead and the summary says why: balance never fails a run.
+ */
+async function readShardHistory(inputs: ActionInputs, context: ActionContext, notices: string[]): Promise<TimingHistory | null> {
+  if (!inputs.timings) return null;
+  try {
+    return await readTimingHistory(join(context.workspace, inputs.timings));
+  } catch (error) {
+    notices.push(`The timing history \`${inputs.timings}\` could not be used (${errorMessage(error)}).`);
+    return null;
+  }
+}
+
+function shardNotices(evidence: Evidence, shard: ShardRef): string[] {
+  return [
+    `This job is shard ${shard.index} of ${shard.total}: the job that merges the shards (\`mode: merge\`) publishes the check run and the verdict of the whole run.`,
+    ...evidence.steps.flatMap((step) =>
+      step.selection ? [`Step \`${step.id}\` ran ${step.selection.selected} of the ${step.selection.collected} collected tests. ${step.selection.note}`] : [],
+    ),
+  ];
 }
 
 async function loadPolicyAndChange(options: {

@@ -1,7 +1,8 @@
 /** Each command's usage, written once: `qf --help` lists them, and a command line that does not fit prints its own. */
 export const COMMAND_USAGE = {
   run: `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
-       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--sign-key FILE] [--cache-dir DIR] [--db PATH | --database-url URL]`,
+       [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--sign-key FILE] [--cache-dir DIR] [--db PATH | --database-url URL]
+       [--shard I/N [--timings JUNIT.xml|DURATIONS.json|EVIDENCE_DIR]]`,
   validate: 'qf validate FILE...',
   schema: 'qf schema [--evidence | --eval-suite]',
   verify: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json',

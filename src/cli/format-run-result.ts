@@ -18,6 +18,9 @@ export function formatRunResult(evidence: Evidence, paths: { evidencePath: strin
       ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
       : '';
   lines.push(`${VERDICT_WORD[evidence.gate.verdict]}${counts}`);
+  if (evidence.shard) lines.push(`  Shard ${evidence.shard.index}/${evidence.shard.total}: the merge (qf merge) gives the verdict of the whole run.`);
+  for (const step of evidence.steps)
+    if (step.selection) lines.push(`  ${step.id}: ran ${step.selection.selected} of ${step.selection.collected} collected tests. ${step.selection.note}`);
   // Each failed rule is listed once, under "Failed rules", not also among the reasons.
   const failedRules = evidence.gate.rules.filter((rule) => rule.status === 'fail');
   const ruleReasons = new Set(failedRules.map((rule) => `Rule ${rule.id} failed: ${rule.reason}`));

@@ -85,6 +85,25 @@ export const EvalSuiteResultSchema = z.object({
 
 export const StepStatusSchema = z.enum(['passed', 'failed', 'error', 'timed_out', 'refused', 'skipped']);
 
+export const ShardRefSchema = z.object({ index: z.number().int().min(1), total: z.number().int().min(1) });
+
+/** A sharded run's step: which of the tests it collected this shard ran, and what the split rests on. */
+export const StepSelectionSchema = z.object({
+  shard: ShardRefSchema,
+  /** Tests pytest collected (`--collect-only -q` in the sandbox), and the sha256 of their sorted ids, one a line. */
+  collected: z.number().int(),
+  collectedSha256: sha256,
+  /** Tests this shard ran, and the sha256 of their sorted ids, one a line (the list file). */
+  selected: z.number().int(),
+  selectedSha256: sha256,
+  /** Path of the list of this shard's test ids, relative to the evidence folder. */
+  list: z.string(),
+  balancedBy: z.enum(['timings', 'file-size']),
+  /** Collected tests the timing history had a duration for. */
+  withHistory: z.number().int(),
+  note: z.string(),
+});
+
 export const StepResultSchema = z.object({
   id: z.string(),
   tool: z.string(),
@@ -139,6 +158,8 @@ export const StepResultSchema = z.object({
   evals: z.object({ suites: z.array(EvalSuiteResultSchema), cases: z.array(EvalCaseResultSchema), truncated: z.boolean() }).optional(),
   /** Artifact paths (relative to the evidence folder) this step produced. */
   artifacts: z.array(z.string()),
+  /** Sharded runs: the tests this shard ran out of those collected. */
+  selection: StepSelectionSchema.optional(),
 });
 
 export const ArtifactEntrySchema = z.object({
@@ -225,11 +246,36 @@ export const EvidenceSchema = z.object({
     conflicts: z.array(z.record(z.string(), z.unknown())),
     vetoes: z.array(z.record(z.string(), z.unknown())),
   }),
+  /** One shard of a matrix (`qf run --shard I/N`): which, and the digest of every step's selection. */
+  shard: ShardRefSchema.extend({ selectionSha256: sha256 }).optional(),
+  /** Evidence merged from a matrix's shards (`qf merge`, `mode: merge`): each shard's bundle, copied under `bundle`. */
+  merge: z
+    .object({
+      total: z.number().int(),
+      shards: z.array(
+        z.object({
+          index: z.number().int(),
+          /** Folder of the shard's bundle inside this one, e.g. `shards/2`; null when it was missing or rejected. */
+          bundle: z.string().nullable(),
+          runId: z.string().nullable(),
+          headSha: z.string().nullable(),
+          planHash: z.string().nullable(),
+          verdict: VerdictSchema.nullable(),
+          /** The seal digest of the shard's evidence.json. */
+          evidenceDigest: z.string().nullable(),
+          /** The artifact it came from, when downloaded (name, id, sha256 of the zip). */
+          artifact: z.object({ name: z.string(), id: z.number().int().nullable(), sha256: z.string().nullable() }).nullable(),
+          problems: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
   audit: z.array(AuditEventSchema),
 });
 
 export type Evidence = z.infer<typeof EvidenceSchema>;
 export type StepResult = z.infer<typeof StepResultSchema>;
+export type StepSelection = z.infer<typeof StepSelectionSchema>;
 export type EvalCaseResult = z.infer<typeof EvalCaseResultSchema>;
 export type EvalSuiteResult = z.infer<typeof EvalSuiteResultSchema>;
 export type EvalCaseStatus = z.infer<typeof EvalCaseStatusSchema>;

@@ -16,7 +16,8 @@ export function evidenceSealDigest(evidence: Pick<Evidence, 'audit'>): string {
 
 /** The evidence object of a run (no I/O): what evidence.json holds before its seal. */
 export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[], events: readonly AuditEvent[]): Evidence {
-  const { complete, incompleteReason, runId, startedAt, finishedAt, repro, policy, change, plan, approval, steps, metrics, gate, governance } = input;
+  const { complete, incompleteReason, runId, startedAt, finishedAt, repro, policy, change, plan, approval, steps, metrics, gate, governance, shard, merge } =
+    input;
   return {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     complete,
@@ -35,6 +36,8 @@ export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[
     gate,
     artifacts,
     governance,
+    ...(shard ? { shard } : {}),
+    ...(merge ? { merge } : {}),
     audit: [...events],
   };
 }

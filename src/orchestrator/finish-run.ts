@@ -8,6 +8,14 @@ import type { RunContext } from './run-context.js';
 import { runMetrics } from './run-metrics.js';
 import type { RunState } from './run-state.js';
 import type { RunOutcome } from './types.js';
+import type { ShardRef } from '../tools/partition-tests.js';
+import { digestOf } from '../util/canonical-json.js';
+
+/** Which shard this run is, and one digest over what each of its steps selected (the merge checks the shards against it). */
+function shardRecord(shard: ShardRef, state: RunState): NonNullable<Evidence['shard']> {
+  const selections = state.steps.flatMap((step) => (step.selection ? [{ step: step.id, selected: step.selection.selectedSha256 }] : []));
+  return { index: shard.index, total: shard.total, selectionSha256: digestOf(selections) };
+}
 
 const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
   pass: ExitCode.pass,
@@ -51,6 +59,7 @@ export async function finishRun(
       conflicts: state.collected?.conflicts ?? [],
       vetoes: state.vetoes ?? [],
     },
+    ...(context.options.shard ? { shard: shardRecord(context.options.shard, state) } : {}),
   };
   // summary.md is an artifact of the evidence, so it is rendered first, from the evidence before
   // its artifact index and seal (the summary shows neither).

@@ -7,7 +7,7 @@ import type { PlanStep } from '../planner/build-plan.js';
 import type { Policy } from '../policy/schema.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { QfError } from '../errors.js';
-import type { LlmAccess, ToolDefinition, ToolRun } from '../tools/tool-definition.js';
+import type { LlmAccess, ShardSpec, ToolDefinition, ToolRun } from '../tools/tool-definition.js';
 import { findTool } from '../tools/tool-registry.js';
 
 export interface StepEnvironment {
@@ -27,6 +27,8 @@ export interface StepEnvironment {
   llm?: LlmAccess;
   cacheDir?: string;
   baseRef?: string;
+  /** This run is one shard of a matrix: passed to every tool, which runs its part (or, unable to split, all of it). */
+  shard?: ShardSpec;
 }
 
 function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs: number, outDir: string): StepResult {
@@ -62,6 +64,7 @@ function toStepResult(step: PlanStep, run: ToolRun, attempts: number, durationMs
     ...(run.tests ? { tests: run.tests } : {}),
     ...(run.evals ? { evals: run.evals } : {}),
     artifacts: run.artifacts.map((file) => path.relative(outDir, file).split(path.sep).join('/')),
+    ...(run.selection ? { selection: { ...run.selection, list: path.relative(outDir, run.selection.list).split(path.sep).join('/') } } : {}),
   };
 }
 
@@ -141,6 +144,7 @@ export async function runStep(step: PlanStep, environment: StepEnvironment): Pro
       ...(environment.llm ? { llm: environment.llm } : {}),
       ...(environment.cacheDir !== undefined ? { cacheDir: environment.cacheDir } : {}),
       ...(environment.baseRef !== undefined ? { baseRef: environment.baseRef } : {}),
+      ...(environment.shard ? { shard: environment.shard } : {}),
     });
     audit.record({
       actor: 'orchestrator',

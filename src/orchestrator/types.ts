@@ -5,6 +5,7 @@ import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import type { SandboxPolicy } from '../policy/schema.js';
 import type { ChangeSet } from '../planner/change-set.js';
 import type { Sandbox } from '../sandbox/types.js';
+import type { ShardSpec } from '../tools/tool-definition.js';
 
 export interface ApprovalLookup {
   approvals: ApprovalRecord[];
@@ -65,6 +66,8 @@ export interface OrchestrateOptions {
   createSandbox?: (policy: SandboxPolicy, audit: AuditTrail) => Promise<Sandbox>;
   /** Mirror of every audit event (e.g. a durable ComplianceAuditor). */
   audit?: AuditTrail;
+  /** This run is shard `index` of `total` in a job matrix: each tool that can split its work runs this shard's part. */
+  shard?: ShardSpec;
   /** A folder of the runner's kept across runs (model answers, base results of evals); absent, nothing is kept. */
   cacheDir?: string;
 }

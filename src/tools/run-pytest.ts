@@ -10,6 +10,7 @@ import { parseJUnitReport } from './junit-report.js';
 import { confineStepPaths } from './confine-step-paths.js';
 import { parsePytestSummaryLine } from './pytest-summary-line.js';
 import { parseVersionProbe, VERSION_PROBE_ARGS } from './pytest-version-probe.js';
+import { selectShardTests } from './pytest-shard.js';
 import type { ToolDefinition, ToolRun } from './tool-definition.js';
 
 const OOM_KILLED = "pytest itself was killed by the kernel's OOM killer at the sandbox's memory limit (sandbox.container.memory_mb).";
@@ -95,7 +96,22 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   if (outside !== undefined) return { status: 'refused', reason: outside, metrics: {}, artifacts: [] };
   await mkdir(context.stepDir, { recursive: true });
   const reportPath = path.join(context.stepDir, 'junit.xml');
-  const args = pytestArguments(input, reportPath);
+  // One shard of a matrix runs its part of the collected tests, named by node id in place of the paths.
+  const shard = context.shard ? await selectShardTests(input, context, context.shard) : undefined;
+  if (shard && !shard.ok) return shard.run;
+  const sharded = shard ? { selection: shard.selection, listFile: shard.listFile } : undefined;
+  if (shard && shard.selected.length === 0) {
+    const counts = { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0, xfailed: 0, xpassed: 0 };
+    return {
+      status: 'passed',
+      reason: `Shard ${shard.selection.shard.index}/${shard.selection.shard.total} has none of the ${shard.selection.collected} collected tests.`,
+      metrics: pytestMetrics(counts, 0),
+      tests: { counts, notable: [], truncated: false },
+      artifacts: [shard.listFile],
+      selection: { ...shard.selection, list: shard.listFile },
+    };
+  }
+  const args = pytestArguments(shard ? { paths: shard.selected, args: input.args } : input, reportPath);
   let stdoutHead = '';
   const result = await context.sandbox.run({
     command: input.python,
@@ -114,14 +130,19 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   });
 
   const versions = versionsFromHeader(stdoutHead) ?? versionsFromHeader(result.stdout.text);
-  const base = { sandbox: result, artifacts: [] as string[], ...(versions ? { versions } : {}) };
+  const selected = sharded ? [sharded.listFile] : [];
+  const base = {
+    sandbox: result,
+    artifacts: selected,
+    ...(versions ? { versions } : {}),
+    ...(sharded ? { selection: { ...sharded.selection, list: sharded.listFile } } : {}),
+  };
   if (result.timedOut) {
     return {
       ...base,
       status: 'timed_out',
       reason: `pytest ran past the ${Math.round(context.timeoutMs / 1000)} s deadline and was killed.`,
       metrics: {},
-      artifacts: [],
     };
   }
 
@@ -137,7 +158,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
       status: 'error',
       reason: missing ? explainNoReport(result) : error.message,
       metrics: {},
-      artifacts: missing || isRefusedFile(error) ? [] : [reportPath],
+      artifacts: missing || isRefusedFile(error) ? selected : [...selected, reportPath],
     };
   }
 
@@ -148,7 +169,7 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   // Wall-clock time of the pytest process: per-test times leave out collection and fixtures.
   const metrics = pytestMetrics(counts, result.durationMs / 1000);
   const tests = { counts, notable: summary.notable, truncated: summary.truncated };
-  const withReport = { ...base, metrics, tests, artifacts: [reportPath] };
+  const withReport = { ...base, metrics, tests, artifacts: [...selected, reportPath] };
   const disagreement = exitReportDisagreement(result.exitCode, counts);
   if (disagreement) return { ...withReport, status: 'failed', reason: disagreement };
 

@@ -1,7 +1,15 @@
 import type { ToolContract } from '../policy/tool-contract.js';
-import type { EvalCaseResult, EvalSuiteResult, StepResult, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
+import type { EvalCaseResult, EvalSuiteResult, StepResult, StepSelection, StepStatus, TestCase, TestCounts } from '../evidence/schema.js';
 import type { SecureGateway } from '../governance/gateway/secure-gateway.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
+import type { ShardRef } from './partition-tests.js';
+import type { TimingHistory } from './timing-history.js';
+
+/** This run is one shard of a matrix: tools that can split their work run only this shard's part. */
+export interface ShardSpec extends ShardRef {
+  /** Earlier runs' test durations; null: none was found (tools balance some other way and say so). */
+  history: TimingHistory | null;
+}
 
 /** The run's only way to a model, with what the change says about how sensitive a task is. */
 export interface LlmAccess {
@@ -31,6 +39,8 @@ export interface ToolContext {
   baseRef?: string;
   /** A folder of the runner's where tools may keep results across runs (cached answers); absent, nothing is kept. */
   cacheDir?: string;
+  /** Set when the run is one shard of several (`qf run --shard I/N`). */
+  shard?: ShardSpec;
 }
 
 /** A tool's result: the output contract every tool meets (checked by the orchestrator). */
@@ -47,6 +57,8 @@ export interface ToolRun {
   versions?: ToolVersions;
   /** Why the run's LLM token budget stopped this step short: the run short-circuits (blocked) with it. */
   budgetSpent?: string;
+  /** A sharded run: which of the collected tests this shard ran (the list file is one of `artifacts`). */
+  selection?: StepSelection;
 }
 
 /** Interpreter and framework versions, for evidence's repro block. */

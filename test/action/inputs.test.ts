@@ -17,6 +17,9 @@ describe('readInputs', () => {
       dryRun: false,
       signingKey: undefined,
       verifyKey: undefined,
+      shard: undefined,
+      mergeShards: undefined,
+      timings: undefined,
     });
   });
 
@@ -25,6 +28,7 @@ describe('readInputs', () => {
     [{ 'dry-run': 'TRUE' }, { dryRun: true }],
     [{ 'approval-app': 'qualityfoundry-bot' }, { approvalApp: 'qualityfoundry-bot' }],
     [{ 'working-directory': 'services/api' }, { workingDirectory: 'services/api' }],
+    [{ 'shard-index': '2', 'shard-total': '3', timings: 'qf-timings' }, { shard: { index: 2, total: 3 }, timings: 'qf-timings' }],
   ])('accepts %j', (values, expected) => {
     expect(readInputs(from({ ...TOKEN, ...values }))).toMatchObject(expected);
   });
@@ -39,6 +43,13 @@ describe('readInputs', () => {
       { 'approval-app': 'My App' },
       'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"',
     ],
+    [{ 'shard-index': '0', 'shard-total': '3' }, 'input "shard-index": expected a whole number from 1 to 256, got "0"'],
+    [{ 'shard-index': '1.5', 'shard-total': '3' }, 'input "shard-index": expected a whole number from 1 to 256, got "1.5"'],
+    [{ 'shard-index': 'x', 'shard-total': '3' }, 'input "shard-index": expected a whole number from 1 to 256, got "x"'],
+    [{ 'shard-index': '4', 'shard-total': '3' }, 'input "shard-index": expected at most "shard-total" (3), got "4"'],
+    [{ 'shard-total': '3' }, 'input "shard-index": expected it with "shard-total" (a shard is I of N), got nothing'],
+    [{ timings: 't.xml' }, 'input "timings": balances the shards of a matrix; expected "shard-index" and "shard-total" too.'],
+    [{ mode: 'publish', 'shard-index': '1', 'shard-total': '2' }, 'not used in mode "publish"; a matrix is merged with mode "merge"'],
   ])('refuses %j naming the input and what was expected', (values, message) => {
     expect(() => readInputs(from({ ...TOKEN, ...values }))).toThrow(message);
   });

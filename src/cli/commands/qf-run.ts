@@ -13,6 +13,9 @@ import type { RunState } from '../../orchestrator/run-state.js';
 import type { ProgressEvent } from '../../orchestrator/types.js';
 import { changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
+import { parseShardRef } from '../../tools/partition-tests.js';
+import type { ShardSpec } from '../../tools/tool-definition.js';
+import { readTimingHistory } from '../../tools/timing-history.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
@@ -53,6 +56,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       resume: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'sign-key': { type: 'string' },
+      shard: { type: 'string' },
+      timings: { type: 'string' },
       'cache-dir': { type: 'string' },
       ...STORE_FLAGS,
     },
@@ -60,6 +65,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (!values.repo) throw new QfError('USAGE', '--repo DIR is required.');
   if (values.approve && values.approvals) throw new QfError('USAGE', 'Use either --approve or --approvals FILE, not both.');
+  if (values.timings && !values.shard) throw new QfError('USAGE', '--timings FILE balances shards; it needs --shard I/N.');
+  const shard = values.shard ? await shardFromFlags(values.shard, values.timings && path.resolve(io.cwd, values.timings)) : undefined;
 
   // Read before anything runs: a key that cannot sign is bad input, not a run whose evidence goes unsigned.
   const signKey = values['sign-key'] ? await readSigningKey(path.resolve(io.cwd, values['sign-key'])) : undefined;
@@ -135,6 +142,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       onProgress: values.json ? undefined : progressReporter(io),
       ...(resume ? { resume } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
+      ...(shard ? { shard } : {}),
       ...(values['cache-dir'] ? { cacheDir: path.resolve(io.cwd, values['cache-dir']) } : {}),
     });
   } finally {
@@ -155,6 +163,13 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
     if (signKey) io.stdout(`Signed:   ${envelope}\n`);
   }
   return outcome.exitCode;
+}
+
+/** `--shard I/N [--timings FILE]`: which shard, and the history it is balanced by (none: the tools say what they balance by instead). */
+async function shardFromFlags(text: string, timingsFile: string | undefined): Promise<ShardSpec> {
+  const ref = parseShardRef(text);
+  if (typeof ref === 'string') throw new QfError('USAGE', `--shard: ${ref}.`);
+  return { ...ref, history: timingsFile ? await readTimingHistory(timingsFile) : null };
 }
 
 async function readSigningKey(file: string) {

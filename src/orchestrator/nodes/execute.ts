@@ -66,6 +66,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
       onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
       onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.shard ? { shard: options.shard } : {}),
     });
     if (options.signal?.aborted) throw interrupted(options.signal, `during step ${step.id}; its result is not used`);
     options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
