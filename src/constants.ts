@@ -31,6 +31,8 @@ export const EvidenceFile = {
   /** The DSSE envelope of a signed run (an in-toto Statement over evidence.json and every artifact). */
   signature: 'evidence.dsse.json',
   reportsDir: 'reports',
+  /** A merged run's folder: each shard's bundle, `shards/<index>/`. */
+  shardsDir: 'shards',
 } as const;
 
 export const DEFAULT_POLICY_PATH = '.github/qualityfoundry.yml';

@@ -35,7 +35,7 @@ const InputsSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry"')
     .optional(),
-  [ActionInput.mode]: z.enum(['gate', 'publish'], { error: 'one of "gate", "publish"' }).default('gate'),
+  [ActionInput.mode]: z.enum(['gate', 'publish', 'merge'], { error: 'one of "gate", "publish", "merge"' }).default('gate'),
   [ActionInput.dryRun]: booleanText.default(false),
   [ActionInput.signingKey]: z.string().optional(),
   [ActionInput.verifyKey]: z.string().optional(),
@@ -93,7 +93,7 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
   const data = parsed.data;
   const mode = data[ActionInput.mode];
   const shard = shardInputs(mode, data[ActionInput.shardIndex], data[ActionInput.shardTotal]);
-  if (data[ActionInput.timings] !== undefined && (shard === undefined || (mode as string) === 'merge'))
+  if (data[ActionInput.timings] !== undefined && (shard === undefined || mode === 'merge'))
     throw new QfError(
       'BAD_INPUT',
       `input "${ActionInput.timings}": balances the shards of a matrix; expected "${ActionInput.shardIndex}" and "${ActionInput.shardTotal}" too.`,
@@ -110,14 +110,14 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     dryRun: data[ActionInput.dryRun],
     signingKey: signingKey === undefined ? undefined : signingKeyFromPem(signingKey, `input "${ActionInput.signingKey}"`),
     verifyKey: verifyKey === undefined ? undefined : verificationKeyFromPem(verifyKey, `input "${ActionInput.verifyKey}"`),
-    shard: (mode as string) === 'merge' ? undefined : shard,
-    mergeShards: (mode as string) === 'merge' ? shard?.total : undefined,
+    shard: mode === 'merge' ? undefined : shard,
+    mergeShards: mode === 'merge' ? shard?.total : undefined,
     timings: data[ActionInput.timings],
   };
 }
 
 /** Gate mode takes both shard inputs or neither, index ≤ total; merge mode needs the total (how many shards to wait for). */
-function shardInputs(mode: string, index: number | undefined, total: number | undefined): ShardRef | undefined {
+function shardInputs(mode: ActionInputs['mode'], index: number | undefined, total: number | undefined): ShardRef | undefined {
   const { shardIndex: indexName, shardTotal: totalName } = ActionInput;
   if (mode === 'merge') {
     if (total === undefined) throw new QfError('BAD_INPUT', `input "${totalName}": expected the number of shards to merge (mode "merge"), got nothing`);

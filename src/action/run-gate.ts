@@ -178,7 +178,8 @@ function shardNotices(evidence: Evidence, shard: ShardRef): string[] {
   ];
 }
 
-async function loadPolicyAndChange(options: {
+/** The policy (the base commit's for a pull request) and the change, as every mode that judges reads them. */
+export async function loadPolicyAndChange(options: {
   inputs: ActionInputs;
   context: ActionContext;
   octokit: GitHubClient;

@@ -6,6 +6,7 @@ import { actionLog } from './action-log.js';
 import { readContext } from './context.js';
 import { readInputs } from './inputs.js';
 import { runGate } from './run-gate.js';
+import { runMerge } from './run-merge.js';
 import { runPublish } from './run-publish.js';
 
 /** Only tests pass these: shorter retry waits against the local fake. */
@@ -16,7 +17,7 @@ export interface RunOverrides {
 const USER_AGENT = 'qualityfoundry-action';
 
 /**
- * The Action: inputs and runner context in, one of two modes, an exit code out (README, "Exit codes";
+ * The Action: inputs and runner context in, one of three modes, an exit code out (README, "Exit codes";
  * errors map through the same table as the CLI's). It never throws; errors fail the step.
  */
 export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
@@ -34,7 +35,8 @@ export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
       log: actionLog,
       ...(overrides.tuning ? { tuning: overrides.tuning } : {}),
     });
-    exitCode = inputs.mode === 'publish' ? await runPublish({ inputs, context, octokit }) : await runGate({ inputs, context, octokit });
+    const runMode = { gate: runGate, publish: runPublish, merge: runMerge }[inputs.mode];
+    exitCode = await runMode({ inputs, context, octokit });
   } catch (error) {
     core.setFailed(isQfError(error) ? error.message : `Unexpected error: ${errorMessage(error)}`);
     exitCode = exitCodeForError(error);

@@ -3,6 +3,7 @@ export const COMMAND_USAGE = {
   run: `qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...
        [--out DIR] [--approve | --approvals FILE] [--resume] [--json] [--sign-key FILE] [--cache-dir DIR] [--db PATH | --database-url URL]
        [--shard I/N [--timings JUNIT.xml|DURATIONS.json|EVIDENCE_DIR]]`,
+  merge: 'qf merge --policy FILE [--total N] [--head SHA] [--out DIR] [--key PUBLIC_KEY.pem] [--json] DIR...',
   validate: 'qf validate FILE...',
   schema: 'qf schema [--evidence | --eval-suite]',
   verify: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json',

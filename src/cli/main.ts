@@ -20,6 +20,7 @@ const COMMANDS: Record<CommandName, Command> = {
   report: async (argv, io) => (await import('./commands/report.js')).reportCommand(argv, io),
   checkpoint: async (argv, io) => (await import('./commands/checkpoint.js')).checkpointCommand(argv, io),
   mcp: async (argv, io) => (await import('./commands/mcp.js')).mcpCommand(argv, io),
+  merge: async (argv, io) => (await import('./commands/merge.js')).mergeCommand(argv, io),
 };
 
 export const HELP = `qf — QualityFoundry, the evidence-first quality gate

@@ -9,7 +9,14 @@ import { QfError } from '../errors.js';
 export const PROBE_FOLDER = '.probe';
 
 /** What a run of qf leaves in its output folder; an earlier run's folder holds nothing else. */
-const QF_ENTRIES = new Set<string>([EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary, EvidenceFile.reportsDir, PROBE_FOLDER]);
+const QF_ENTRIES = new Set<string>([
+  EvidenceFile.evidence,
+  EvidenceFile.runState,
+  EvidenceFile.summary,
+  EvidenceFile.reportsDir,
+  EvidenceFile.shardsDir,
+  PROBE_FOLDER,
+]);
 /** writeFileAtomic's temporary files, left by a run that was killed mid-write. */
 const TEMPORARY = /^\..+\.[0-9a-f]{12}\.tmp$/;
 

@@ -15,9 +15,12 @@ export interface ArtifactLedger {
 /** The in-memory ledger: one run's artifacts, checked with the same conflict rules and modes. */
 export function inRunLedger(mode: GovernanceMode, projectId: string, runId: string, now: () => Date): ArtifactLedger {
   const artifacts: ArtifactRecord[] = [];
+  // Counted per type: a merge of shards declares one artifact per test, so a scan per declaration would be quadratic.
+  const versions = new Map<string, number>();
   return {
     async declare(declaration) {
-      const version = artifacts.filter((artifact) => artifact.type === declaration.type).length + 1;
+      const version = (versions.get(declaration.type) ?? 0) + 1;
+      versions.set(declaration.type, version);
       artifacts.push({
         id: `${projectId}:${declaration.type}@${version}`,
         projectId,

@@ -17,7 +17,8 @@ function shardRecord(shard: ShardRef, state: RunState): NonNullable<Evidence['sh
   return { index: shard.index, total: shard.total, selectionSha256: digestOf(selections) };
 }
 
-const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
+/** The exit code of each verdict (README, "Exit codes"). */
+export const VERDICT_EXIT: Record<Evidence['gate']['verdict'], ExitCode> = {
   pass: ExitCode.pass,
   fail: ExitCode.gateFailed,
   blocked: ExitCode.gateFailed,

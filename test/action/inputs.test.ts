@@ -28,13 +28,20 @@ describe('readInputs', () => {
     [{ 'dry-run': 'TRUE' }, { dryRun: true }],
     [{ 'approval-app': 'qualityfoundry-bot' }, { approvalApp: 'qualityfoundry-bot' }],
     [{ 'working-directory': 'services/api' }, { workingDirectory: 'services/api' }],
-    [{ 'shard-index': '2', 'shard-total': '3', timings: 'qf-timings' }, { shard: { index: 2, total: 3 }, timings: 'qf-timings' }],
+    [
+      { 'shard-index': '2', 'shard-total': '3', timings: 'qf-timings' },
+      { shard: { index: 2, total: 3 }, timings: 'qf-timings' },
+    ],
+    [
+      { mode: 'merge', 'shard-total': '4' },
+      { mode: 'merge', shard: undefined, mergeShards: 4 },
+    ],
   ])('accepts %j', (values, expected) => {
     expect(readInputs(from({ ...TOKEN, ...values }))).toMatchObject(expected);
   });
 
   it.each([
-    [{ mode: 'gatekeeper' }, 'input "mode": expected one of "gate", "publish", got "gatekeeper"'],
+    [{ mode: 'gatekeeper' }, 'input "mode": expected one of "gate", "publish", "merge", got "gatekeeper"'],
     [{ 'dry-run': 'yes' }, 'input "dry-run": expected true or false, got "yes"'],
     [{ policy: '../other/policy.yml' }, 'input "policy": expected a path relative to the repository root, without "..", got "../other/policy.yml"'],
     [{ 'working-directory': '/etc' }, 'input "working-directory": expected a path relative to the repository root, without "..", got "/etc"'],
@@ -49,6 +56,8 @@ describe('readInputs', () => {
     [{ 'shard-index': '4', 'shard-total': '3' }, 'input "shard-index": expected at most "shard-total" (3), got "4"'],
     [{ 'shard-total': '3' }, 'input "shard-index": expected it with "shard-total" (a shard is I of N), got nothing'],
     [{ timings: 't.xml' }, 'input "timings": balances the shards of a matrix; expected "shard-index" and "shard-total" too.'],
+    [{ mode: 'merge' }, 'input "shard-total": expected the number of shards to merge (mode "merge"), got nothing'],
+    [{ mode: 'merge', 'shard-index': '1', 'shard-total': '2' }, 'input "shard-index": not used in mode "merge" (it merges every shard); leave it out'],
     [{ mode: 'publish', 'shard-index': '1', 'shard-total': '2' }, 'not used in mode "publish"; a matrix is merged with mode "merge"'],
   ])('refuses %j naming the input and what was expected', (values, message) => {
     expect(() => readInputs(from({ ...TOKEN, ...values }))).toThrow(message);
