@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { CheckRunName, ExitCode } from '../constants.js';
+import { CheckRunName, ExitCode, evidenceArtifactName } from '../constants.js';
 import { errorMessage, isQfError, QfError } from '../errors.js';
 import { signEvidence } from '../evidence/sign-evidence.js';
 import { GitHubApiError } from '../github/call-github.js';
@@ -40,17 +40,11 @@ export async function runMerge({ inputs, context, octokit }: { inputs: ActionInp
   const problems: string[] = [];
   await core.group(`Download the ${total} shards' evidence`, async () => {
     for (let index = 1; index <= total; index++) {
-      const name = shardArtifactName(inputs.artifactName, { index, total });
-      const dir = join(root, String(index));
-      try {
-        const artifact = await downloadEvidence({ name, runId: context.runId, repo: context.repo, token: inputs.githubToken, dir });
-        bundles.push({ dir, artifact: { name, id: artifact.id ?? null, sha256: artifact.sha256 ?? null } });
-      } catch (error) {
-        if (!isQfError(error, 'EVIDENCE_INVALID')) throw error;
-        // No artifact is a missing shard, which the merge judges as a conflict; an unsafe one is a rejection.
-        if (error.message.startsWith(`Workflow run ${context.runId} has no artifact`)) core.warning(`Shard ${index} of ${total}: ${error.message}`);
-        else problems.push(`artifact ${name}: ${error.message}`);
-      }
+      const found = await downloadShard({ inputs, context, index, total, dir: join(root, String(index)) });
+      if ('problem' in found) problems.push(found.problem);
+      else if (found.bundle) bundles.push(found.bundle);
+      else
+        core.warning(`Shard ${index} of ${total}: no artifact ${shardArtifactName(inputs.artifactName, { index, total })} in workflow run ${context.runId}.`);
     }
   });
 
@@ -120,7 +114,7 @@ export async function runMerge({ inputs, context, octokit }: { inputs: ActionInp
   if (!inputs.dryRun) {
     artifact = await core.group('Upload the merged evidence artifact', async () => {
       try {
-        return await uploadEvidence({ dir: outDir, name: inputs.artifactName, runUrl: context.runUrl });
+        return await uploadEvidence({ dir: outDir, name: evidenceArtifactName(inputs.artifactName, context.runAttempt), runUrl: context.runUrl });
       } catch (error) {
         core.warning(`Merged evidence not uploaded: ${errorMessage(error)}`);
         notices.push(`The merged evidence could not be uploaded (${errorMessage(error)}).`);
@@ -152,4 +146,31 @@ export async function runMerge({ inputs, context, octokit }: { inputs: ActionInp
     jobSummary: published.output.jobSummary,
     outputs: { verdict: evidence.gate.verdict, planHash: evidence.plan.planHash, evidencePath: outcome.evidencePath, checkRunId: published.checkRunId },
   });
+}
+
+/**
+ * One shard's artifact of this run, from its newest attempt: a re-run of the failed jobs re-runs only
+ * some shards (they upload `…-attempt-N`), the others' artifacts stay those of an earlier attempt.
+ * No artifact is a missing shard (the merge judges it as a conflict); an unsafe one is a rejection.
+ */
+async function downloadShard(options: {
+  inputs: ActionInputs;
+  context: ActionContext;
+  index: number;
+  total: number;
+  dir: string;
+}): Promise<{ bundle: ShardBundle | null } | { problem: string }> {
+  const { inputs, context, index, total, dir } = options;
+  const base = shardArtifactName(inputs.artifactName, { index, total });
+  for (let attempt = context.runAttempt; attempt >= 1; attempt--) {
+    const name = evidenceArtifactName(base, attempt);
+    try {
+      const artifact = await downloadEvidence({ name, runId: context.runId, repo: context.repo, token: inputs.githubToken, dir });
+      return { bundle: { dir, artifact: { name, id: artifact.id ?? null, sha256: artifact.sha256 ?? null } } };
+    } catch (error) {
+      if (!isQfError(error, 'EVIDENCE_INVALID')) throw error;
+      if (!error.message.startsWith(`Workflow run ${context.runId} has no artifact`)) return { problem: `artifact ${name}: ${error.message}` };
+    }
+  }
+  return { bundle: null };
 }

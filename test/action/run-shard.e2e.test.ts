@@ -38,7 +38,7 @@ afterAll(() => harness.close());
 const shardZips: Buffer[] = [];
 
 /** The merge job of workflow run `runId`, after the matrix: the fake holds whatever shard artifacts that run has. */
-async function mergeJob(runId: number, inputs: Record<string, string> = {}) {
+async function mergeJob(runId: number, inputs: Record<string, string> = {}, attempt = 1) {
   harness.github.requests.length = 0;
   harness.github.checkRuns.length = 0;
   const payload = await pullRequestPayload(repo);
@@ -49,7 +49,7 @@ async function mergeJob(runId: number, inputs: Record<string, string> = {}) {
     runId,
     inputs: { mode: 'merge', 'shard-total': '3', ...inputs },
   });
-  const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
+  const exitCode = await withRunnerEnv({ ...prepared.env, GITHUB_RUN_ATTEMPT: String(attempt) }, () => run({ tuning: FAST_TUNING }));
   return { exitCode, outputs: await readOutputs(prepared.outputFile), jobSummary: await readFile(harness.summaryFile, 'utf8') };
 }
 
@@ -140,6 +140,20 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
     expect(gate).toMatchObject({ conclusion: 'failure', output: { title: "Evidence rejected: a shard's artifact failed validation" } });
     expect(gate.output.summary).toContain('artifact qualityfoundry-evidence-shard-2-of-3: evidence.json was changed after it was sealed');
     expect(harness.artifacts.artifacts.some((artifact) => artifact.runId === 402 && artifact.name === 'qualityfoundry-evidence')).toBe(false);
+  });
+
+  it('merge mode on a re-run of the failed jobs: takes each shard from its newest attempt, uploads NAME-attempt-N', async () => {
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence-shard-1-of-3', runId: 403, zip: shardZips[0]! });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence-shard-2-of-3-attempt-2', runId: 403, zip: shardZips[1]! });
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence-shard-3-of-3', runId: 403, zip: shardZips[2]! });
+    const result = await mergeJob(403, {}, 2);
+    expect(result.exitCode).toBe(0);
+    const merged = harness.artifacts.artifacts.find((artifact) => artifact.runId === 403 && artifact.name === 'qualityfoundry-evidence-attempt-2')!;
+    expect(artifactEvidence(merged.blob!).merge!.shards.map((shard) => shard.artifact?.name)).toEqual([
+      'qualityfoundry-evidence-shard-1-of-3',
+      'qualityfoundry-evidence-shard-2-of-3-attempt-2',
+      'qualityfoundry-evidence-shard-3-of-3',
+    ]);
   });
 
   it('refuses shard inputs that do not fit, naming them', async () => {
