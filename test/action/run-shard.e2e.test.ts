@@ -19,6 +19,9 @@ import { writeZip } from '../support/zip-writer.js';
 import { denyNetwork } from '../support/deny-network.js';
 import { createFixtureRepo, type FixtureRepo } from '../support/python-project.js';
 
+/** Several real pytest runs in one test or hook, on a shared, loaded machine: a ceiling, not a timed assertion. */
+const RUNS_TIMEOUT = 600_000;
+
 /** A change that adds tests of skewed durations across three files, so three shards each get some. */
 const SHARDED_CHANGE = {
   'tests/test_slow.py': 'import time\n\nimport pytest\n\n\n@pytest.mark.parametrize("n", range(3))\ndef test_slow(n):\n    time.sleep(0.1 * (n + 1))\n',
@@ -67,27 +70,31 @@ const artifactEvidence = (zip: Buffer): Evidence =>
   );
 
 describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
-  it('runs its part of the collected tests, uploads NAME-shard-I-of-N and publishes no check run', async () => {
-    resetHarness(harness);
-    const ids: string[] = [];
-    for (const index of [1, 2, 3]) {
-      const result = await runOnPullRequest(harness, repo, { inputs: { 'shard-index': String(index), 'shard-total': '3' }, seed: index === 1 });
-      expect(result.exitCode).toBe(0);
-      expect(result.jobSummary).toContain(`This job is shard ${index} of 3: the job that merges the shards (\`mode: merge\`) publishes the check run`);
-      expect(result.jobSummary).toContain('Balanced by test file size: no timing history was given.');
-      const artifact = harness.artifacts.artifacts.at(-1)!;
-      expect(artifact).toMatchObject({ name: `qualityfoundry-evidence-shard-${index}-of-3`, runId: RUN_ID, finalized: true });
-      const evidence = artifactEvidence(artifact.blob!);
-      expect(evidence.shard).toMatchObject({ index, total: 3 });
-      shardZips.push(artifact.blob!);
-      const list = readZip(artifact.blob!).find((entry) => entry.name === 'reports/unit/selection.txt')!;
-      ids.push(...list.data.toString('utf8').split('\n').filter(Boolean));
-    }
-    // 2 base tests + 3 slow + 6 fast, each in exactly one shard.
-    expect(ids).toHaveLength(11);
-    expect(new Set(ids).size).toBe(11);
-    expect(harness.github.requests.filter((request) => request.path.includes('/check-runs') && request.method !== 'GET')).toEqual([]);
-  });
+  it(
+    'runs its part of the collected tests, uploads NAME-shard-I-of-N and publishes no check run',
+    async () => {
+      resetHarness(harness);
+      const ids: string[] = [];
+      for (const index of [1, 2, 3]) {
+        const result = await runOnPullRequest(harness, repo, { inputs: { 'shard-index': String(index), 'shard-total': '3' }, seed: index === 1 });
+        expect(result.exitCode).toBe(0);
+        expect(result.jobSummary).toContain(`This job is shard ${index} of 3: the job that merges the shards (\`mode: merge\`) publishes the check run`);
+        expect(result.jobSummary).toContain('Balanced by test file size: no timing history was given.');
+        const artifact = harness.artifacts.artifacts.at(-1)!;
+        expect(artifact).toMatchObject({ name: `qualityfoundry-evidence-shard-${index}-of-3`, runId: RUN_ID, finalized: true });
+        const evidence = artifactEvidence(artifact.blob!);
+        expect(evidence.shard).toMatchObject({ index, total: 3 });
+        shardZips.push(artifact.blob!);
+        const list = readZip(artifact.blob!).find((entry) => entry.name === 'reports/unit/selection.txt')!;
+        ids.push(...list.data.toString('utf8').split('\n').filter(Boolean));
+      }
+      // 2 base tests + 3 slow + 6 fast, each in exactly one shard.
+      expect(ids).toHaveLength(11);
+      expect(new Set(ids).size).toBe(11);
+      expect(harness.github.requests.filter((request) => request.path.includes('/check-runs') && request.method !== 'GET')).toEqual([]);
+    },
+    RUNS_TIMEOUT,
+  );
 
   it('merge mode: downloads the three shard artifacts, merges them into one gate check run and uploads the merged evidence', async () => {
     const result = await mergeJob(RUN_ID);

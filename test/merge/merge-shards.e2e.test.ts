@@ -7,6 +7,9 @@ import type { Evidence } from '../../src/evidence/schema.js';
 import { verifyEvidence } from '../../src/evidence/verify-evidence.js';
 import { runGit, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
 
+/** Several real pytest runs in one test or hook, on a shared, loaded machine: a ceiling, not a timed assertion. */
+const RUNS_TIMEOUT = 600_000;
+
 const BASE_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
 const FLAKY = 'tests/test_flaky.py::test_flaky';
 
@@ -39,7 +42,7 @@ beforeAll(async () => {
   repo = await tempGitRepo('sharded');
   policy = path.join(repo.dir, '.github/qualityfoundry.yml');
   for (const index of [1, 2, 3]) await shard(`shard-${index}`, index);
-});
+}, RUNS_TIMEOUT);
 afterAll(() => repo.cleanup());
 
 describe('qf merge of real shard bundles', () => {
@@ -92,51 +95,59 @@ describe('qf merge of real shard bundles', () => {
     expect(merged.stderr).toContain(`qf merge: evidence rejected, nothing merged:\n  ✗ ${forged}: evidence.json was changed after it was sealed`);
   });
 
-  it('blocks on a shard of another commit: two answers to which commit the run is about', async () => {
-    const other = await TempCommit.make(repo);
-    try {
-      const stray = await shard('shard-3-other', 3);
-      const merged = await merge('merged-other', [work('shard-1'), work('shard-2'), stray]);
+  it(
+    'blocks on a shard of another commit: two answers to which commit the run is about',
+    async () => {
+      const other = await TempCommit.make(repo);
+      try {
+        const stray = await shard('shard-3-other', 3);
+        const merged = await merge('merged-other', [work('shard-1'), work('shard-2'), stray]);
+        expect(merged.code).toBe(ExitCode.gateFailed);
+        const evidence = await readEvidence(merged.out);
+        expect(evidence.gate.verdict).toBe('blocked');
+        const heads = evidence.governance.conflicts.filter((conflict) => (conflict.details as { type?: string }).type === 'run.head');
+        expect(heads.length).toBeGreaterThan(0);
+        expect(String(heads[0]!.message)).toContain(
+          `"run.head" in iteration 1 came from shard-1 (digest ${repo.head.slice(0, 12)}) and shard-3 (digest ${other.slice(0, 12)})`,
+        );
+      } finally {
+        await runGit(repo.dir, ['reset', '-q', '--hard', repo.head]);
+      }
+    },
+    RUNS_TIMEOUT,
+  );
+
+  it(
+    'blocks when two shards report one test with different outcomes',
+    async () => {
+      // History A puts test_flaky first (shard 1); history B puts a slower test first, so test_flaky goes to shard 2.
+      const historyA = work('history-a.json');
+      const historyB = work('history-b.json');
+      // Known fast tests keep the median (the weight of every test the history lacks) small.
+      const fast = Object.fromEntries(Array.from({ length: 8 }, (_, n) => [`tests/test_fast.py::test_fast[${n}]`, 0.001]));
+      await writeFile(historyA, JSON.stringify({ ...fast, [FLAKY]: 100 }));
+      await writeFile(historyB, JSON.stringify({ ...fast, 'tests/test_slow.py::test_slow[2]': 200, [FLAKY]: 100 }));
+      const passing = await shard('shard-1-a', 1, ['--timings', historyA]);
+      const flake = path.join(repo.dir, 'tests/flake.txt');
+      await writeFile(flake, 'fail\n');
+      let failing: string;
+      try {
+        failing = await shard('shard-2-b', 2, ['--timings', historyB]);
+      } finally {
+        await rm(flake);
+      }
+      expect((await readFile(path.join(passing, 'reports/unit/selection.txt'), 'utf8')).split('\n')).toContain(FLAKY);
+      expect((await readFile(path.join(failing, 'reports/unit/selection.txt'), 'utf8')).split('\n')).toContain(FLAKY);
+      const merged = await merge('merged-disagree', [passing, failing, work('shard-3')]);
       expect(merged.code).toBe(ExitCode.gateFailed);
       const evidence = await readEvidence(merged.out);
       expect(evidence.gate.verdict).toBe('blocked');
-      const heads = evidence.governance.conflicts.filter((conflict) => (conflict.details as { type?: string }).type === 'run.head');
-      expect(heads.length).toBeGreaterThan(0);
-      expect(String(heads[0]!.message)).toContain(
-        `"run.head" in iteration 1 came from shard-1 (digest ${repo.head.slice(0, 12)}) and shard-3 (digest ${other.slice(0, 12)})`,
-      );
-    } finally {
-      await runGit(repo.dir, ['reset', '-q', '--hard', repo.head]);
-    }
-  });
-
-  it('blocks when two shards report one test with different outcomes', async () => {
-    // History A puts test_flaky first (shard 1); history B puts a slower test first, so test_flaky goes to shard 2.
-    const historyA = work('history-a.json');
-    const historyB = work('history-b.json');
-    // Known fast tests keep the median (the weight of every test the history lacks) small.
-    const fast = Object.fromEntries(Array.from({ length: 8 }, (_, n) => [`tests/test_fast.py::test_fast[${n}]`, 0.001]));
-    await writeFile(historyA, JSON.stringify({ ...fast, [FLAKY]: 100 }));
-    await writeFile(historyB, JSON.stringify({ ...fast, 'tests/test_slow.py::test_slow[2]': 200, [FLAKY]: 100 }));
-    const passing = await shard('shard-1-a', 1, ['--timings', historyA]);
-    const flake = path.join(repo.dir, 'tests/flake.txt');
-    await writeFile(flake, 'fail\n');
-    let failing: string;
-    try {
-      failing = await shard('shard-2-b', 2, ['--timings', historyB]);
-    } finally {
-      await rm(flake);
-    }
-    expect((await readFile(path.join(passing, 'reports/unit/selection.txt'), 'utf8')).split('\n')).toContain(FLAKY);
-    expect((await readFile(path.join(failing, 'reports/unit/selection.txt'), 'utf8')).split('\n')).toContain(FLAKY);
-    const merged = await merge('merged-disagree', [passing, failing, work('shard-3')]);
-    expect(merged.code).toBe(ExitCode.gateFailed);
-    const evidence = await readEvidence(merged.out);
-    expect(evidence.gate.verdict).toBe('blocked');
-    const messages = evidence.governance.conflicts.map((conflict) => String(conflict.message));
-    expect(messages).toContain(`"test:${FLAKY}" in iteration 1 came from shard-1 (digest passed) and shard-2 (digest failed) with different content`);
-    expect(messages).toContain(`"assignment:${FLAKY}" in iteration 1 came from shard-1 (digest shard-1) and shard-2 (digest shard-2) with different content`);
-  });
+      const messages = evidence.governance.conflicts.map((conflict) => String(conflict.message));
+      expect(messages).toContain(`"test:${FLAKY}" in iteration 1 came from shard-1 (digest passed) and shard-2 (digest failed) with different content`);
+      expect(messages).toContain(`"assignment:${FLAKY}" in iteration 1 came from shard-1 (digest shard-1) and shard-2 (digest shard-2) with different content`);
+    },
+    RUNS_TIMEOUT,
+  );
 
   it('says what a command line lacks', async () => {
     expect((await qf(['merge', work('shard-1')], repo.dir)).stderr).toContain('--policy FILE is required');
