@@ -6,6 +6,7 @@ import type { Evidence } from '../../src/evidence/schema.js';
 import {
   FAST_TUNING,
   type Harness,
+  loadFixture,
   prepareRun,
   pullRequestPayload,
   readOutputs,
@@ -120,6 +121,21 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
     expect(readZip(merged.blob!).map((entry) => entry.name)).toEqual(
       expect.arrayContaining(['evidence.json', 'summary.md', 'shards/2/evidence.json', 'shards/2/reports/unit/junit.xml']),
     );
+  });
+
+  it('publish mode (the trusted half of the fork pattern) validates and publishes the merged artifact like any bundle', async () => {
+    const merged = harness.artifacts.artifacts.find((artifact) => artifact.name === 'qualityfoundry-evidence' && artifact.runId === RUN_ID)!;
+    harness.artifacts.seed({ name: 'qualityfoundry-evidence', runId: 501, zip: merged.blob! });
+    harness.github.requests.length = 0;
+    harness.github.checkRuns.length = 0;
+    const payload = await loadFixture('workflow_run.completed.json');
+    Object.assign(payload.workflow_run, { id: 501, event: 'pull_request', head_sha: repo.headSha, head_branch: 'changes', pull_requests: [], run_attempt: 1 });
+    payload.workflow_run.head_repository.owner.login = 'Codertocat';
+    const prepared = await prepareRun(harness, { eventName: 'workflow_run', payload, workspace: repo.dir, runId: 999, inputs: { mode: 'publish' } });
+    const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
+    expect(exitCode).toBe(0);
+    expect(harness.github.checkRuns).toHaveLength(1);
+    expect(harness.github.checkRuns[0]).toMatchObject({ name: 'qualityfoundry/gate', head_sha: repo.headSha, conclusion: 'success' });
   });
 
   it('merge mode: a missing shard blocks the merged verdict (failure check run, exit 1)', async () => {
