@@ -149,6 +149,25 @@ describe('qf merge of real shard bundles', () => {
     RUNS_TIMEOUT,
   );
 
+  it('answers in JSON, and rejects a shard of a matrix of another size', async () => {
+    const json = await qf(['merge', '--json', '--policy', policy, '--out', work('merged-json'), work('shard-1'), work('shard-2'), work('shard-3')], repo.dir);
+    expect(json.code).toBe(ExitCode.pass);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      verdict: 'pass',
+      exitCode: 0,
+      conflicts: 0,
+      metrics: { 'pytest.total': 15 },
+      shards: [
+        { index: 1, verdict: 'pass', problems: [] },
+        { index: 2, verdict: 'pass', problems: [] },
+        { index: 3, verdict: 'pass', problems: [] },
+      ],
+    });
+    const resized = await qf(['merge', '--total', '2', '--policy', policy, '--out', work('merged-resized'), work('shard-1')], repo.dir);
+    expect(resized.code).toBe(ExitCode.badInput);
+    expect(resized.stderr).toContain(`✗ ${work('shard-1')}: it is shard 1 of 3, not one of the 2 shards this merge expects`);
+  });
+
   it('says what a command line lacks', async () => {
     expect((await qf(['merge', work('shard-1')], repo.dir)).stderr).toContain('--policy FILE is required');
     expect((await qf(['merge', '--policy', policy], repo.dir)).stderr).toContain("expected the shards' evidence folders (DIR…)");
