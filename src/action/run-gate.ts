@@ -20,8 +20,6 @@ import { changedFilesFromGit } from '../planner/changed-files.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import type { ActionContext, Target } from './context.js';
 import { shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
-import type { Evidence } from '../evidence/schema.js';
-import type { ShardRef } from '../tools/partition-tests.js';
 import { readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
 import type { ActionInputs } from './inputs.js';
 import { finishStep } from './finish-step.js';
@@ -97,7 +95,6 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
     await progress.flushed();
     const { evidence } = outcome;
     if (evidence.gate.verdict !== 'needs_approval') notices.push(...approvals.lastNotes);
-    if (shard) notices.push(...shardNotices(evidence, shard));
 
     if (inputs.signingKey) {
       const id = await signEvidence(outDir, inputs.signingKey);
@@ -167,15 +164,6 @@ async function readShardHistory(inputs: ActionInputs, context: ActionContext, no
     notices.push(`The timing history \`${inputs.timings}\` could not be used (${errorMessage(error)}).`);
     return null;
   }
-}
-
-function shardNotices(evidence: Evidence, shard: ShardRef): string[] {
-  return [
-    `This job is shard ${shard.index} of ${shard.total}: the job that merges the shards (\`mode: merge\`) publishes the check run and the verdict of the whole run.`,
-    ...evidence.steps.flatMap((step) =>
-      step.selection ? [`Step \`${step.id}\` ran ${step.selection.selected} of the ${step.selection.collected} collected tests. ${step.selection.note}`] : [],
-    ),
-  ];
 }
 
 /** The policy (the base commit's for a pull request) and the change, as every mode that judges reads them. */

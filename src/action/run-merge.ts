@@ -103,12 +103,6 @@ export async function runMerge({ inputs, context, octokit }: { inputs: ActionInp
   }
 
   const { evidence } = outcome;
-  const shards = evidence.merge!.shards;
-  notices.push(
-    `Merged from ${shards.filter((shard) => shard.bundle).length} of ${total} shards: ${shards
-      .map((shard) => `${shard.index} ${shard.verdict ?? 'missing'}`)
-      .join(', ')}; ${evidence.governance.conflicts.length} conflict(s) between them.`,
-  );
   if (inputs.signingKey) await signEvidence(outDir, inputs.signingKey);
   let artifact: UploadedArtifact | undefined;
   if (!inputs.dryRun) {

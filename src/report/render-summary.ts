@@ -117,6 +117,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
       .filter((step) => step.sandbox?.fallbackReason)
       .map((step) => `Step ${step.id} ran in the subprocess sandbox: ${step.sandbox!.fallbackReason}`),
     ...unisolatedNote(evidence),
+    ...shardNotes(evidence),
     ...(evidence.complete ? [] : [`Evidence is incomplete: ${evidence.incompleteReason ?? 'unknown reason'}`]),
   ];
   const artifact = options.artifact;
@@ -129,6 +130,25 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
     sections.push({ priority: 4, markdown: ['### Notes', '', ...[...notes, ...links].map((line) => `- ${line}`)].join('\n') });
   }
   return { title: summaryTitle(evidence), sections };
+}
+
+/** A shard says it is only part of the run and what its split rests on; a merged run says what it was merged from. */
+function shardNotes(evidence: Evidence): string[] {
+  const notes: string[] = [];
+  if (evidence.shard)
+    notes.push(
+      `This is shard ${evidence.shard.index} of ${evidence.shard.total}: the merge of the shards (\`mode: merge\`, \`qf merge\`) gives the verdict of the whole run.`,
+    );
+  for (const step of evidence.steps)
+    if (step.selection)
+      notes.push(`Step \`${step.id}\` ran ${step.selection.selected} of the ${step.selection.collected} collected tests. ${step.selection.note}`);
+  if (evidence.merge) {
+    const { shards, total } = evidence.merge;
+    const found = shards.filter((shard) => shard.bundle !== null).length;
+    const verdicts = shards.map((shard) => `${shard.index} ${shard.verdict ?? 'missing'}`).join(', ');
+    notes.push(`Merged from ${found} of ${total} shards: ${verdicts}; ${evidence.governance.conflicts.length} conflict(s) between them.`);
+  }
+  return notes;
 }
 
 /** Said plainly when tested code could read qf's credentials through /proc or leave processes running. */

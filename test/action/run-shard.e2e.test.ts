@@ -79,7 +79,7 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
       for (const index of [1, 2, 3]) {
         const result = await runOnPullRequest(harness, repo, { inputs: { 'shard-index': String(index), 'shard-total': '3' }, seed: index === 1 });
         expect(result.exitCode).toBe(0);
-        expect(result.jobSummary).toContain(`This job is shard ${index} of 3: the job that merges the shards (\`mode: merge\`) publishes the check run`);
+        expect(result.jobSummary).toContain(`This is shard ${index} of 3: the merge of the shards (\`mode: merge\`, \`qf merge\`) gives the verdict of the whole run.`);
         expect(result.jobSummary).toContain('Balanced by test file size: no timing history was given.');
         const artifact = harness.artifacts.artifacts.at(-1)!;
         expect(artifact).toMatchObject({ name: `qualityfoundry-evidence-shard-${index}-of-3`, runId: RUN_ID, finalized: true });
