@@ -15,6 +15,7 @@ export const shardProducer = (index: number): string => `shard-${index}`;
  * PSMP's own rules find where they disagree:
  * - `run.head` (the commit) and `run.subject` (plan, policy, shard count): a shard from another
  *   commit or plan is a second producer with other content (the merge itself declares the head it expects);
+ * - `step:<step>`, for a step that could not split and ran whole in every shard: its status;
  * - `collection:<step>`: the sha256 of the tests the step collected; the merge declares the union of
  *   the shards' selections too, so a split that leaves tests out (or a shard of another split) conflicts;
  * - `assignment:<test>`: which shard ran it, so a test two shards ran conflicts;
@@ -33,7 +34,9 @@ export async function declareShardArtifacts(
     const declare = (type: string, digest: string, ref: string | null = null) => ledger.declare({ type, producer, iteration: ITERATION, digest, ref });
     await declare('run.head', evidence.change.head ?? evidence.repro.gitSha ?? 'none');
     await declare('run.subject', digestOf({ planHash: evidence.plan.planHash, policySha256: evidence.policy.sha256, total: shard.total }));
-    for (const step of evidence.steps) if (step.selection) await declare(`collection:${step.id}`, step.selection.collectedSha256);
+    for (const step of evidence.steps)
+      if (step.selection) await declare(`collection:${step.id}`, step.selection.collectedSha256);
+      else await declare(`step:${step.id}`, step.status); // a step that ran whole in every shard: they must agree
     for (const tests of accepted.selections.values()) for (const id of tests) await declare(`assignment:${id}`, producer);
     for (const [id, outcome] of accepted.outcomes) await declare(`test:${id}`, outcome);
     await declare(`shard:${shard.index}`, evidence.audit.at(-1)?.hash ?? 'unsealed', accepted.bundle.artifact?.name ?? accepted.bundle.dir);

@@ -78,7 +78,10 @@ export async function mergeShards(options: MergeShardsOptions): Promise<MergeOut
   for (const shard of accepted) {
     const folder = `${EvidenceFile.shardsDir}/${shard.shard.index}`;
     await copyBundle(shard, path.join(options.outDir, folder));
-    steps.push(...shard.evidence.steps.map((step) => inFolder(step, shard.shard.index, folder)));
+    // A step that split its work counts in every shard; one that could not split (a lint command) ran
+    // whole in each, so it counts once, from the lowest shard (PSMP checks that the others agree).
+    const whole = new Set(steps.filter((step) => !step.selection).map((step) => step.id.slice(step.id.indexOf('/') + 1)));
+    for (const step of shard.evidence.steps) if (step.selection || !whole.has(step.id)) steps.push(inFolder(step, shard.shard.index, folder));
     audit.record({
       actor: 'merge',
       action: 'shard.accepted',

@@ -13,14 +13,17 @@ const ALL = ['t::a', 't::b', 't::c', 't::d'];
 const clock = () => new Date('2026-12-02T01:00:00Z');
 
 /** A shard as the merge holds it after its bundle passed every check (the parts PSMP looks at). */
-function shard(index: number, tests: Record<string, TestOutcome>, options: { head?: string; collected?: string[] } = {}): AcceptedShard {
+function shard(index: number, tests: Record<string, TestOutcome>, options: { head?: string; collected?: string[]; lint?: string } = {}): AcceptedShard {
   const selected = Object.keys(tests);
   const evidence = {
     change: { head: options.head ?? HEAD },
     repro: { gitSha: options.head ?? HEAD },
     plan: { planHash: 'p'.repeat(64) },
     policy: { sha256: 's'.repeat(64) },
-    steps: [{ id: 'unit', selection: { collectedSha256: testListDigest(options.collected ?? ALL) } }],
+    steps: [
+      { id: 'unit', selection: { collectedSha256: testListDigest(options.collected ?? ALL) } },
+      { id: 'lint', status: options.lint ?? 'passed' },
+    ],
     audit: [{ hash: `${index}`.repeat(64) }],
   } as unknown as Evidence;
   return {
@@ -57,6 +60,16 @@ describe('declareShardArtifacts', () => {
       'duplicate_producer (open): "test:t::b" in iteration 1 came from shard-1 (digest passed) and shard-2 (digest failed) with different content',
       `duplicate_producer (open): "collection:unit" in iteration 1 came from shard-1 (digest ${collected}) and merge (digest ${union}) with different content`,
       `duplicate_producer (open): "collection:unit" in iteration 1 came from shard-2 (digest ${collected}) and merge (digest ${union}) with different content`,
+    ]);
+  });
+
+  it('raises a step that ran whole in every shard and ended differently in two', async () => {
+    const found = await report('strict', [
+      shard(1, { 't::a': 'passed', 't::b': 'passed' }),
+      shard(2, { 't::c': 'passed', 't::d': 'passed' }, { lint: 'failed' }),
+    ]);
+    expect(found.reasons).toEqual([
+      'duplicate_producer (open): "step:lint" in iteration 1 came from shard-1 (digest passed) and shard-2 (digest failed) with different content',
     ]);
   });
 

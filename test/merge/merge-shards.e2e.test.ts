@@ -149,6 +149,33 @@ describe('qf merge of real shard bundles', () => {
     RUNS_TIMEOUT,
   );
 
+  it(
+    'counts a step that cannot split (run_command) once, and its metrics with it, though every shard ran it',
+    async () => {
+      const withLint = work('policy-lint.yml');
+      const text = await readFile(policy, 'utf8');
+      await writeFile(
+        withLint,
+        text
+          .replace('tools: { allowlist: [run_pytest] }', 'tools: { allowlist: [run_pytest, run_command], commands: { lint: ["python3", "-c", "print(42)"] } }')
+          .replace('plan:\n', 'plan:\n  - id: lint\n    when: { changed: ["**"] }\n    run: run_command\n    with: { command: lint }\n'),
+      );
+      const dirs: string[] = [];
+      for (const index of [1, 2]) {
+        const out = work(`lint-${index}`);
+        const run = await qf(['run', '--repo', repo.dir, '--policy', withLint, '--out', out, '--shard', `${index}/2`], repo.dir);
+        expect(run.code, run.stderr).toBe(ExitCode.pass);
+        dirs.push(out);
+      }
+      const merged = await qf(['merge', '--policy', withLint, '--out', work('merged-lint'), ...dirs], repo.dir);
+      expect(merged.code, merged.stderr).toBe(ExitCode.pass);
+      const evidence = await readEvidence(work('merged-lint'));
+      expect(evidence.steps.map((step) => step.id)).toEqual(['shard-1/lint', 'shard-1/unit', 'shard-2/unit']);
+      expect(evidence.metrics).toMatchObject({ 'command.failed': 0, 'pytest.total': 15, 'steps.total': 3 });
+    },
+    RUNS_TIMEOUT,
+  );
+
   it('answers in JSON, and rejects a shard of a matrix of another size', async () => {
     const json = await qf(['merge', '--json', '--policy', policy, '--out', work('merged-json'), work('shard-1'), work('shard-2'), work('shard-3')], repo.dir);
     expect(json.code).toBe(ExitCode.pass);
