@@ -159,7 +159,8 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
 async function readShardHistory(inputs: ActionInputs, context: ActionContext, notices: string[]): Promise<TimingHistory | null> {
   if (!inputs.timings) return null;
   try {
-    return await readTimingHistory(join(context.workspace, inputs.timings));
+    // In the checkout of a pull request: read only as regular files inside the workspace, never through a link.
+    return await readTimingHistory(join(context.workspace, inputs.timings), { within: context.workspace });
   } catch (error) {
     notices.push(`The timing history \`${inputs.timings}\` could not be used (${errorMessage(error)}).`);
     return null;

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
@@ -79,7 +81,9 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
       for (const index of [1, 2, 3]) {
         const result = await runOnPullRequest(harness, repo, { inputs: { 'shard-index': String(index), 'shard-total': '3' }, seed: index === 1 });
         expect(result.exitCode).toBe(0);
-        expect(result.jobSummary).toContain(`This is shard ${index} of 3: the merge of the shards (\`mode: merge\`, \`qf merge\`) gives the verdict of the whole run.`);
+        expect(result.jobSummary).toContain(
+          `This is shard ${index} of 3: the merge of the shards (\`mode: merge\`, \`qf merge\`) gives the verdict of the whole run.`,
+        );
         expect(result.jobSummary).toContain('Balanced by test file size: no timing history was given.');
         const artifact = harness.artifacts.artifacts.at(-1)!;
         expect(artifact).toMatchObject({ name: `qualityfoundry-evidence-shard-${index}-of-3`, runId: RUN_ID, finalized: true });
@@ -178,6 +182,33 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
       'qualityfoundry-evidence-shard-3-of-3',
     ]);
   });
+
+  it(
+    'does not follow timings that a pull request made a link to a file outside the checkout, nor quote it',
+    async () => {
+      const outside = await mkdtemp(join(tmpdir(), 'qf-outside-'));
+      const secret = 'ghs_runnerSecretNeverShown0123456789';
+      await writeFile(join(outside, 'credentials'), `TOKEN=${secret}\n`);
+      const link = join(repo.dir, '.qf-timings');
+      await symlink(join(outside, 'credentials'), link);
+      try {
+        const result = await runOnPullRequest(harness, repo, {
+          inputs: { 'shard-index': '1', 'shard-total': '3', timings: '.qf-timings', 'dry-run': 'true' },
+          seed: false,
+        });
+        expect(result.exitCode).toBe(0);
+        expect(result.jobSummary).toContain(
+          `The timing history \`.qf-timings\` could not be used (--timings: ${link} is a symbolic link; it is not followed.).`,
+        );
+        expect(result.jobSummary).toContain('Balanced by test file size: no timing history was given.');
+        expect(result.jobSummary).not.toContain(secret);
+      } finally {
+        await rm(link);
+        await rm(outside, { recursive: true, force: true });
+      }
+    },
+    RUNS_TIMEOUT,
+  );
 
   it('refuses shard inputs that do not fit, naming them', async () => {
     resetHarness(harness);

@@ -117,6 +117,6 @@ describe('qf run --shard I/N on a real pytest project', () => {
     expect(missing.stderr).toContain('does not exist; expected a JUnit report, a JSON file of durations or an evidence folder.');
     const notJson = path.join(repo.dir, 'pytest.ini');
     const garbage = await qf(['run', '--repo', repo.dir, '--shard', '1/2', '--timings', notJson], repo.dir);
-    expect(garbage.stderr).toContain(`--timings: ${notJson} is neither a JUnit report nor JSON`);
+    expect(garbage.stderr).toContain(`--timings: ${notJson} is neither a JUnit report nor valid JSON.`);
   });
 });

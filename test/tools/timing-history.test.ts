@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTimingHistory } from '../../src/tools/timing-history.js';
@@ -13,6 +13,28 @@ const JUNIT = `<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name
 <testcase classname="tests.test_a" name="test_x" file="tests/test_a.py" line="1" time="1.500" />
 <testcase classname="tests.test_a.TestK" name="test_y[1]" file="tests/test_a.py" line="4" time="0.250"><failure message="boom">x</failure></testcase>
 </testsuite></testsuites>`;
+
+describe('readTimingHistory on a hostile checkout (the Action reads it from the pull request)', () => {
+  const SECRET = 'ghs_secretTokenValue0123456789';
+  it('never follows a link, nor reads a report outside the folder it is confined to, nor quotes what a file holds', async () => {
+    const outside = path.join(dir, 'outside');
+    const checkout = path.join(dir, 'checkout');
+    await mkdir(outside);
+    await mkdir(path.join(checkout, 'history'), { recursive: true });
+    await writeFile(path.join(outside, 'secret.env'), `TOKEN=${SECRET}\n`);
+    await writeFile(path.join(outside, 'junit.xml'), JUNIT);
+    // A link as the timings file itself, and a link to a report outside inside a timings folder.
+    await symlink(path.join(outside, 'secret.env'), path.join(checkout, 'timings.json'));
+    await symlink(path.join(outside, 'junit.xml'), path.join(checkout, 'history', 'junit.xml'));
+    const link = readTimingHistory(path.join(checkout, 'timings.json'), { within: checkout });
+    await expect(link).rejects.toThrow('is a symbolic link; it is not followed.');
+    await expect(readTimingHistory(path.join(checkout, 'history'), { within: checkout })).rejects.toThrow('holds no JUnit report (*.xml)');
+    // A regular file holding a secret-looking text: the message says it is not JSON, never what it holds.
+    await writeFile(path.join(checkout, 'plain.json'), `TOKEN=${SECRET}\n`);
+    const error = await readTimingHistory(path.join(checkout, 'plain.json'), { within: checkout }).catch((thrown: Error) => thrown);
+    expect((error as Error).message).toBe(`--timings: ${path.join(checkout, 'plain.json')} is neither a JUnit report nor valid JSON.`);
+  });
+});
 
 describe('readTimingHistory', () => {
   it('reads a JUnit report: node ids as pytest collects them, durations in seconds', async () => {
@@ -44,7 +66,7 @@ describe('readTimingHistory', () => {
   it('names what is wrong with a file that is not a history', async () => {
     const negative = path.join(dir, 'negative.json');
     await writeFile(negative, JSON.stringify({ 'a::b': -1 }));
-    await expect(readTimingHistory(negative)).rejects.toThrow(`--timings: ${negative}: the duration of "a::b" is -1; expected a number of seconds ≥ 0.`);
+    await expect(readTimingHistory(negative)).rejects.toThrow(`--timings: ${negative}: the duration of test number 1 is not a number of seconds ≥ 0.`);
     const list = path.join(dir, 'list.json');
     await writeFile(list, '[1, 2]');
     await expect(readTimingHistory(list)).rejects.toThrow('must hold a JSON object of test id → seconds');
