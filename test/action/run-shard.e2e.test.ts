@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
@@ -182,6 +182,31 @@ describe('run() as one shard of a matrix (shard-index / shard-total)', () => {
       'qualityfoundry-evidence-shard-3-of-3',
     ]);
   });
+
+  it(
+    'balances by the timing history named by input timings (an evidence folder restored into the checkout)',
+    async () => {
+      // The merged artifact of the first test, unpacked where a cache step would restore it.
+      const merged = harness.artifacts.artifacts.find((artifact) => artifact.name === 'qualityfoundry-evidence' && artifact.runId === RUN_ID)!;
+      const history = join(repo.dir, '.qf-history');
+      for (const entry of readZip(merged.blob!)) {
+        if (!entry.name.endsWith('.xml')) continue;
+        await mkdir(dirname(join(history, entry.name)), { recursive: true });
+        await writeFile(join(history, entry.name), entry.data);
+      }
+      try {
+        const result = await runOnPullRequest(harness, repo, {
+          inputs: { 'shard-index': '2', 'shard-total': '3', timings: '.qf-history', 'dry-run': 'true' },
+          seed: false,
+        });
+        expect(result.exitCode).toBe(0);
+        expect(result.jobSummary).toContain(`Balanced by the durations in 3 JUnit report(s) in ${history} (11 of 11 tests).`);
+      } finally {
+        await rm(history, { recursive: true, force: true });
+      }
+    },
+    RUNS_TIMEOUT,
+  );
 
   it(
     'does not follow timings that a pull request made a link to a file outside the checkout, nor quote it',
