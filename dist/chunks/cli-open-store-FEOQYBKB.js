@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import{a as b}from"./cli-chunk-54VVVG4Q.js";import{a}from"./cli-chunk-V3LJUBSM.js";import"./cli-chunk-CZMG3B6R.js";import"./cli-chunk-P22ZO4IJ.js";import"./cli-chunk-D46J64YW.js";import"./cli-chunk-675MSUMX.js";import"./cli-chunk-KUBSUI45.js";export{a as DEFAULT_DB_PATH,b as openStore};
