@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Each test file gets its own temporary folder; a file that leaves files or processes fails.
+    globalSetup: ['test/support/global-leak-check.ts'],
+    setupFiles: ['test/support/leak-check.ts'],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

@@ -1,7 +1,7 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Evidence } from '../../src/evidence/schema.js';
 import { rejudgeEvidence } from '../../src/github/rejudge-evidence.js';
@@ -14,13 +14,18 @@ const none: ApprovalSource = { lookup: async () => ({ approvals: [], rejected: [
 
 let evidence: Evidence;
 let policyText: string;
+let out: string;
 
 beforeAll(async () => {
-  const out = await mkdtemp(path.join(os.tmpdir(), 'qf-rejudge-'));
+  out = await mkdtemp(path.join(os.tmpdir(), 'qf-rejudge-'));
   const io = { stdout: () => undefined, stderr: () => undefined, env: { PATH: process.env.PATH }, cwd: process.cwd() };
   expect(await main(['run', '--repo', DEMO, '--out', out], io)).toBe(0);
   evidence = JSON.parse(await readFile(path.join(out, 'evidence.json'), 'utf8'));
   policyText = await readFile(POLICY_FILE, 'utf8');
+});
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
 });
 
 const base = () => parsePolicy(policyText, { path: '.github/qualityfoundry.yml', sourceRef: 'base' });

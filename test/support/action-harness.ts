@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Bottleneck from 'bottleneck';
@@ -7,7 +7,7 @@ import type { ClientTuning } from '../../src/github/create-github-client.js';
 import { FakeArtifactService } from './fake-artifact-service.js';
 import { FakeGitHub } from './fake-github.js';
 import type { FakeApp } from './fake-github-review-routes.js';
-import type { FixtureRepo } from './python-project.js';
+import { removeFixtureRepos, type FixtureRepo } from './python-project.js';
 
 export const TOKEN = 'ghs_fakeWorkflowToken0123456789abcdef';
 export const OWNER = 'Codertocat';
@@ -30,15 +30,24 @@ export interface Harness {
   artifacts: FakeArtifactService;
   /** @actions/core caches the job summary path per process, so one file serves every run of a test file. */
   summaryFile: string;
+  /** Temporary folders made for this harness's runs; close() removes them. */
+  tempDirs: string[];
+  /** Stops the fakes and removes every temporary folder the runs made, fixture repositories included. */
   close(): Promise<void>;
 }
 
 export async function startHarness(options: { app?: FakeApp } = {}): Promise<Harness> {
   const artifacts = await FakeArtifactService.start({ token: RUNTIME_TOKEN });
   const github = await FakeGitHub.start({ token: TOKEN, artifacts, ...(options.app ? { app: options.app } : {}) });
-  const summaryFile = join(await mkdtemp(join(tmpdir(), 'qf-summary-')), 'step-summary.md');
+  const summaryDir = await mkdtemp(join(tmpdir(), 'qf-summary-'));
+  const summaryFile = join(summaryDir, 'step-summary.md');
   await writeFile(summaryFile, '');
-  return { github, artifacts, summaryFile, close: async () => void (await Promise.all([github.close(), artifacts.close()])) };
+  const tempDirs = [summaryDir];
+  const close = async () => {
+    await Promise.all([github.close(), artifacts.close()]);
+    await Promise.all([...tempDirs.map((dir) => rm(dir, { recursive: true, force: true })), removeFixtureRepos()]);
+  };
+  return { github, artifacts, summaryFile, tempDirs, close };
 }
 
 export async function loadFixture<T = Record<string, any>>(name: string): Promise<T> {
@@ -106,6 +115,7 @@ export interface PreparedRun {
 /** The environment the runner gives a JavaScript action's process, with every URL on 127.0.0.1. */
 export async function prepareRun(harness: Harness, run: ActionRun): Promise<PreparedRun> {
   const temp = await mkdtemp(join(tmpdir(), 'qf-runner-'));
+  harness.tempDirs.push(temp);
   const eventPath = join(temp, 'event.json');
   const outputFile = join(temp, 'github-output');
   const runnerTemp = join(temp, 'runner-temp');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -48,12 +48,21 @@ async function writeFiles(dir: string, files: Record<string, string>): Promise<v
   }
 }
 
+/** Every repository createFixtureRepo made in this test file, for removeFixtureRepos. */
+const created: string[] = [];
+
+/** Removes every fixture repository made so far (the Action harness's close() calls it). */
+export async function removeFixtureRepos(): Promise<void> {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
 /**
  * A temp git repository holding a tiny Python project with real pytest tests: a base commit, then a
  * head commit with `changes` on a branch "changes" (checked out, as actions/checkout would leave it).
  */
 export async function createFixtureRepo(changes: Record<string, string>): Promise<FixtureRepo> {
   const dir = await mkdtemp(join(tmpdir(), 'qf-action-repo-'));
+  created.push(dir);
   git(dir, 'init', '-q', '-b', 'master');
   await writeFiles(dir, BASE_FILES);
   git(dir, 'add', '-A');
