@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js';
 import { COMMAND_USAGE, type CommandName } from './command-usage.js';
 import { qfRunCommand } from './commands/qf-run.js';
 import { validateCommand } from './commands/validate.js';
+import { jsonErrorDocument, wantsJson } from './json-error.js';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -50,11 +51,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await COMMANDS[name](rest, io);
   } catch (thrown) {
-    // Bad flags from parseArgs arrive as TypeErrors with a code: the command line does not fit.
+    // Commands parse flags with parseFlags (USAGE errors); a parseArgs TypeError that got through is USAGE too.
     const flagError = (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     const error = flagError ? new QfError('USAGE', (thrown as Error).message, { cause: thrown }) : thrown;
     io.stderr(`${formatError(name, error)}\n`);
-    return exitCodeForError(error);
+    const exitCode = exitCodeForError(error);
+    // A script that asked for JSON gets one JSON document on stdout, failures included.
+    if (wantsJson(rest)) io.stdout(jsonErrorDocument(error, exitCode));
+    return exitCode;
   }
 }
 

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { verifyStoredChains } from '../../governance/index.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../cli-io.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
+import { parseFlags } from '../parse-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
@@ -13,7 +13,7 @@ type Io = Pick<CliIo, 'stdout' | 'stderr'>;
  * first broken chain and seq. `qf audit list`: the events matching the filters, as JSON lines.
  */
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {

@@ -1,16 +1,16 @@
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { ComplianceAuditor, createCheckpoint, listCheckpoints, projectChain, readCheckpoint, restoreCheckpoint } from '../../governance/index.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../cli-io.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
+import { parseFlags } from '../parse-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
 /** `qf checkpoint list|create|restore`; creations and restores are audited on the project's chain. */
 export async function checkpointCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {

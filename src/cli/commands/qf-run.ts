@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
 import { errorMessage, QfError } from '../../errors.js';
 import { isRefusedFile, MAX_STEP_FILE_BYTES, readConfinedFile } from '../../util/open-confined-file.js';
@@ -21,6 +20,7 @@ import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
 import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
+import { parseFlags } from '../parse-flags.js';
 
 /** How often a long step reports that it is still running. */
 const PROGRESS_INTERVAL_MS = 10_000;
@@ -41,7 +41,7 @@ function progressReporter(io: CliIo): (event: ProgressEvent) => void {
 }
 
 export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       repo: { type: 'string' },

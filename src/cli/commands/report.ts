@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { buildComplianceReport, renderComplianceReport, type ReportFormat } from '../../governance/index.js';
 import { openStore } from '../../store/index.js';
 import type { CliIo } from '../cli-io.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
+import { parseFlags } from '../parse-flags.js';
 
 type Io = Pick<CliIo, 'stdout' | 'stderr'>;
 
@@ -12,7 +12,7 @@ const FORMATS: readonly ReportFormat[] = ['json', 'md', 'csv'];
 
 /** `qf report`: the compliance report of one repository over a period, on stdout. */
 export async function reportCommand(argv: string[], io: Io, now: () => Date = () => new Date()): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       ...STORE_FLAGS,

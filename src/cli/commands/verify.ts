@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../../constants.js';
 import { QfError } from '../../errors.js';
 import { verificationKeyFromPem } from '../../evidence/dsse.js';
 import { verifyEvidence } from '../../evidence/verify-evidence.js';
 import type { CliIo } from '../cli-io.js';
+import { parseFlags } from '../parse-flags.js';
 
 /**
  * `qf verify`: re-checks evidence strictly (no unknown members, duplicate keys or unlisted files),
@@ -13,7 +13,7 @@ import type { CliIo } from '../cli-io.js';
  * 1 not intact, 2 bad input (no such folder, unreadable key).
  */
 export async function verifyCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { key: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseFlags({ args: argv, options: { key: { type: 'string' } }, allowPositionals: true, strict: true });
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new QfError('USAGE', 'expected one DIR or evidence.json');
   let publicKey;
