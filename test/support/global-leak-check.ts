@@ -13,7 +13,11 @@ export function setup(): () => void {
   chmodSync(root, 0o1777);
   process.env.QF_TEST_TMP_ROOT = root;
   return () => {
-    const left = readdirSync(root).flatMap((file) => readdirSync(path.join(root, file)).filter((entry) => !/^tsx-\d+$/.test(entry)).map((entry) => `${file}/${entry}`));
+    const left = readdirSync(root).flatMap((file) =>
+      readdirSync(path.join(root, file))
+        .filter((entry) => !/^tsx-\d+$/.test(entry))
+        .map((entry) => `${file}/${entry}`),
+    );
     rmSync(root, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`Tests left temporary files behind (now removed):\n  ${left.join('\n  ')}`);
   };
