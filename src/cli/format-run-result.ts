@@ -1,5 +1,6 @@
 import type { Evidence } from '../evidence/schema.js';
 import { formatNumber } from '../util/format-number.js';
+import { outcomeLabel, outcomeMessage, testCountsLine } from '../report/test-outcome.js';
 
 const VERDICT_WORD: Record<Evidence['gate']['verdict'], string> = {
   pass: 'PASS',
@@ -13,10 +14,8 @@ const MAX_FAILED_TESTS = 20;
 /** What a person reads in the terminal: verdict first, then failed rules, then failed tests. */
 export function formatRunResult(evidence: Evidence, paths: { evidencePath: string; summaryPath: string }): string {
   const lines: string[] = [];
-  const counts =
-    evidence.metrics['pytest.total'] !== undefined
-      ? ` · ${evidence.metrics['pytest.passed']} passed, ${evidence.metrics['pytest.failed']} failed, ${evidence.metrics['pytest.errors']} errors, ${evidence.metrics['pytest.skipped']} skipped`
-      : '';
+  const countsLine = testCountsLine(evidence.metrics);
+  const counts = countsLine ? ` · ${countsLine}` : '';
   lines.push(`${VERDICT_WORD[evidence.gate.verdict]}${counts}`);
   if (evidence.shard) lines.push(`  Shard ${evidence.shard.index}/${evidence.shard.total}: the merge (qf merge) gives the verdict of the whole run.`);
   for (const step of evidence.steps)
@@ -39,8 +38,9 @@ export function formatRunResult(evidence: Evidence, paths: { evidencePath: strin
     lines.push('', 'Failed tests:');
     for (const test of failures.slice(0, MAX_FAILED_TESTS)) {
       const where = test.file ? `${test.file}${test.line ? `:${test.line}` : ''}` : test.id;
-      const message = test.message ? ` ${test.message.split('\n')[0]!.slice(0, 160)}` : '';
-      lines.push(`  ${where}: ${test.outcome} ${test.id}${message ? ` —${message}` : ''}`);
+      const text = outcomeMessage(test);
+      const message = text ? ` ${text.split('\n')[0]!.slice(0, 200)}` : '';
+      lines.push(`  ${where}: ${outcomeLabel(test)} ${test.id}${message ? ' —' + message : ''}`);
     }
     if (failures.length > MAX_FAILED_TESTS) lines.push(`  … and ${failures.length - MAX_FAILED_TESTS} more (see ${paths.summaryPath})`);
   }

@@ -33,6 +33,11 @@ export const TestCountsSchema = z.object({
   skipped: z.number().int(),
   xfailed: z.number().int(),
   xpassed: z.number().int(),
+  /** pytest 9 subtests (`subtests.test(…)`) that passed and failed; they are not tests of their own. */
+  subtestsPassed: z.number().int().optional(),
+  subtestsFailed: z.number().int().optional(),
+  /** Tests collected but deselected (`-k`, `-m`, `--deselect`): not run, not counted in total. */
+  deselected: z.number().int().optional(),
 });
 
 export const EvalCaseStatusSchema = z.enum(['passed', 'failed', 'error', 'vetoed', 'skipped']);

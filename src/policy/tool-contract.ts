@@ -7,6 +7,16 @@ export interface ContractProblem {
   message: string;
 }
 
+/** A metric a tool publishes, with what a policy author needs to write a rule over it (`qf metrics`). */
+export interface MetricInfo {
+  /** `<name>` stands for a policy-chosen segment, e.g. `command.<name>.exit_code`. */
+  name: string;
+  meaning: string;
+  unit: string;
+  /** How it is computed from other counts, when it is not a plain count. */
+  formula?: string;
+}
+
 /**
  * What a policy may say to a tool, without the tool's code: its name, the `with:` it accepts and the
  * metrics it publishes. Validating a policy reads only these; each ToolDefinition (src/tools/)
@@ -20,7 +30,7 @@ export interface ToolContract<Input = unknown> {
    * Metrics the tool publishes. `<name>` stands for a policy-chosen segment, e.g.
    * `command.<name>.exit_code`. The gate refuses rules over metrics no tool publishes.
    */
-  metrics: readonly string[];
+  metrics: readonly MetricInfo[];
   /** Checks of a plan rule's `with` against the rest of the policy (a named command exists, say). */
   checkInPolicy?(input: Record<string, unknown>, policy: { tools?: Policy['tools'] | undefined }): ContractProblem[];
 }

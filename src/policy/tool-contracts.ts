@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_PYTHON } from '../constants.js';
-import type { ToolContract } from './tool-contract.js';
+import type { MetricInfo, ToolContract } from './tool-contract.js';
 
 export const RunPytestInput = z.strictObject({
   paths: z.array(z.string().min(1)).default([]).describe("Test paths relative to the working directory; empty runs pytest's own discovery."),
@@ -10,21 +10,32 @@ export const RunPytestInput = z.strictObject({
 });
 export type RunPytestInput = z.infer<typeof RunPytestInput>;
 
+/** What each pytest metric means, for `qf metrics` and the README. */
+export const PYTEST_METRICS: readonly MetricInfo[] = [
+  { name: 'pytest.total', meaning: 'tests pytest ran or skipped, one per JUnit test case (subtests and deselected tests are not in it)', unit: 'tests' },
+  { name: 'pytest.passed', meaning: 'tests that passed', unit: 'tests' },
+  { name: 'pytest.failed', meaning: 'tests that failed, a strict XPASS (xfail(strict=True) that passed) included', unit: 'tests' },
+  { name: 'pytest.errors', meaning: 'tests that errored outside the test body (fixture set-up or teardown)', unit: 'tests' },
+  { name: 'pytest.skipped', meaning: 'tests skipped', unit: 'tests' },
+  { name: 'pytest.xfailed', meaning: 'tests marked xfail that failed, as expected', unit: 'tests' },
+  { name: 'pytest.xpassed', meaning: 'tests marked xfail (not strict) that passed', unit: 'tests' },
+  {
+    name: 'pytest.pass_rate',
+    meaning: 'share of the tests that ran which passed; 1 when none ran',
+    unit: 'ratio 0–1',
+    formula: '(passed + xpassed) / (total − skipped − xfailed)',
+  },
+  { name: 'pytest.duration_seconds', meaning: 'wall-clock time of the pytest processes, collection and fixtures included', unit: 'seconds' },
+  { name: 'pytest.subtests_passed', meaning: 'subtests (pytest 9 `subtests.test(…)`) that passed', unit: 'subtests' },
+  { name: 'pytest.subtests_failed', meaning: 'subtests that failed (their test fails too and is in pytest.failed)', unit: 'subtests' },
+  { name: 'pytest.deselected', meaning: 'tests collected but deselected by -k, -m or --deselect: not run', unit: 'tests' },
+];
+
 export const RUN_PYTEST_CONTRACT: ToolContract<RunPytestInput> = {
   name: 'run_pytest',
   description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
   input: RunPytestInput as z.ZodType<RunPytestInput>,
-  metrics: [
-    'pytest.total',
-    'pytest.passed',
-    'pytest.failed',
-    'pytest.errors',
-    'pytest.skipped',
-    'pytest.xfailed',
-    'pytest.xpassed',
-    'pytest.pass_rate',
-    'pytest.duration_seconds',
-  ],
+  metrics: PYTEST_METRICS,
 };
 
 export const RunCommandInput = z.strictObject({
@@ -37,7 +48,10 @@ export const RUN_COMMAND_CONTRACT: ToolContract<RunCommandInput> = {
   name: 'run_command',
   description: 'Runs a command the policy names under tools.commands (lint, build) and reports its exit code and output tail.',
   input: RunCommandInput as z.ZodType<RunCommandInput>,
-  metrics: ['command.<name>.exit_code', 'command.failed'],
+  metrics: [
+    { name: 'command.<name>.exit_code', meaning: 'exit code of the named command from tools.commands', unit: 'exit code' },
+    { name: 'command.failed', meaning: 'commands that exited non-zero, over all run_command steps', unit: 'commands' },
+  ],
   checkInPolicy: (input, policy) => {
     if (!policy.tools || typeof input.command !== 'string' || input.command in policy.tools.commands) return [];
     const names = Object.keys(policy.tools.commands);

@@ -1,6 +1,7 @@
 import type { Evidence, GateRuleResult, TestCase } from '../evidence/schema.js';
 import { formatNumber } from '../util/format-number.js';
 import { renderEvals } from './render-evals.js';
+import { outcomeLabel, outcomeMessage, testCountsLine } from './test-outcome.js';
 
 export interface SummarySection {
   /** Lower comes first and is the last to be cut when a platform limit bites. */
@@ -40,8 +41,9 @@ function ruleRow(rule: GateRuleResult): string {
 
 function failureLine(test: TestCase): string {
   const where = test.file ? `\`${test.file}${test.line ? `:${test.line}` : ''}\`` : '';
-  const message = test.message ? ` — ${escapeCell(test.message.split('\n')[0]!.slice(0, 200))}` : '';
-  return `- **${test.outcome}** \`${test.id}\` ${where}${message}`;
+  const text = outcomeMessage(test);
+  const message = text ? ` — ${escapeCell(text.split('\n')[0]!.slice(0, 240))}` : '';
+  return `- **${outcomeLabel(test)}** \`${test.id}\` ${where}${message}`;
 }
 
 export function summaryTitle(evidence: Evidence): string {
@@ -68,6 +70,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
       `## ${evidence.approval.status === 'held' ? '⏸️ **Held**' : VERDICT_LINE[gate.verdict]} — QualityFoundry`,
       '',
       ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`),
+      ...(testCountsLine(evidence.metrics) ? [`- Tests: ${testCountsLine(evidence.metrics)}`] : []),
     ].join('\n'),
   });
 

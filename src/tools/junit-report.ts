@@ -26,8 +26,11 @@ export interface JUnitSummary {
   truncated: boolean;
 }
 
-/** `path/to/test_x.py:12: AssertionError` — the line pytest ends a traceback with. */
-const TRACEBACK_LOCATION = /^([^\s:][^:\n]*\.py):(\d+): [\w.]+/gm;
+/**
+ * A traceback frame's location line: `path/to/x.py:12: AssertionError` ends a traceback, and
+ * `path/to/x.py:7: ` or `path/to/x.py:7: in helper` stand for the frames before it.
+ */
+const FRAME_LOCATION = /^([^\s:][^:\n]*\.py):(\d+):(?: |$)/gm;
 
 function cap(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
@@ -37,15 +40,33 @@ function cap(text: string, maxBytes: number): string {
     .replace(/\uFFFD$/, '')}\n… (truncated)`;
 }
 
-/** Where a failure happened: the last traceback line inside the test's own file, else its definition. */
+/**
+ * `file` as a path inside the repository, or undefined when it is not one. pytest prints frame paths
+ * relative to the folder it ran in (`../../venv/lib/…/site-packages/attr/__init__.py` for code
+ * outside it), so anything absolute or climbing out with `..` is outside; installed packages are
+ * third-party code even when the virtualenv lives in the repository.
+ */
+export function repositoryPath(file: string): string | undefined {
+  const normal = path.posix.normalize(file.replaceAll('\\', '/'));
+  if (path.posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) return undefined;
+  if (/(^|\/)(site|dist)-packages\//.test(normal)) return undefined;
+  return normal;
+}
+
+/**
+ * Where a failure happened: the innermost traceback frame inside the repository, else the test's
+ * own definition. Never a path outside the repository: a failure inside an installed library is
+ * shown where the repository's code called into it.
+ */
 function failureLocation(test: { file?: string; line?: number }, details: string): { file?: string; line?: number } {
-  let fallback: { file: string; line: number } | undefined;
-  for (const match of details.matchAll(TRACEBACK_LOCATION)) {
-    const location = { file: match[1]!, line: Number(match[2]) };
-    if (location.file === test.file) fallback = location;
-    else if (!fallback && !location.file.startsWith('/')) fallback = location;
+  let innermost: { file: string; line: number } | undefined;
+  for (const match of details.matchAll(FRAME_LOCATION)) {
+    const file = repositoryPath(match[1]!);
+    if (file) innermost = { file, line: Number(match[2]) };
   }
-  return fallback ?? test;
+  if (innermost) return innermost;
+  const own = test.file === undefined ? undefined : repositoryPath(test.file);
+  return own ? { file: own, ...(test.line !== undefined ? { line: test.line } : {}) } : {};
 }
 
 function testId(classname: string, name: string, file: string | undefined): string {
@@ -93,6 +114,18 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
   return summary;
 }
 
+/**
+ * Subtests from what the <testsuite> attributes count beyond the <testcase> elements: pytest 9 adds
+ * every subtest report to `tests`, and a failed one to `failures` (a passed one prints nothing in
+ * pytest's default output, so this is the only place they can be counted).
+ */
+function withSubtests(counts: TestCounts, suite: { tests: number; failures: number; errors: number }, failedAndErrored: number): TestCounts {
+  const subtests = Math.max(0, suite.tests - counts.total);
+  const testFailures = counts.failed + counts.errors + failedAndErrored;
+  const subtestsFailed = Math.min(subtests, Math.max(0, suite.failures + suite.errors - testFailures));
+  return { ...counts, subtestsPassed: subtests - subtestsFailed, subtestsFailed };
+}
+
 /** A SAX parser wired to count and keep test cases; `summary()` is undefined until a <testsuite> was seen. */
 function junitCollector(options: JUnitParseOptions): { parser: SaxesParser; counted: () => number; summary: () => JUnitSummary | undefined } {
   const maxNotable = options.maxNotable ?? 1_000;
@@ -102,22 +135,34 @@ function junitCollector(options: JUnitParseOptions): { parser: SaxesParser; coun
   let truncated = false;
   let durationSeconds = 0;
   let sawRoot = false;
+  // pytest 9 counts each subtest in <testsuite tests/failures> but writes no <testcase> for it.
+  const suite = { tests: 0, failures: 0, errors: 0 };
+  let failedAndErrored = 0;
 
-  let current: { attrs: Record<string, string>; outcome: TestOutcome; message?: string; text: string; collecting: boolean } | undefined;
+  let current:
+    | { attrs: Record<string, string>; outcome: TestOutcome; message?: string; text: string; collecting: boolean; failed: boolean; errored: boolean }
+    | undefined;
 
   const parser = new SaxesParser({ position: false });
   parser.on('opentag', (tag: SaxesTag) => {
     const attrs = tag.attributes as Record<string, string>;
     if (tag.name === 'testsuites' || tag.name === 'testsuite') sawRoot = true;
+    if (tag.name === 'testsuite') {
+      suite.tests += Number(attrs.tests) || 0;
+      suite.failures += Number(attrs.failures) || 0;
+      suite.errors += Number(attrs.errors) || 0;
+    }
     if (tag.name === 'testcase') {
-      current = { attrs, outcome: 'passed', text: '', collecting: false };
+      current = { attrs, outcome: 'passed', text: '', collecting: false, failed: false, errored: false };
       return;
     }
     if (!current) return;
     const message = attrs.message;
     if (tag.name === 'failure') {
+      current.failed = true;
       current.outcome = message?.startsWith('[XPASS(strict)]') ? 'xpassed' : 'failed';
     } else if (tag.name === 'error') {
+      current.errored = true;
       if (current.outcome !== 'failed') current.outcome = 'error';
     } else if (tag.name === 'skipped') {
       current.outcome = attrs.type === 'pytest.xfail' ? 'xfailed' : 'skipped';
@@ -138,19 +183,30 @@ function junitCollector(options: JUnitParseOptions): { parser: SaxesParser; coun
     const duration = Number(attrs.time ?? 0) || 0;
     durationSeconds += duration;
     counts.total += 1;
+    // A test that failed and then errored in teardown is one <testcase> but two of pytest's counts.
+    if (current.failed && current.errored) failedAndErrored += 1;
     // A strict XPASS is a failure to pytest, and to the gate.
     const counted = outcome === 'xpassed' ? 'failed' : outcome;
     if (counted === 'error') counts.errors += 1;
     else counts[counted] += 1;
 
     const test: TestCase = { id: testId(attrs.classname ?? '', attrs.name ?? '', file), outcome, durationSeconds: duration };
-    if (file !== undefined) test.file = file;
-    if (definitionLine !== undefined) test.line = definitionLine;
+    const ownFile = file === undefined ? undefined : repositoryPath(file);
+    if (ownFile !== undefined) {
+      test.file = ownFile;
+      if (definitionLine !== undefined) test.line = definitionLine;
+    }
     if (current.message !== undefined) test.message = current.message;
     if (outcome === 'failed' || outcome === 'error' || outcome === 'xpassed') {
       const details = cap(current.text, maxTextBytes);
       // Locate from the uncapped text: the `path:line: Exc` line ends the traceback, past any cap.
-      Object.assign(test, failureLocation(test, current.text));
+      const location = failureLocation(
+        { ...(file !== undefined ? { file } : {}), ...(definitionLine !== undefined ? { line: definitionLine } : {}) },
+        current.text,
+      );
+      delete test.file;
+      delete test.line;
+      Object.assign(test, location);
       if (details) test.details = details;
       if (notable.length < maxNotable) notable.push(test);
       else truncated = true;
@@ -162,6 +218,6 @@ function junitCollector(options: JUnitParseOptions): { parser: SaxesParser; coun
   return {
     parser,
     counted: () => counts.total,
-    summary: () => (sawRoot ? { counts, durationSeconds, notable, truncated } : undefined),
+    summary: () => (sawRoot ? { counts: withSubtests(counts, suite, failedAndErrored), durationSeconds, notable, truncated } : undefined),
   };
 }

@@ -31,6 +31,10 @@ export function pytestMetrics(counts: TestCounts, durationSeconds: number): Reco
     // Skips and expected failures are not runs; a suite that ran nothing has no pass rate to fail.
     'pytest.pass_rate': ran === 0 ? 1 : (counts.passed + counts.xpassed) / ran,
     'pytest.duration_seconds': Math.round(durationSeconds * 1000) / 1000,
+    // Reports from before these were counted have none; they are not made up as zeros.
+    ...(counts.subtestsPassed !== undefined ? { 'pytest.subtests_passed': counts.subtestsPassed } : {}),
+    ...(counts.subtestsFailed !== undefined ? { 'pytest.subtests_failed': counts.subtestsFailed } : {}),
+    ...(counts.deselected !== undefined ? { 'pytest.deselected': counts.deselected } : {}),
   };
 }
 
@@ -165,7 +169,12 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   // JUnit shows a non-strict XPASS as a pass; pytest's closing line has the real count.
   const closing = parsePytestSummaryLine(result.stdout.text);
   const xpassed = Math.min(closing?.xpassed ?? 0, summary.counts.passed);
-  const counts = { ...summary.counts, passed: summary.counts.passed - xpassed, xpassed: summary.counts.xpassed + xpassed };
+  const counts = {
+    ...summary.counts,
+    passed: summary.counts.passed - xpassed,
+    xpassed: summary.counts.xpassed + xpassed,
+    deselected: closing?.deselected ?? 0,
+  };
   // Wall-clock time of the pytest process: per-test times leave out collection and fixtures.
   const metrics = pytestMetrics(counts, result.durationMs / 1000);
   const tests = { counts, notable: summary.notable, truncated: summary.truncated };
@@ -204,7 +213,8 @@ function aggregatePytestMetrics(steps: readonly StepResult[]): Record<string, nu
   for (const step of steps) {
     if (!step.tests) continue;
     reported++;
-    for (const key of Object.keys(counts) as Array<keyof TestCounts>) counts[key] += step.tests.counts[key];
+    // subtests and deselected are optional (evidence from before they were counted has none): summed where present.
+    for (const key of Object.keys(step.tests.counts) as Array<keyof TestCounts>) counts[key] = (counts[key] ?? 0) + (step.tests.counts[key] ?? 0);
     seconds += step.metrics['pytest.duration_seconds'] ?? 0;
   }
   return reported > 0 ? pytestMetrics(counts, seconds) : {};

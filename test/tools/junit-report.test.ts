@@ -41,7 +41,7 @@ describe('parseJUnitReport on real pytest reports', () => {
     // pytest: "4 failed, 4 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error". JUnit shows the
     // non-strict XPASS as a pass (run_pytest corrects that from pytest's closing line) and the
     // strict one as a failure.
-    expect(summary.counts).toEqual({ total: 12, passed: 5, failed: 4, errors: 1, skipped: 1, xfailed: 1, xpassed: 0 });
+    expect(summary.counts).toEqual({ total: 12, passed: 5, failed: 4, errors: 1, skipped: 1, xfailed: 1, xpassed: 0, subtestsPassed: 0, subtestsFailed: 0 });
     expect(summary.truncated).toBe(false);
     expect(summary.durationSeconds).toBeGreaterThanOrEqual(0);
   });
@@ -90,7 +90,7 @@ describe('parseJUnitReport on real pytest reports', () => {
 
   it('still counts an xunit2 report (no file/line attributes), locating failures from the traceback', async () => {
     const summary = await parseJUnitReport(xunit2);
-    expect(summary.counts).toEqual({ total: 12, passed: 5, failed: 4, errors: 1, skipped: 1, xfailed: 1, xpassed: 0 });
+    expect(summary.counts).toEqual({ total: 12, passed: 5, failed: 4, errors: 1, skipped: 1, xfailed: 1, xpassed: 0, subtestsPassed: 0, subtestsFailed: 0 });
     expect(summary.notable[0]).toMatchObject({ id: 'tests.test_outcomes::test_fails', file: 'tests/test_outcomes.py', line: 10 });
   });
 
