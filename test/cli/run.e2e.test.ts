@@ -80,7 +80,18 @@ describe('qf run on real pytest projects', () => {
     expect(evidence.plan.steps).toEqual([
       { id: 'unit', tool: 'run_pytest', input: { paths: [], args: [], python: 'python3' }, matched: ['changed: pricing.py matches **/*.py'], failFast: false },
     ]);
-    expect(evidence.steps[0]!.tests!.counts).toEqual({ total: 6, passed: 5, failed: 0, errors: 0, skipped: 1, xfailed: 0, xpassed: 0 });
+    expect(evidence.steps[0]!.tests!.counts).toEqual({
+      total: 6,
+      passed: 5,
+      failed: 0,
+      errors: 0,
+      skipped: 1,
+      xfailed: 0,
+      xpassed: 0,
+      subtestsPassed: 0,
+      subtestsFailed: 0,
+      deselected: 0,
+    });
     expect(evidence.metrics).toMatchObject({
       'pytest.total': 6,
       'pytest.passed': 5,
@@ -374,7 +385,7 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
   it('refuses an unknown flag and a missing --repo', async () => {
     const unknown = await qf(['run', '--repository', '.'], { cwd: '/' });
     expect(unknown.code).toBe(ExitCode.badInput);
-    expect(unknown.stderr.split('\n')[0]).toBe("qf run: Unknown option '--repository'");
+    expect(unknown.stderr.split('\n')[0]).toBe('qf run: unknown flag --repository');
     expect(unknown.stderr.split('\n')[1]).toBe('Usage: qf run --repo DIR [--policy FILE] [--base REF] [--head REF] [--changed FILE]... [--label NAME]...');
     const missing = await qf(['run'], { cwd: '/' });
     expect(missing.code).toBe(ExitCode.badInput);
