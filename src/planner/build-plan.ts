@@ -31,7 +31,8 @@ export function buildPlan(loaded: LoadedPolicy, change: ChangeSet): Plan {
   loaded.policy.plan.forEach((rule, index) => {
     const matched = matchChange(rule.when, change);
     if (!matched) return;
-    const parsed = TOOL_CONTRACTS.get(rule.run)?.input.safeParse(rule.with);
+    const contract = TOOL_CONTRACTS.get(rule.run);
+    const parsed = contract?.input.safeParse({ ...contract.policyDefaults?.(loaded.policy), ...rule.with });
     steps.push({
       id: rule.id ?? `${rule.run}-${index + 1}`,
       tool: rule.run,

@@ -47,6 +47,13 @@ export const SandboxSchema = z
       .default([...DEFAULT_ENV_ALLOWLIST])
       .describe('Environment variables passed to tested code. Names like tokens, secrets, passwords or keys never pass, even when listed.'),
     max_output_bytes: z.number().int().min(1024).default(1_048_576).describe('Bytes of stdout and of stderr kept per step (the tail).'),
+    python: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Python interpreter of every run_pytest step that names none in `with.python`, e.g. ".venv/bin/python". Absent: the first python3 on the PATH the step gets.',
+      ),
     container: ContainerSchema.optional(),
     fallback: z
       .enum(['none', 'subprocess'])

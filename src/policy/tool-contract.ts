@@ -31,6 +31,8 @@ export interface ToolContract<Input = unknown> {
    * `command.<name>.exit_code`. The gate refuses rules over metrics no tool publishes.
    */
   metrics: readonly MetricInfo[];
+  /** Input defaults the policy sets outside the step (e.g. `sandbox.python`); a step's own `with` wins. */
+  policyDefaults?(policy: Policy): Record<string, unknown>;
   /** Checks of a plan rule's `with` against the rest of the policy (a named command exists, say). */
   checkInPolicy?(input: Record<string, unknown>, policy: { tools?: Policy['tools'] | undefined }): ContractProblem[];
 }

@@ -5,7 +5,7 @@ import type { MetricInfo, ToolContract } from './tool-contract.js';
 export const RunPytestInput = z.strictObject({
   paths: z.array(z.string().min(1)).default([]).describe("Test paths relative to the working directory; empty runs pytest's own discovery."),
   args: z.array(z.string()).default([]).describe('Extra pytest arguments, e.g. ["-x", "-m", "not slow"].'),
-  python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with.'),
+  python: z.string().min(1).default(DEFAULT_PYTHON).describe('Python interpreter to run pytest with; default sandbox.python, else python3 from the PATH.'),
   cwd: z.string().optional().describe('Working directory relative to the repository root.'),
 });
 export type RunPytestInput = z.infer<typeof RunPytestInput>;
@@ -36,6 +36,7 @@ export const RUN_PYTEST_CONTRACT: ToolContract<RunPytestInput> = {
   description: 'Runs pytest with a JUnit report and publishes per-test outcomes and counts.',
   input: RunPytestInput as z.ZodType<RunPytestInput>,
   metrics: PYTEST_METRICS,
+  policyDefaults: (policy) => (policy.sandbox.python ? { python: policy.sandbox.python } : {}),
 };
 
 export const RunCommandInput = z.strictObject({

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PYTEST_EXTRA_ENV } from '../constants.js';
-import { isQfError } from '../errors.js';
+import { isQfError, QfError } from '../errors.js';
 import type { StepResult, TestCounts } from '../evidence/schema.js';
 import { RUN_PYTEST_CONTRACT, type RunPytestInput } from '../policy/tool-contracts.js';
 import type { SandboxResult } from '../sandbox/types.js';
@@ -38,12 +38,29 @@ export function pytestMetrics(counts: TestCounts, durationSeconds: number): Reco
   };
 }
 
+/**
+ * The interpreter cannot run pytest at all: not found, or pytest is not installed for it. That is
+ * configuration, not a flaky step: retrying cannot help, so the run stops (TOOL_FAILED, exit 2).
+ */
+function missingPytest(result: SandboxResult, python: string): QfError | undefined {
+  const config = 'This is configuration: the step is not retried and the run exits 2.';
+  // execa's message repeats the whole command line first; what the OS said is its last line.
+  if (result.spawnError)
+    return new QfError(
+      'TOOL_FAILED',
+      `pytest could not be started: ${result.spawnError.trim().split('\n').pop()}. Check \`with.python\` or \`sandbox.python\` (${python}) or the PATH the step gets. ${config}`,
+    );
+  if (/No module named pytest/.test(`${result.stderr.text}\n${result.stdout.text}`))
+    return new QfError(
+      'TOOL_FAILED',
+      `pytest is not installed for this Python interpreter (${python}: "No module named pytest"); install it (pip install pytest) or set \`with.python\` or \`sandbox.python\` in the policy. ${config}`,
+    );
+  return undefined;
+}
+
 function explainNoReport(result: SandboxResult): string {
-  if (result.spawnError) return `pytest could not be started: ${result.spawnError}`;
   if (result.oomKilled) return OOM_KILLED;
   const output = `${result.stderr.text}\n${result.stdout.text}`;
-  if (/No module named pytest/.test(output))
-    return 'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
   const tail = output.trim().split('\n').slice(-5).join('\n');
   return `pytest exited with code ${result.exitCode ?? result.signal} and wrote no JUnit report. Its last output:\n${tail}`;
 }
@@ -156,6 +173,8 @@ async function runPytest(input: RunPytestInput, context: import('./tool-definiti
   } catch (error) {
     if (!isQfError(error, 'TOOL_FAILED')) throw error;
     const missing = /does not exist/.test(error.message);
+    const unusable = missing ? missingPytest(result, input.python) : undefined;
+    if (unusable) throw unusable;
     // A report swapped for a link or a pipe is not an artifact: it is never read, so never listed.
     return {
       ...base,

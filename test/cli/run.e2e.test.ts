@@ -250,16 +250,19 @@ describe('qf run on real pytest projects', () => {
     expect(JSON.stringify(run.evidence)).not.toContain('qf-leak-');
   });
 
-  it('reports a Python without pytest clearly', async () => {
+  it('reports a Python without pytest as configuration: clearly, not retried, exit 2', async () => {
     const repo = await fixtureRepo('no-pytest');
     await execa('python3', ['-m', 'venv', '--without-pip', '.venv-bare'], { cwd: repo.dir, stdin: 'ignore' });
     const run = await runFixture(repo);
-    expect(run.code).toBe(ExitCode.gateFailed);
+    expect(run.code).toBe(ExitCode.badInput);
     const reason =
-      'pytest is not installed for this Python interpreter ("No module named pytest"); install it (pip install pytest) or set `with.python` in the policy.';
-    expect(run.evidence.steps[0]).toMatchObject({ status: 'error', reason });
-    expect(run.evidence.gate.reasons).toEqual([`Step unit did not finish (error): ${reason}`]);
+      'pytest is not installed for this Python interpreter (.venv-bare/bin/python: "No module named pytest"); install it (pip install pytest) or set `with.python` or `sandbox.python` in the policy. This is configuration: the step is not retried and the run exits 2.';
+    expect(run.stderr).toContain(`qf: ${reason}`);
+    expect(run.evidence).toMatchObject({ complete: false, incompleteReason: reason });
+    // max_retries is 2, and the step was started once.
+    expect(run.evidence.audit.filter((event) => event.action === 'step.started')).toHaveLength(1);
     expect(run.evidence.repro.versions.pytest).toBeNull();
+    expectNoStackTrace(run.stderr);
   });
 });
 

@@ -110,16 +110,48 @@ plan:
   });
 
   it('retries an errored step up to budget.max_retries', async () => {
+    // A usage error: pytest ran and failed without a report. (A missing interpreter is configuration, not retried.)
     const { evidence } = await run(`version: 1
 budget: { max_retries: 2 }
 plan:
-  - { id: unit, when: { always: true }, run: run_pytest, with: { python: ./no-such-python } }
+  - { id: unit, when: { always: true }, run: run_pytest, with: { args: [--no-such-pytest-option] } }
 `);
     expect(evidence.steps[0]).toMatchObject({ status: 'error', attempts: 3 });
-    expect(evidence.steps[0]!.reason).toMatch(/^pytest could not be started: /);
+    expect(evidence.steps[0]!.reason).toMatch(/^pytest exited with code 4 and wrote no JUnit report\. /);
     expect(evidence.governance.budget).toMatchObject({ maxRetries: 2, retries: 2 });
     expect(evidence.metrics['budget.retries']).toBe(2);
     expect(evidence.audit.filter((event) => event.action === 'step.started').map((event) => event.data.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('stops at a missing interpreter without retrying: configuration, with evidence marked incomplete', async () => {
+    const outDir = path.join(work.dir, 'missing-python');
+    const policy = parsePolicy(
+      `version: 1
+budget: { max_retries: 2 }
+plan:
+  - { id: unit, when: { always: true }, run: run_pytest, with: { python: ./no-such-python } }
+`,
+      { path: 'inline.yml', sourceRef: null },
+    );
+    const running = orchestrate({
+      repoDir: repo.dir,
+      outDir,
+      policy,
+      change: { base: null, head: null, changedFiles: [], labels: [] },
+      approvals: noApprovals,
+      env: ENV,
+    });
+    const error = await running.then(
+      () => undefined,
+      (caught: unknown) => caught as { code: string; message: string },
+    );
+    expect(error?.code).toBe('TOOL_FAILED');
+    expect(error?.message).toBe(
+      'pytest could not be started: spawn ./no-such-python ENOENT. Check `with.python` or `sandbox.python` (./no-such-python) or the PATH the step gets. This is configuration: the step is not retried and the run exits 2.',
+    );
+    const check = await verifyEvidence(outDir);
+    expect(check.ok && check.evidence.complete).toBe(false);
+    expect(check.ok && check.evidence.audit.filter((event) => event.action === 'step.started')).toHaveLength(1);
   });
 
   it('does not retry failing tests: a failure is an answer', async () => {

@@ -37,6 +37,25 @@ describe('matchChange', () => {
 });
 
 describe('buildPlan', () => {
+  it('gives run_pytest steps sandbox.python unless the step names its own interpreter', () => {
+    const withPython = parsePolicy(
+      `version: 1
+sandbox: { python: .venv/bin/python }
+plan:
+  - { id: default, when: { always: true }, run: run_pytest }
+  - { id: own, when: { always: true }, run: run_pytest, with: { python: /opt/py312/bin/python3 } }
+`,
+      { path: 'p.yml', sourceRef: null },
+    );
+    const plan = buildPlan(withPython, change([]));
+    expect(plan.steps.map((step) => [step.id, step.input.python])).toEqual([
+      ['default', '.venv/bin/python'],
+      ['own', '/opt/py312/bin/python3'],
+    ]);
+    // Without it, python3 from the PATH.
+    expect(buildPlan(loaded, change(['a.py'])).steps[0]!.input.python).toBe('python3');
+  });
+
   it('keeps the matching rules in order, with their defaults applied and why they matched', () => {
     const plan = buildPlan(loaded, change(['src/a.py', 'docs/guide.md'], ['docs']));
     expect(plan.steps).toEqual([
