@@ -183,6 +183,8 @@ export const GateRuleResultSchema = z.object({
   reason: z.string(),
 });
 
+export const ShortCircuitKindSchema = z.enum(['budget', 'fail_fast']);
+
 export const VerdictSchema = z.enum(['pass', 'fail', 'needs_approval', 'blocked']);
 
 export const ApprovalRecordSchema = z.object({
@@ -247,7 +249,8 @@ export const EvidenceSchema = z.object({
   governance: z.object({
     mode: z.enum(['strict', 'adaptive', 'playground']),
     budget: z.object({ totalSeconds: z.number(), usedSeconds: z.number(), maxRetries: z.number().int(), retries: z.number().int() }),
-    shortCircuit: z.object({ reason: z.string(), atStep: z.string().nullable() }).nullable(),
+    /** Why steps were skipped. `kind` (absent in older bundles): `budget` spent, or a `fail_fast` step that did not pass. */
+    shortCircuit: z.object({ reason: z.string(), atStep: z.string().nullable(), kind: ShortCircuitKindSchema.optional() }).nullable(),
     conflicts: z.array(z.record(z.string(), z.unknown())),
     vetoes: z.array(z.record(z.string(), z.unknown())),
   }),

@@ -27,7 +27,10 @@ export const GoldenCaseSchema = z.strictObject({
     metrics: z.record(z.string(), z.number()).default({}),
     steps: z.array(StepFixture).default([]),
     approval_waiting: z.boolean().default(false),
-    short_circuit: z.strictObject({ reason: z.string(), atStep: z.string().nullable() }).nullable().default(null),
+    short_circuit: z
+      .strictObject({ reason: z.string(), atStep: z.string().nullable(), kind: z.enum(['budget', 'fail_fast']).optional() })
+      .nullable()
+      .default(null),
     /** What the SecureGateway vetoed (evidence.governance.vetoes). */
     vetoes: z.array(z.strictObject({ taskId: z.string(), code: z.string(), message: z.string() })).default([]),
   }),

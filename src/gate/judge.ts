@@ -12,11 +12,12 @@ const COMPARE: Record<GateOp, (observed: number, expected: number) => boolean> =
 };
 
 export interface JudgeInput {
-  policy: Pick<Policy, 'mode' | 'gate'>;
+  /** `require_steps` absent counts as false (older policies, golden cases). */
+  policy: Pick<Policy, 'mode' | 'gate'> & Partial<Pick<Policy, 'require_steps'>>;
   metrics: Record<string, number>;
   steps: readonly Pick<StepResult, 'id' | 'status' | 'reason'>[];
   approvalWaiting: boolean;
-  shortCircuit: { reason: string; atStep: string | null } | null;
+  shortCircuit: { reason: string; atStep: string | null; kind?: 'budget' | 'fail_fast' } | null;
   /** Governance findings that block in the policy's mode (conflicts, vetoes). */
   blockingFindings?: readonly string[];
 }
@@ -27,13 +28,17 @@ export interface Judgement {
   reasons: string[];
 }
 
+/** Said when no plan rule matched: nothing ran, so there is nothing for the gate to fail. */
+export const NO_STEP_APPLIED =
+  'No step applied to this change (no plan rule matched its changed files), so nothing ran and the gate passes: nothing it checks changed. Set `require_steps: true` in the policy to fail such a change instead.';
+
 function passReason(rules: readonly GateRuleResult[], steps: number): string {
+  if (steps === 0) return NO_STEP_APPLIED;
   const held = rules.filter((rule) => rule.status === 'pass').length;
   const unmeasured = rules.length - held;
-  if (rules.length === 0) return steps === 0 ? 'No step matched the change and there are no gate rules.' : 'There are no gate rules and every step finished.';
+  if (rules.length === 0) return 'There are no gate rules and every step finished.';
   if (unmeasured === 0) return `All ${rules.length} gate rules hold.`;
-  const noSteps = steps === 0 ? ' (no step matched the change)' : '';
-  return `${held} of ${rules.length} gate rules hold; ${unmeasured} not measured${noSteps}.`;
+  return `${held} of ${rules.length} gate rules hold; ${unmeasured} not measured.`;
 }
 
 export function evaluateRule(rule: Pick<GateRule, 'id' | 'metric' | 'op' | 'value' | 'if_missing'>, metrics: Record<string, number>): GateRuleResult {
@@ -68,8 +73,19 @@ export function judge(input: JudgeInput): Judgement {
   const reasons: string[] = [];
   let verdict: Verdict = 'pass';
 
+  // A fail-fast step that did not pass is a failure, not a run that could not be completed: the
+  // steps it skipped were skipped because the policy said so. A spent budget blocks.
+  const failFast = input.shortCircuit?.kind === 'fail_fast' ? input.shortCircuit : null;
+  const skipped = input.steps.filter((step) => step.status === 'skipped').map((step) => step.id);
+  const failFastReasons = failFast
+    ? [`Step ${failFast.atStep ?? '?'} did not pass and is fail_fast${skipped.length > 0 ? `: not run ${skipped.join(', ')}` : ''}.`]
+    : [];
+  const noSteps =
+    input.policy.require_steps && input.steps.length === 0
+      ? ['No step applied to this change, and the policy requires one (require_steps: true): nothing was tested.']
+      : [];
   const blockers = [
-    ...(input.shortCircuit ? [`Run stopped early: ${input.shortCircuit.reason}`] : []),
+    ...(input.shortCircuit && !failFast ? [`Run stopped early: ${input.shortCircuit.reason}`] : []),
     ...input.steps.filter((step) => step.status === 'refused').map((step) => `Step ${step.id} was refused: ${step.reason ?? 'not allowed'}`),
     ...(input.blockingFindings ?? []),
   ];
@@ -89,9 +105,9 @@ export function judge(input: JudgeInput): Judgement {
     verdict = 'blocked';
     reasons.push(...blockers);
   }
-  if (unfinished.length > 0 || failedRules.length > 0 || failedSteps.length > 0) {
+  if (noSteps.length > 0 || failFastReasons.length > 0 || unfinished.length > 0 || failedRules.length > 0 || failedSteps.length > 0) {
     if (verdict === 'pass') verdict = 'fail';
-    reasons.push(...unfinished, ...failedRules, ...failedSteps);
+    reasons.push(...noSteps, ...failFastReasons, ...unfinished, ...failedRules, ...failedSteps);
   }
   if (input.policy.mode === 'playground' && verdict !== 'pass') {
     reasons.unshift(`Playground mode: the verdict would have been ${verdict}; reported, not enforced.`);

@@ -20,7 +20,7 @@ export interface RunState {
   approval: Evidence['approval'];
   steps: StepResult[];
   budget: { usedMs: number; retries: number };
-  shortCircuit: { reason: string; atStep: string | null } | null;
+  shortCircuit: { reason: string; atStep: string | null; kind?: 'budget' | 'fail_fast' } | null;
   /** What the SecureGateway vetoed (evidence.governance.vetoes); absent in states saved before any step ran. */
   vetoes?: Array<Record<string, unknown>>;
   versions: { python: string | null; pytest: string | null };

@@ -190,6 +190,10 @@ export const PolicySchema = z
     plan: z.array(PlanRuleSchema).default([]).describe('Plan rules, in order.'),
     approval: ApprovalSchema.prefault({}),
     gate: z.array(GateRuleSchema).default([]).describe('Gate rules, all of which must hold.'),
+    require_steps: z
+      .boolean()
+      .default(false)
+      .describe('Fail a change that no plan rule matches (a docs-only change, say) instead of passing it: with no step, the gate has measured nothing.'),
     gateway: GatewaySchema.prefault({}),
   })
   .describe('A QualityFoundry policy.');

@@ -64,7 +64,7 @@ describe('qf schema and qf metrics', () => {
     const schema = JSON.parse(policy.stdout) as { $schema: string; required: string[]; properties: Record<string, unknown>; additionalProperties: boolean };
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.required).toEqual(['version']);
-    expect(Object.keys(schema.properties)).toEqual(['version', 'mode', 'sandbox', 'budget', 'tools', 'plan', 'approval', 'gate', 'gateway']);
+    expect(Object.keys(schema.properties)).toEqual(['version', 'mode', 'sandbox', 'budget', 'tools', 'plan', 'approval', 'gate', 'require_steps', 'gateway']);
     expect(schema.additionalProperties).toBe(false);
     const evidence = JSON.parse((await qf(['schema', '--evidence'], REPO_ROOT)).stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(evidence.properties)).toEqual(expect.arrayContaining(['schemaVersion', 'complete', 'repro', 'plan', 'gate', 'artifacts', 'audit']));

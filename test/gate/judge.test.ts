@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRule, judge, type JudgeInput } from '../../src/gate/judge.js';
+import { evaluateRule, judge, NO_STEP_APPLIED, type JudgeInput } from '../../src/gate/judge.js';
 import { isKnownMetric, metricPatterns } from '../../src/policy/metric-catalog.js';
 import type { GateOp } from '../../src/policy/schema.js';
 
@@ -89,6 +89,56 @@ describe('judge', () => {
     });
     expect(judgement.verdict).toBe('fail');
     expect(judgement.reasons).toEqual(['Step slow did not finish (timed_out): killed', 'Step x did not finish (error): no reason given']);
+  });
+
+  it('fails, not blocks, when a fail-fast step fails, whether or not it skipped anything', () => {
+    const alone = judge({
+      ...base,
+      metrics: { 'pytest.failed': 1 },
+      steps: [{ id: 'unit', status: 'failed' }],
+      shortCircuit: { reason: 'fail-fast step unit ended failed', atStep: 'unit', kind: 'fail_fast' },
+    });
+    expect(alone).toMatchObject({ verdict: 'fail', reasons: ['Step unit did not pass and is fail_fast.', 'Rule r failed: pytest.failed is 1, expected == 0'] });
+    const skipping = judge({
+      ...base,
+      policy: { mode: 'strict', gate: [] },
+      steps: [
+        { id: 'lint', status: 'failed' },
+        { id: 'unit', status: 'skipped' },
+        { id: 'e2e', status: 'skipped' },
+      ],
+      shortCircuit: { reason: 'fail-fast step lint ended failed', atStep: 'lint', kind: 'fail_fast' },
+    });
+    expect(skipping).toMatchObject({
+      verdict: 'fail',
+      reasons: ['Step lint did not pass and is fail_fast: not run unit, e2e.', 'Step lint failed: no reason given'],
+    });
+  });
+
+  it('blocks when the budget ran out (and when an older bundle does not say why steps were skipped)', () => {
+    for (const kind of ['budget', undefined] as const) {
+      const judgement = judge({
+        ...base,
+        steps: [
+          { id: 'unit', status: 'passed' },
+          { id: 'e2e', status: 'skipped' },
+        ],
+        shortCircuit: { reason: 'budget spent', atStep: 'e2e', ...(kind ? { kind } : {}) },
+      });
+      expect(judgement).toMatchObject({ verdict: 'blocked', reasons: ['Run stopped early: budget spent'] });
+    }
+  });
+
+  it('says plainly why a change no step applied to passes, and fails it under require_steps', () => {
+    const none = { ...base, metrics: {}, steps: [], policy: { mode: 'strict' as const, gate: [rule('==', 0), rule('==', 0), rule('==', 0)] } };
+    expect(judge(none)).toMatchObject({ verdict: 'pass', reasons: [NO_STEP_APPLIED] });
+    expect(NO_STEP_APPLIED).toBe(
+      'No step applied to this change (no plan rule matched its changed files), so nothing ran and the gate passes: nothing it checks changed. Set `require_steps: true` in the policy to fail such a change instead.',
+    );
+    expect(judge({ ...none, policy: { ...none.policy, require_steps: true } })).toMatchObject({
+      verdict: 'fail',
+      reasons: ['No step applied to this change, and the policy requires one (require_steps: true): nothing was tested.'],
+    });
   });
 
   it('in playground mode reports the would-be verdict first and passes', () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noApprovals } from '../../src/cli/cli-approval-source.js';
 import { ExitCode } from '../../src/constants.js';
 import { verifyEvidence } from '../../src/evidence/verify-evidence.js';
+import { NO_STEP_APPLIED } from '../../src/gate/judge.js';
 import { orchestrate } from '../../src/orchestrator/orchestrate.js';
 import { parsePolicy } from '../../src/policy/load-policy.js';
 import { tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
@@ -70,7 +71,7 @@ plan:
     expect(evidence.gate.verdict).toBe('blocked');
   });
 
-  it('short-circuits after a failing fail-fast step and records why', async () => {
+  it('short-circuits after a failing fail-fast step, records why, and fails (the failure is the answer)', async () => {
     const { evidence } = await run(`version: 1
 tools: { allowlist: [run_pytest, run_command], commands: { lint: [python3, -c, "print(1)"] } }
 plan:
@@ -79,14 +80,14 @@ plan:
 gate:
   - { id: no-failures, metric: pytest.failed, op: "==", value: 0 }
 `);
-    expect(evidence.governance.shortCircuit).toEqual({ reason: 'fail-fast step unit ended failed', atStep: 'unit' });
+    expect(evidence.governance.shortCircuit).toEqual({ reason: 'fail-fast step unit ended failed', atStep: 'unit', kind: 'fail_fast' });
     expect(evidence.steps.map((step) => [step.id, step.status, step.reason])).toEqual([
       ['unit', 'failed', '1 failed, 0 errors out of 2 tests.'],
       ['lint', 'skipped', 'skipped: fail-fast step unit ended failed'],
     ]);
-    expect(evidence.gate.verdict).toBe('blocked');
+    expect(evidence.gate.verdict).toBe('fail');
     expect(evidence.gate.reasons).toEqual([
-      'Run stopped early: fail-fast step unit ended failed',
+      'Step unit did not pass and is fail_fast: not run lint.',
       'Rule no-failures failed: pytest.failed is 1, expected == 0',
     ]);
     expect(evidence.audit.filter((event) => event.action === 'run.short_circuit')).toHaveLength(1);
@@ -104,7 +105,7 @@ plan:
       ['hang', 'timed_out'],
       ['lint', 'skipped'],
     ]);
-    expect(evidence.governance.shortCircuit).toEqual({ reason: "the run's budget of 1 s ran out during step hang", atStep: 'hang' });
+    expect(evidence.governance.shortCircuit).toEqual({ reason: "the run's budget of 1 s ran out during step hang", atStep: 'hang', kind: 'budget' });
     expect(evidence.gate.verdict).toBe('blocked');
     expect(evidence.gate.reasons[0]).toBe("Run stopped early: the run's budget of 1 s ran out during step hang");
   });
@@ -191,7 +192,20 @@ gate:
 `);
     expect(exitCode).toBe(ExitCode.pass);
     expect(evidence.steps).toEqual([]);
-    expect(evidence.gate.reasons).toEqual(['0 of 1 gate rules hold; 1 not measured (no step matched the change).']);
+    expect(evidence.gate.reasons).toEqual([NO_STEP_APPLIED]);
+  });
+
+  it('fails a change no step applied to when the policy has require_steps: true', async () => {
+    const { evidence, exitCode } = await run(`version: 1
+require_steps: true
+plan:
+  - { id: docs, when: { changed: ["docs/**"] }, run: run_pytest }
+`);
+    expect(exitCode).toBe(ExitCode.gateFailed);
+    expect(evidence.gate).toMatchObject({
+      verdict: 'fail',
+      reasons: ['No step applied to this change, and the policy requires one (require_steps: true): nothing was tested.'],
+    });
   });
 
   it('writes evidence marked incomplete when a run is aborted, and rethrows', async () => {

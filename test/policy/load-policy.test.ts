@@ -196,6 +196,7 @@ describe('a valid policy', () => {
         plan: [],
         approval: { count: 1, approvers: { min_permission: 'maintain', teams: [], users: [] }, allow_author: false },
         gate: [],
+        require_steps: false,
         gateway: { routing: 'default', classify: [], providers: [] },
       },
     });

@@ -36,7 +36,7 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     }
     const remaining = totalMs - state.budget.usedMs;
     if (remaining <= 0) {
-      const shortCircuit = { reason: `the run's budget of ${policy.budget.total_seconds} s is spent`, atStep: step.id };
+      const shortCircuit = { reason: `the run's budget of ${policy.budget.total_seconds} s is spent`, atStep: step.id, kind: 'budget' as const };
       audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: shortCircuit });
       state = { ...state, shortCircuit, steps: [...state.steps, skippedStep(step, `skipped: ${shortCircuit.reason}`)] };
       continue;
@@ -71,11 +71,11 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     if (options.signal?.aborted) throw interrupted(options.signal, `during step ${step.id}; its result is not used`);
     options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
     const shortCircuit = budgetCut
-      ? { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id }
+      ? { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id, kind: 'budget' as const }
       : budgetSpent
-        ? { reason: `${budgetSpent} (step ${step.id})`, atStep: step.id }
+        ? { reason: `${budgetSpent} (step ${step.id})`, atStep: step.id, kind: 'budget' as const }
         : step.failFast && result.status !== 'passed'
-          ? { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id }
+          ? { reason: `fail-fast step ${step.id} ended ${result.status}`, atStep: step.id, kind: 'fail_fast' as const }
           : null;
     if (shortCircuit) audit.record({ actor: 'orchestrator', action: 'run.short_circuit', subject, data: shortCircuit });
     state = {
