@@ -30,6 +30,8 @@ export const EvidenceFile = {
   runState: 'run-state.json',
   /** The DSSE envelope of a signed run (an in-toto Statement over evidence.json and every artifact). */
   signature: 'evidence.dsse.json',
+  /** `qf run` keeps its evidence folder out of the user's `git status`; not an artifact of the run. */
+  gitignore: '.gitignore',
   reportsDir: 'reports',
   /** A merged run's folder: each shard's bundle, `shards/<index>/`. */
   shardsDir: 'shards',

@@ -9,4 +9,8 @@ export interface CliIo {
   signal?: AbortSignal;
   /** The process's own streams, for `qf mcp`, which speaks JSON-RPC over them (every other command writes text through stdout/stderr above). */
   streams?: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream };
+  /** stderr is a terminal: progress is one status line rewritten in place, not a line every interval. */
+  isTTY?: boolean;
+  /** How often a running step reports on a non-terminal stderr; 10 s unless a test shortens it. */
+  progressIntervalMs?: number;
 }

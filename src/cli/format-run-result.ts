@@ -1,5 +1,6 @@
 import type { Evidence } from '../evidence/schema.js';
 import { formatNumber } from '../util/format-number.js';
+import { checkoutNote } from '../report/checkout-note.js';
 import { outcomeLabel, outcomeMessage, testCountsLine } from '../report/test-outcome.js';
 
 const VERDICT_WORD: Record<Evidence['gate']['verdict'], string> = {
@@ -24,6 +25,8 @@ export function formatRunResult(evidence: Evidence, paths: { evidencePath: strin
   const failedRules = evidence.gate.rules.filter((rule) => rule.status === 'fail');
   const ruleReasons = new Set(failedRules.map((rule) => `Rule ${rule.id} failed: ${rule.reason}`));
   for (const reason of evidence.gate.reasons) if (!ruleReasons.has(reason)) lines.push(`  ${reason.split('\n')[0]}`);
+  const checkout = checkoutNote(evidence.change);
+  if (checkout) lines.push(`  ${checkout}`);
 
   if (failedRules.length > 0) {
     lines.push('', 'Failed rules:');

@@ -19,4 +19,5 @@ process.exitCode = await main(argv, {
   cwd: process.cwd(),
   signal: interrupt.signal,
   streams: { stdin: process.stdin, stdout: process.stdout },
+  isTTY: process.stderr.isTTY === true,
 });

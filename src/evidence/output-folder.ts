@@ -16,7 +16,13 @@ const QF_ENTRIES = new Set<string>([
   EvidenceFile.reportsDir,
   EvidenceFile.shardsDir,
   PROBE_FOLDER,
+  EvidenceFile.gitignore,
 ]);
+/**
+ * The default folder lies in the repository (DIR/qf-out): ignored by git from inside, it never
+ * shows up in the user's `git status`, whatever their own .gitignore says.
+ */
+const GITIGNORE = "# qf's evidence folder: not part of the repository.\n*\n";
 /** writeFileAtomic's temporary files, left by a run that was killed mid-write. */
 const TEMPORARY = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
@@ -42,7 +48,8 @@ export async function prepareOutputFolder(outDir: string, options: { resume: boo
   if (!info) {
     if (options.resume) throw new QfError('BAD_INPUT', `Cannot resume: the output folder ${outDir} does not exist.`);
     await mkdir(path.dirname(outDir), { recursive: true });
-    return createOwnFolder(outDir, 'Output folder');
+    await createOwnFolder(outDir, 'Output folder');
+    return writeGitignore(outDir);
   }
   if (info.isSymbolicLink()) {
     const target = await readlink(outDir).catch(() => '?');
@@ -78,6 +85,12 @@ export async function prepareOutputFolder(outDir: string, options: { resume: boo
   }
   await rm(outDir, { recursive: true }); // never follows a link; there are none
   await createOwnFolder(outDir, 'Output folder');
+  await writeGitignore(outDir);
+}
+
+/** In a folder qf has just created; `wx` would refuse anything already there. */
+async function writeGitignore(outDir: string): Promise<void> {
+  await writeFile(path.join(outDir, EvidenceFile.gitignore), GITIGNORE, { flag: 'wx' });
 }
 
 /** mkdir that fails when anything (a link, a folder) is already there: the folder is ours. */

@@ -88,7 +88,8 @@ export const EvalSuiteResultSchema = z.object({
   fixed: z.number().int(),
 });
 
-export const StepStatusSchema = z.enum(['passed', 'failed', 'error', 'timed_out', 'refused', 'skipped']);
+/** `interrupted`: the run was stopped (Ctrl-C) while this step ran; only in evidence marked incomplete. */
+export const StepStatusSchema = z.enum(['passed', 'failed', 'error', 'timed_out', 'refused', 'skipped', 'interrupted']);
 
 export const ShardRefSchema = z.object({ index: z.number().int().min(1), total: z.number().int().min(1) });
 
@@ -227,6 +228,8 @@ export const EvidenceSchema = z.object({
     head: z.string().nullable(),
     changedFiles: z.array(z.string()),
     labels: z.array(z.string()),
+    /** `qf run --head`: the steps ran on a clean temporary checkout of `head` (a git worktree, removed after); the refs as given, `base` and `head` being the commits they resolved to. */
+    checkout: z.object({ base: z.string(), head: z.string() }).optional(),
   }),
   plan: z.object({
     planHash: sha256,

@@ -17,7 +17,7 @@ export { readEvidence };
 export type EvidenceCheck = { ok: true; evidence: Evidence; checkedArtifacts: number; signedBy: string | null } | { ok: false; problem: string };
 
 /** Files of an evidence folder that its artifact index does not list, by design. */
-const UNINDEXED = new Set<string>([EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature]);
+const UNINDEXED = new Set<string>([EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature, EvidenceFile.gitignore]);
 
 /**
  * Re-checks an evidence folder: evidence.json strictly (see readEvidence), that the folder holds

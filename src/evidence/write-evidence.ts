@@ -49,8 +49,11 @@ export function assembleEvidence(input: EvidenceInput, artifacts: ArtifactEntry[
  */
 export async function writeEvidence(outDir: string, input: EvidenceInput, audit: AuditTrail, known: readonly ArtifactEntry[] = []): Promise<Evidence> {
   // The envelope is written after the seal (it signs evidence.json), so it is never an artifact.
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature], known, (refused) =>
-    audit.record({ actor: 'qf', action: 'artifact.refused', subject: input.runId, data: { ...refused } }),
+  const artifacts = await indexArtifacts(
+    outDir,
+    [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature, EvidenceFile.gitignore],
+    known,
+    (refused) => audit.record({ actor: 'qf', action: 'artifact.refused', subject: input.runId, data: { ...refused } }),
   );
   const evidence = assembleEvidence(input, artifacts, audit.events);
   audit.record({ actor: 'qf', action: 'evidence.sealed', subject: input.runId, data: { digest: evidenceSealDigest(evidence), complete: input.complete } });

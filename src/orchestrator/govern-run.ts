@@ -17,7 +17,7 @@ export async function declareStepArtifacts(
   context: { producerPrefix: string; iteration: number; artifactDigests: ReadonlyMap<string, string>; audit: AuditTrail; subject: string },
 ): Promise<BlockingReport> {
   for (const step of steps) {
-    if (step.status === 'skipped' || step.status === 'refused') continue;
+    if (step.status === 'skipped' || step.status === 'refused' || step.status === 'interrupted') continue;
     const digest = digestOf({ status: step.status, metrics: step.metrics, artifacts: step.artifacts.map((path) => context.artifactDigests.get(path) ?? path) });
     await ledger.declare({
       type: stepArtifactType(step.id),

@@ -22,7 +22,7 @@ export interface StepEnvironment {
   /** Milliseconds left in the run's budget when the step starts. */
   remainingBudgetMs: number;
   onAttempt?: (attempt: number) => void;
-  onOutput?: () => void;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void;
   signal?: AbortSignal;
   llm?: LlmAccess;
   cacheDir?: string;

@@ -44,7 +44,8 @@ export interface ResolutionLookup {
 export type ProgressEvent =
   | { kind: 'node'; node: RunNode }
   | { kind: 'step-started'; stepId: string; tool: string; attempt: number }
-  | { kind: 'step-output'; stepId: string; elapsedMs: number }
+  /** What the step's process printed, as it comes (a progress display may read it; it is not evidence). */
+  | { kind: 'step-output'; stepId: string; elapsedMs: number; stream: 'stdout' | 'stderr'; chunk: string }
   | { kind: 'step-finished'; stepId: string; status: string; durationMs: number };
 
 export type RunNode = 'load_policy' | 'plan' | 'approve' | 'execute' | 'collect' | 'judge' | 'done';

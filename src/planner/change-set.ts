@@ -6,4 +6,6 @@ export interface ChangeSet {
   labels: string[];
   /** Login of the pull request's author, when there is one (they may not approve by default). */
   author?: string;
+  /** `qf run --head`: the steps ran on a clean checkout of `head`; the refs as given, which base and head resolved from. */
+  checkout?: { base: string; head: string };
 }

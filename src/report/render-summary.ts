@@ -1,5 +1,6 @@
 import type { Evidence, GateRuleResult, TestCase } from '../evidence/schema.js';
 import { formatNumber } from '../util/format-number.js';
+import { checkoutNote } from './checkout-note.js';
 import { renderEvals } from './render-evals.js';
 import { outcomeLabel, outcomeMessage, testCountsLine } from './test-outcome.js';
 
@@ -71,6 +72,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
       '',
       ...gate.reasons.map((reason) => `- ${escapeCell(reason)}`),
       ...(testCountsLine(evidence.metrics) ? [`- Tests: ${testCountsLine(evidence.metrics)}`] : []),
+      ...(checkoutNote(evidence.change) ? [`- ${checkoutNote(evidence.change)}`] : []),
     ].join('\n'),
   });
 

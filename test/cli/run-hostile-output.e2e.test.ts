@@ -221,13 +221,14 @@ describe('item 2: reports swapped after the step', () => {
     const run = await child;
 
     expect(run.exitCode).toBe(ExitCode.interrupted); // 130, through the real entry point
-    expect(run.stderr).toContain(`Run interrupted (${signal}) during step unit; its result is not used.`);
+    expect(run.stderr).toMatch(new RegExp(`Run interrupted \\(${signal}\\) during step unit after \\d+\\.\\d s\\.`));
     const evidence = await readEvidence(out);
     expect(evidence).toMatchObject({
       complete: false,
-      incompleteReason: `Run interrupted (${signal}) during step unit; its result is not used.`,
+      incompleteReason: expect.stringMatching(new RegExp(`^Run interrupted \\(${signal}\\) during step unit after \\d+\\.\\d s\\.$`)),
       gate: { verdict: 'blocked' },
     });
+    expect(evidence.steps).toMatchObject([{ id: 'unit', status: 'interrupted' }]);
     const ps = await execa('ps', ['-eo', 'stat,args']);
     expect(ps.stdout.split('\n').filter((line) => line.includes(marker) && !line.startsWith('Z'))).toEqual([]);
   });

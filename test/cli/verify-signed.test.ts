@@ -36,7 +36,7 @@ async function forgeAndReseal(dir: string, edit: (evidence: Evidence) => void | 
   const file = path.join(dir, 'evidence.json');
   const evidence = JSON.parse(await readFile(file, 'utf8')) as Evidence;
   await edit(evidence);
-  evidence.artifacts = await indexArtifacts(dir, ['evidence.json', 'run-state.json', 'evidence.dsse.json']);
+  evidence.artifacts = await indexArtifacts(dir, ['evidence.json', 'run-state.json', 'evidence.dsse.json', '.gitignore']);
   const seal = evidence.audit.pop()!;
   seal.data = { ...seal.data, digest: evidenceSealDigest(evidence) };
   const { hash: _hash, ...unsealed } = seal;

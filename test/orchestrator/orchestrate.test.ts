@@ -147,8 +147,9 @@ plan:
       (caught: unknown) => caught as { code: string; message: string },
     );
     expect(error?.code).toBe('TOOL_FAILED');
-    expect(error?.message).toBe(
-      'pytest could not be started: spawn ./no-such-python ENOENT. Check `with.python` or `sandbox.python` (./no-such-python) or the PATH the step gets. This is configuration: the step is not retried and the run exits 2.',
+    // What the OS said: spawn's ENOENT, or the isolation wrapper's "failed to execute" where steps run in namespaces.
+    expect(error?.message).toMatch(
+      /^pytest could not be started: .*(ENOENT|No such file or directory)\. Check `with\.python` or `sandbox\.python` \(\.\/no-such-python\) or the PATH the step gets\. This is configuration: the step is not retried and the run exits 2\.$/,
     );
     const check = await verifyEvidence(outDir);
     expect(check.ok && check.evidence.complete).toBe(false);
@@ -223,14 +224,15 @@ plan:
         env: ENV,
         signal: controller.signal,
       }),
-    ).rejects.toThrow('Run interrupted (SIGINT) before step unit.');
+    ).rejects.toThrow('Run interrupted (SIGINT) before step unit; not run: unit.');
     const check = await verifyEvidence(outDir);
     expect(check.ok).toBe(true);
     if (!check.ok) return;
     expect(check.evidence).toMatchObject({
       complete: false,
-      incompleteReason: 'Run interrupted (SIGINT) before step unit.',
-      gate: { verdict: 'blocked', reasons: ['Run did not complete: Run interrupted (SIGINT) before step unit.'] },
+      incompleteReason: 'Run interrupted (SIGINT) before step unit; not run: unit.',
+      gate: { verdict: 'blocked', reasons: ['Run did not complete: Run interrupted (SIGINT) before step unit; not run: unit.'] },
     });
+    expect(check.evidence.steps).toMatchObject([{ id: 'unit', status: 'skipped', reason: 'not run: the run was interrupted (SIGINT)' }]);
   });
 });

@@ -3,13 +3,12 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLICY_PATH, EvidenceFile } from '../../constants.js';
-import { errorMessage, QfError } from '../../errors.js';
+import { errorMessage, isQfError, QfError } from '../../errors.js';
 import { isRefusedFile, MAX_STEP_FILE_BYTES, readConfinedFile } from '../../util/open-confined-file.js';
 import { signingKeyFromPem } from '../../evidence/dsse.js';
 import { signEvidence } from '../../evidence/sign-evidence.js';
 import { orchestrate } from '../../orchestrator/orchestrate.js';
 import type { RunState } from '../../orchestrator/run-state.js';
-import type { ProgressEvent } from '../../orchestrator/types.js';
 import { changedFilesFromGit } from '../../planner/changed-files.js';
 import { loadPolicyFile } from '../../policy/load-policy.js';
 import { parseShardRef } from '../../tools/partition-tests.js';
@@ -18,26 +17,27 @@ import { readTimingHistory } from '../../tools/timing-history.js';
 import { approvalsFileSource, approveFlagSource, noApprovals } from '../cli-approval-source.js';
 import type { CliIo } from '../cli-io.js';
 import { formatRunResult } from '../format-run-result.js';
+import { checkoutHead, type HeadCheckout, resolveCommit } from '../head-checkout.js';
+import { progressReporter } from '../progress-reporter.js';
 import { openRunRecorder, type RunRecorder } from '../run-recorder.js';
 import { STORE_FLAGS, storeConnectionFromFlags } from '../store-flags.js';
 import { parseFlags } from '../parse-flags.js';
 
-/** How often a long step reports that it is still running. */
-const PROGRESS_INTERVAL_MS = 10_000;
-
-function progressReporter(io: CliIo): (event: ProgressEvent) => void {
-  let lastReport = 0;
-  return (event) => {
-    if (event.kind === 'step-started') {
-      lastReport = performance.now();
-      io.stderr(`▶ ${event.stepId} (${event.tool})${event.attempt > 1 ? `, attempt ${event.attempt}` : ''}\n`);
-    } else if (event.kind === 'step-output' && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
-      lastReport = performance.now();
-      io.stderr(`  … ${event.stepId} running, ${Math.round(event.elapsedMs / 1000)} s\n`);
-    } else if (event.kind === 'step-finished') {
-      io.stderr(`${event.status === 'passed' ? '✔' : '✗'} ${event.stepId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s\n`);
-    }
-  };
+/**
+ * A run that stopped (Ctrl-C, a missing tool) has still written its evidence, marked incomplete:
+ * the error says where, so the person at the terminal knows what was kept.
+ */
+async function pointAtEvidence(error: unknown, outDir: string, runId: string): Promise<unknown> {
+  if (!isQfError(error)) return error;
+  const evidencePath = path.join(outDir, EvidenceFile.evidence);
+  const written = await readConfinedFile(evidencePath, { within: outDir, maxBytes: MAX_STEP_FILE_BYTES }).then(
+    (bytes) => JSON.parse(bytes.toString('utf8')) as { runId?: string; complete?: boolean },
+    () => undefined,
+  );
+  if (written?.runId !== runId || written.complete !== false) return error;
+  return new QfError(error.code, `${error.message}\nEvidence (marked incomplete): ${evidencePath}\nSummary: ${path.join(outDir, EvidenceFile.summary)}`, {
+    cause: error,
+  });
 }
 
 export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
@@ -65,6 +65,8 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (!values.repo) throw new QfError('USAGE', '--repo DIR is required.');
   if (values.approve && values.approvals) throw new QfError('USAGE', 'Use either --approve or --approvals FILE, not both.');
+  if (values.head && !values.base)
+    throw new QfError('USAGE', '--head needs --base: the change is what lies between the two (git diff BASE...HEAD). Without --head the work tree is tested.');
   if (values.timings && !values.shard) throw new QfError('USAGE', '--timings FILE balances shards; it needs --shard I/N.');
   const shard = values.shard ? await shardFromFlags(values.shard, values.timings && path.resolve(io.cwd, values.timings)) : undefined;
 
@@ -80,7 +82,10 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   const outInRepo = path.relative(repoDir, outDir);
   const ownOutput =
     outInRepo !== '' && !outInRepo.startsWith('..') && !path.isAbsolute(outInRepo) ? { ignoreUntrackedUnder: outInRepo.split(path.sep).join('/') } : {};
-  const listing = values.changed ? Promise.resolve(values.changed) : changedFilesFromGit(repoDir, values.base ?? null, values.head ?? null, ownOutput);
+  // Refs are resolved once, so the change, the checkout and the evidence all name the same commits.
+  const base = values.base ? await resolveCommit(repoDir, values.base, '--base') : null;
+  const head = values.head ? await resolveCommit(repoDir, values.head, '--head') : null;
+  const listing = values.changed ? Promise.resolve(values.changed) : changedFilesFromGit(repoDir, base, head, ownOutput);
   const loading = loadPolicyFile(policyPath);
   loading.catch(() => undefined); // its error is reported below, once the listing has succeeded
   const changedFiles = await listing;
@@ -120,7 +125,7 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
       repoDir,
       runId,
       policy: policy.policy,
-      headSha: values.head ?? null,
+      headSha: head,
       previousAudit: resume?.audit ?? [],
       clock: now,
       outDir,
@@ -128,24 +133,41 @@ export async function qfRunCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   let outcome;
+  // --head: the steps run on a clean checkout of that commit, not on the work tree.
+  let checkout: HeadCheckout | undefined;
+  const progress = values.json ? undefined : progressReporter(io);
   try {
+    if (head) checkout = await checkoutHead(repoDir, head);
     outcome = await orchestrate({
       runId,
-      ...(recorder ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId, iteration: recorder.iteration } : {}),
-      repoDir,
+      // The project is the repository qf was pointed at, not the temporary checkout's folder.
+      ...(recorder
+        ? { audit: recorder.audit, ledger: recorder.ledger, projectId: recorder.projectId, iteration: recorder.iteration }
+        : { projectId: path.basename(repoDir) }),
+      repoDir: checkout?.dir ?? repoDir,
       outDir,
       policy,
-      change: { base: values.base ?? null, head: values.head ?? null, changedFiles, labels: values.label ?? [] },
+      change: {
+        base,
+        head,
+        changedFiles,
+        labels: values.label ?? [],
+        ...(head && values.base && values.head ? { checkout: { base: values.base, head: values.head } } : {}),
+      },
       approvals,
       env: io.env,
       clock: now,
-      onProgress: values.json ? undefined : progressReporter(io),
+      ...(progress ? { onProgress: progress.onEvent } : {}),
       ...(resume ? { resume } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       ...(shard ? { shard } : {}),
       ...(values['cache-dir'] ? { cacheDir: path.resolve(io.cwd, values['cache-dir']) } : {}),
     });
+  } catch (error) {
+    throw await pointAtEvidence(error, outDir, runId);
   } finally {
+    progress?.stop();
+    await checkout?.remove();
     await recorder?.finish(outcome?.evidence);
   }
   // A signature of an earlier run in this folder would not match this evidence.

@@ -9,7 +9,7 @@ export async function collectNode(state: RunState, context: RunContext): Promise
   const { outDir } = context.options;
   // summary.md is left out: it is (re)written when the run finishes. Files it refuses to read
   // (links, pipes) are audited once, when evidence.json indexes the folder.
-  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary]);
+  const artifacts = await indexArtifacts(outDir, [EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.summary, EvidenceFile.gitignore]);
   const digests = new Map(artifacts.map((entry) => [entry.path, entry.sha256]));
   const report = await declareStepArtifacts(context.ledger, state.steps, {
     producerPrefix: '',

@@ -1,14 +1,14 @@
-import { isQfError, QfError } from '../../errors.js';
+import { isQfError } from '../../errors.js';
 import { buildSandboxEnv } from '../../sandbox/sandbox-env.js';
 import { defaultCreateSandbox } from '../../sandbox/default-create-sandbox.js';
+import type { StepResult } from '../../evidence/schema.js';
 import type { Sandbox } from '../../sandbox/types.js';
+import { recordInterruption } from '../interrupted-run.js';
 import { probeVersions } from '../probe-versions.js';
 import { runGateway, withoutProviderKeys } from '../run-gateway.js';
 import type { NodeResult, RunContext } from '../run-context.js';
 import type { RunState } from '../run-state.js';
 import { allowedTool, refusedStep, runStep, skippedStep } from '../run-step.js';
-
-const interrupted = (signal: AbortSignal, where: string) => new QfError('INTERRUPTED', `Run interrupted (${String(signal.reason ?? 'aborted')}) ${where}.`);
 
 /**
  * execute: every planned step not run yet, in order, within the run's budget; a fail-fast step that
@@ -28,8 +28,15 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
     : undefined;
 
   let state = initial;
-  for (const step of plan.steps.slice(state.steps.length)) {
-    if (options.signal?.aborted) throw interrupted(options.signal, `before step ${step.id}`);
+  // Stops the run, its state saying what was interrupted and what was not run (finishRun writes it as incomplete evidence).
+  const stop = async (at: number, signal: AbortSignal, running?: StepResult): Promise<never> => {
+    const interrupted = recordInterruption(state, plan.steps, at, signal, running);
+    await context.checkpoint(interrupted.state);
+    throw interrupted.error;
+  };
+  for (const [index, step] of plan.steps.entries()) {
+    if (index < state.steps.length) continue; // done before the run waited for approval
+    if (options.signal?.aborted) await stop(index, options.signal);
     if (state.shortCircuit) {
       state = { ...state, steps: [...state.steps, skippedStep(step, `skipped: ${state.shortCircuit.reason}`)] };
       continue;
@@ -64,11 +71,11 @@ export async function executeNode(initial: RunState, context: RunContext): Promi
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       ...(state.change.base ? { baseRef: state.change.base } : {}),
       onAttempt: (attempt) => attempt > 1 && options.onProgress?.({ kind: 'step-started', stepId: step.id, tool: step.tool, attempt }),
-      onOutput: () => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted }),
+      onOutput: (stream, chunk) => options.onProgress?.({ kind: 'step-output', stepId: step.id, elapsedMs: performance.now() - stepStarted, stream, chunk }),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.shard ? { shard: options.shard } : {}),
     });
-    if (options.signal?.aborted) throw interrupted(options.signal, `during step ${step.id}; its result is not used`);
+    if (options.signal?.aborted) await stop(index, options.signal, result);
     options.onProgress?.({ kind: 'step-finished', stepId: step.id, status: result.status, durationMs: result.durationMs });
     const shortCircuit = budgetCut
       ? { reason: `the run's budget of ${policy.budget.total_seconds} s ran out during step ${step.id}`, atStep: step.id, kind: 'budget' as const }
