@@ -415,8 +415,10 @@ describe('bad input: exit 2, one paragraph, no stack trace', () => {
     });
     expect(code).toBe(ExitCode.interrupted);
     expect(code).toBe(130);
-    expect(stderr).toBe('qf: Run interrupted (SIGINT) before step unit.\n');
+    expect(stderr).toBe(
+      `qf: Run interrupted (SIGINT) before step unit; not run: unit.\nEvidence (marked incomplete): ${path.join(out, 'evidence.json')}\nSummary: ${path.join(out, 'summary.md')}\n`,
+    );
     const evidence = await readJson<Evidence>(path.join(out, 'evidence.json'));
-    expect(evidence).toMatchObject({ complete: false, incompleteReason: 'Run interrupted (SIGINT) before step unit.' });
+    expect(evidence).toMatchObject({ complete: false, incompleteReason: 'Run interrupted (SIGINT) before step unit; not run: unit.' });
   });
 });
