@@ -1,7 +1,10 @@
 import path from 'node:path';
-import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { build, stop } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/temp-git-repo.js';
+
+// esbuild's build runs in a service process it keeps for later builds: end it with the file.
+afterAll(() => stop());
 
 describe('the Action bundle', () => {
   it('holds neither the MCP server nor its SDK (they are for the CLI and the bot)', async () => {
