@@ -33,6 +33,9 @@ async function runUntil(isTTY: boolean, trigger: RegExp): Promise<{ code: number
   return { code, stderr };
 }
 
+/** What the status line starts with: back to the line's start, erase it (built, so no control character sits in a regex literal). */
+const CLEAR = `\r${String.fromCharCode(27)}[2K`.replace(/[[\]]/g, '\\$&');
+
 describe('progress while a step runs', () => {
   it('is printed on a timer while the step is silent, with the tests done so far', async () => {
     const run = await runUntil(false, /^ {2}… unit running, \d+ s, 2 tests done$/m);
@@ -45,9 +48,9 @@ describe('progress while a step runs', () => {
   });
 
   it('is one status line rewritten in place on a terminal, cleared when the step ends', async () => {
-    const run = await runUntil(true, /\r\x1b\[2K… unit running, \d+ s, 2 tests done$/);
+    const run = await runUntil(true, new RegExp(`${CLEAR}… unit running, \\d+ s, 2 tests done$`));
     expect(run.code, run.stderr).toBe(ExitCode.pass);
     expect(run.stderr).not.toMatch(/^ {2}… unit running/m);
-    expect(run.stderr).toMatch(/\r\x1b\[2K… unit running, \d+ s, [23] tests done\r\x1b\[2K✔ unit passed in [\d.]+ s\n$/);
+    expect(run.stderr).toMatch(new RegExp(`${CLEAR}… unit running, \\d+ s, [23] tests done${CLEAR}✔ unit passed in [\\d.]+ s\\n$`));
   });
 });
