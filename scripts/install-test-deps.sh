@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (as root), then returns:
-# npm packages, pytest, PostgreSQL's server binaries, a Docker engine and the sandbox image.
+# npm packages, pytest, PostgreSQL's server binaries, Chromium, a Docker engine and the sandbox image.
 # Safe to run again: each step checks first. Never reads stdin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
+fi
+
+# The dashboard's tests drive Debian's headless Chromium (test/support/chromium.ts).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-headless-shell >/dev/null 2>&1; then
+  log "installing Chromium"; apt_install chromium
 fi
 
 bash scripts/install-docker-engine.sh

@@ -8,6 +8,7 @@ import { digestOf } from '../../src/util/canonical-json.js';
 import { AuditAction } from '../bot-constants.js';
 import type { ReviewScope } from '../review/review-types.js';
 import { downloadEvidenceArtifact } from './download-evidence-artifact.js';
+import { readTestResults } from './read-test-results.js';
 
 /** Checkpoints the bot keeps per repository (as `qf run --db` does). */
 const CHECKPOINTS_KEPT = 20;
@@ -55,6 +56,8 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
     const check = downloaded.ok
       ? await validateEvidenceBundle(downloaded.dir, { headSha: ref.headSha })
       : { ok: false as const, problems: [downloaded.problem] };
+    // Read before the transaction: streaming the reports holds no lock.
+    const tests = check.ok && downloaded.ok ? await readTestResults(downloaded.dir, check.evidence, { projectId, runId: id, headSha: ref.headSha }) : undefined;
     const at = clock().toISOString();
     const source = {
       runId: ref.runId,
@@ -105,9 +108,13 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
           durationMs: Date.parse(evidence.finishedAt) - Date.parse(evidence.startedAt),
           steps: evidence.steps.map((step) => ({ id: step.id, tool: step.tool, status: step.status, durationMs: step.durationMs, attempts: step.attempts })),
           evidenceConflicts: evidence.governance.conflicts,
+          metrics: evidence.metrics,
+          approval: evidence.approval,
+          ...(tests && tests.problems.length > 0 ? { testReportProblems: tests.problems } : {}),
         },
       };
       await tx.upsertRun(run);
+      await tx.insertTestResults(tests?.rows ?? []);
       // The evidence's own trail, hash for hash, on the run's chain: the store can re-verify it later.
       await tx.appendSealedAudit(runChain(id), projectId, evidence.audit);
       const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, audit: (event) => void events.push(event) });

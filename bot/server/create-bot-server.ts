@@ -8,6 +8,8 @@ import { readApi } from '../api/read-api.js';
 import { QF_VERSION } from '../../src/constants.js';
 import { AuditAction } from '../bot-constants.js';
 import { type McpRouteOptions, registerMcpRoute } from './mcp-route.js';
+import { DASHBOARD_PATH } from '../dashboard/dashboard-links.js';
+import { dashboardPlugin } from '../dashboard/dashboard-plugin.js';
 
 export interface BotServerOptions {
   probot: Probot;
@@ -76,6 +78,7 @@ export async function createBotServer(options: BotServerOptions): Promise<BotSer
     await mcp?.close();
   });
   await readApi(server, { store, tokens: options.apiTokens, clock: options.clock, publicUrl: options.publicUrl, version: QF_VERSION });
+  await server.register(dashboardPlugin, { prefix: DASHBOARD_PATH, store, apiTokens: options.apiTokens, publicUrl: options.publicUrl ?? null });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -57,6 +57,21 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }
       `CREATE TABLE claims (key TEXT PRIMARY KEY, at TEXT NOT NULL)`,
     ],
   },
+  {
+    // Every test case of every ingested run (the dashboard's tests page: flaky, slow, failing), with the
+    // run's start and head SHA copied in so a project's recent window is one index range, no join.
+    version: 3,
+    statements: [
+      `CREATE TABLE test_results (
+        project_id TEXT NOT NULL, run_id TEXT NOT NULL, run_started_at TEXT NOT NULL, head_sha TEXT, step_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        test_id TEXT NOT NULL, file TEXT, line INTEGER, outcome TEXT NOT NULL, duration_ms DOUBLE PRECISION NOT NULL, message TEXT,
+        PRIMARY KEY (run_id, step_id, seq))`,
+      `CREATE INDEX test_results_window ON test_results(project_id, run_started_at)`,
+      `CREATE INDEX test_results_history ON test_results(project_id, test_id, run_started_at)`,
+      // The overview's approval latency reads a project's approving reviews without its pull numbers.
+      `CREATE INDEX pr_reviews_verdict ON pr_reviews(project_id, verdict, at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -27,6 +27,7 @@ import {
 } from './rows.js';
 import * as auditLog from './sql-audit-log.js';
 import { listPage } from './sql-pages.js';
+import * as dashboardReads from './sql-dashboard-reads.js';
 import { exportProjectState, importProjectState } from './sql-project-state.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type {
@@ -34,6 +35,7 @@ import type {
   ArtifactRecord,
   AuditChainHead,
   AuditFilter,
+  FirstApproval,
   CheckpointMeta,
   CheckpointRecord,
   ConflictRecord,
@@ -51,6 +53,9 @@ import type {
   StorageBackend,
   StoredAuditEvent,
   TaskRecord,
+  TestResultFilter,
+  TestResultRow,
+  VerdictCount,
 } from './types.js';
 
 const CHECKPOINT_META = 'id, project_id, label, created_at, size, sha256, artifact_count';
@@ -270,6 +275,31 @@ export class SqlStore implements StorageBackend {
 
   listPage<Q extends PageQuery>(query: Q, page: PageRequest): Promise<Page<PageItems[Q['of']]>> {
     return listPage(this.ex, query, page) as Promise<Page<PageItems[Q['of']]>>;
+  }
+
+  insertTestResults(rows: TestResultRow[]): Promise<void> {
+    return dashboardReads.insertTestResults(this.ex, rows);
+  }
+
+  listTestResults(filter: TestResultFilter): Promise<TestResultRow[]> {
+    return dashboardReads.listTestResults(this.ex, filter);
+  }
+
+  async listProjects(): Promise<ProjectRecord[]> {
+    const rows = await this.ex.all<{ id: string; created_at: string }>(`SELECT id, created_at FROM projects ORDER BY id`);
+    return rows.map((row) => ({ id: String(row.id), createdAt: String(row.created_at) }));
+  }
+
+  listRecentRuns(projectId: string, limit: number): Promise<RunRecord[]> {
+    return dashboardReads.listRecentRuns(this.ex, projectId, limit);
+  }
+
+  countVerdictsByDay(projectId: string): Promise<VerdictCount[]> {
+    return dashboardReads.countVerdictsByDay(this.ex, projectId);
+  }
+
+  listFirstApprovals(projectId: string): Promise<FirstApproval[]> {
+    return dashboardReads.listFirstApprovals(this.ex, projectId);
   }
 }
 

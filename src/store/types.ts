@@ -219,6 +219,50 @@ export interface Page<T> {
   next: PageKey | null;
 }
 
+/** One test case of one ingested run, as its JUnit report had it (the dashboard's tests page). */
+export interface TestResultRow {
+  projectId: string;
+  runId: string;
+  /** The run's startedAt, copied so a project's recent window needs no join. */
+  runStartedAt: string;
+  headSha: string | null;
+  stepId: string;
+  /** Position in the step's report: (runId, stepId, seq) is the key. */
+  seq: number;
+  testId: string;
+  file: string | null;
+  line: number | null;
+  outcome: string;
+  durationMs: number;
+  /** Failure, error or skip message, capped; null for a pass. */
+  message: string | null;
+}
+
+export interface TestResultFilter {
+  projectId: string;
+  runId?: string;
+  testId?: string;
+  /** Inclusive lower bound on runStartedAt. */
+  since?: string;
+  outcomes?: string[];
+  /** Newest runs first when set; otherwise oldest first. */
+  limit?: number;
+}
+
+/** How many runs of a project had each verdict, per UTC day (`YYYY-MM-DD`). */
+export interface VerdictCount {
+  day: string;
+  verdict: string;
+  count: number;
+}
+
+/** The first approving review of a plan at a head commit. */
+export interface FirstApproval {
+  headSha: string;
+  planHash: string;
+  at: string;
+}
+
 /**
  * The durable record behind QualityFoundry. SQLite and PostgreSQL implement it; one contract test
  * suite (test/store/storage-backend.contract.ts) holds both to the same behaviour.
@@ -296,4 +340,14 @@ export interface StorageBackend {
    * order): each page costs one index range however deep it is.
    */
   listPage<Q extends PageQuery>(query: Q, page: PageRequest): Promise<Page<PageItems[Q['of']]>>;
+
+  /** Stores the test cases of ingested runs; a repeat of a (run, step, seq) changes nothing. */
+  insertTestResults(rows: TestResultRow[]): Promise<void>;
+  listTestResults(filter: TestResultFilter): Promise<TestResultRow[]>;
+  /** Every project, by id. */
+  listProjects(): Promise<ProjectRecord[]>;
+  /** A project's newest runs, newest first. */
+  listRecentRuns(projectId: string, limit: number): Promise<RunRecord[]>;
+  countVerdictsByDay(projectId: string): Promise<VerdictCount[]>;
+  listFirstApprovals(projectId: string): Promise<FirstApproval[]>;
 }
