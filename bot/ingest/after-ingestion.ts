@@ -17,13 +17,16 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
   if (result.status !== 'ingested') return;
   scope.log.info({ runId: ref.runId, attempt: ref.attempt, conflicts: result.conflicts.length }, 'evidence ingested');
   const needHuman = result.conflicts.filter((conflict) => conflict.status === 'open' || conflict.status === 'escalated');
-  if (needHuman.length === 0 || result.evidence.policy.mode === 'playground') return;
+  const announce = needHuman.length > 0 && result.evidence.policy.mode !== 'playground';
+  // With a public URL an existing status comment also gains the new run's dashboard link.
+  if (!announce && !scope.deps.publicUrl) return;
   const number = await findPullRequestByHeadSha(scope, ref.headSha);
   if (number === null) return;
   const pull = await loadPullRequest(scope, number);
   if (!pull.open || pull.headSha !== ref.headSha) return;
   const state = await loadReviewState(scope, pull, policyPath);
-  const status = await updateStatusComment(scope, state, { create: true });
+  const status = await updateStatusComment(scope, state, { create: announce });
+  if (!announce) return;
   const shortIds = new Map((await listPullConflicts(scope.deps.store, scope.projectId, ref.headSha)).map((entry) => [entry.conflict.id, entry.shortId]));
   for (const conflict of needHuman) {
     // One announcement per conflict, whichever replica or redelivery gets here first.

@@ -14,12 +14,18 @@ export interface Refusal {
   at: string;
 }
 
+/** A run of the head commit on the bot's dashboard (only when QF_PUBLIC_URL is set). */
+export interface RunLink {
+  label: string;
+  url: string;
+}
+
 /**
  * The one status comment of a pull request: the plan, approvals so far and who is still needed, what
  * did not count and why, hold/reject state, links. Rendered from the store and GitHub each time, so
  * it is never stale and an edit of it is the whole update.
  */
-export function renderStatus(state: ReviewState, refusals: readonly Refusal[]): string {
+export function renderStatus(state: ReviewState, refusals: readonly Refusal[], runLinks: readonly RunLink[] = []): string {
   const { pull, plan, policy } = state;
   const lines = [STATUS_MARKER, '### QualityFoundry review', ''];
   const head = `\`${shortSha(pull.headSha)}\``;
@@ -65,6 +71,7 @@ export function renderStatus(state: ReviewState, refusals: readonly Refusal[]): 
     ),
   ];
   if (didNotCount.length > 0) lines.push('', '**Did not count**', ...didNotCount.slice(-20));
+  if (runLinks.length > 0) lines.push('', `**Dashboard**: ${runLinks.map((link) => `[${link.label}](${link.url})`).join(' · ')}`);
   lines.push('', '<details><summary>Commands</summary>', '', grammarMarkdown(), '', '</details>');
   return truncateChars(lines.join('\n'), PlatformLimit.commentChars);
 }

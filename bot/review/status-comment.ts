@@ -2,7 +2,8 @@ import { callGitHub } from '../../src/github/call-github.js';
 import { AuditAction, STATUS_MARKER } from '../bot-constants.js';
 import { projectChain } from '../../src/governance/index.js';
 import type { ReviewState } from './load-review-state.js';
-import { renderStatus, type Refusal } from './render-status.js';
+import { runPath } from '../dashboard/dashboard-links.js';
+import { renderStatus, type Refusal, type RunLink } from './render-status.js';
 import type { ReviewScope } from './review-types.js';
 
 export interface StatusCommentResult {
@@ -28,7 +29,7 @@ export function updateStatusComment(scope: ReviewScope, state: ReviewState, opti
 }
 
 async function writeStatus(scope: ReviewScope, state: ReviewState, options: { create: boolean }): Promise<StatusCommentResult | null> {
-  const body = renderStatus(state, await refusalsOf(scope, state.pull.number));
+  const body = renderStatus(state, await refusalsOf(scope, state.pull.number), await runLinksOf(scope, state.pull.headSha));
   const existing = await findStatusComment(scope, state.pull.number);
   if (existing) {
     if (existing.body !== body) {
@@ -79,6 +80,19 @@ export async function findStatusComment(scope: ReviewScope, pullNumber: number):
 }
 
 export const pullSubject = (projectId: string, pullNumber: number): string => `${projectId}#${pullNumber}`;
+
+/** Runs of the head shown as links to their dashboard pages; newest last. */
+const RUN_LINKS = 5;
+
+async function runLinksOf(scope: ReviewScope, headSha: string): Promise<RunLink[]> {
+  const { publicUrl, store } = scope.deps;
+  if (!publicUrl) return [];
+  const runs = (await store.listRecentRuns(scope.projectId, 50)).filter((run) => run.headSha === headSha).slice(0, RUN_LINKS);
+  return runs.reverse().map((run) => {
+    const path = runPath(scope.projectId, run.id);
+    return { label: `run ${decodeURIComponent(path.slice(path.lastIndexOf('/') + 1))} (${run.verdict ?? 'no verdict'})`, url: `${publicUrl}${path}` };
+  });
+}
 
 async function refusalsOf(scope: ReviewScope, pullNumber: number): Promise<Refusal[]> {
   const events = await scope.deps.store.listAudit({

@@ -18,7 +18,7 @@ import {
   startHarness,
   withRunnerEnv,
 } from '../../support/action-harness.js';
-import { deliver, makeTestApp, startTestBot, workflowRunPayload } from '../../support/bot-harness.js';
+import { APP_ID, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../../support/bot-harness.js';
 import { launchChromium } from '../../support/chromium.js';
 import { denyNetwork } from '../../support/deny-network.js';
 import { createFixtureRepo, type FixtureRepo } from '../../support/python-project.js';
@@ -59,6 +59,8 @@ let harness: Harness;
 let repo: FixtureRepo;
 let bot: RunningBot;
 let browser: Browser;
+let privateKey: string;
+let tokensFile: string;
 const dir = mkdtempSync(join(tmpdir(), 'qf-dashboard-'));
 
 async function actionRun(runId: number): Promise<Buffer> {
@@ -75,13 +77,14 @@ beforeAll(async () => {
   // Launched first: without Chromium the file fails at once, before minutes of Action runs.
   browser = await launchChromium();
   const made = makeTestApp();
+  privateKey = made.privateKey;
   harness = await startHarness({ app: made.app });
   repo = await createFixtureRepo(HOSTILE_CHANGE);
   const first = await actionRun(101);
   await writeFile(join(repo.dir, 'FLAKE'), 'x');
   const second = await actionRun(102);
   await rm(join(repo.dir, 'FLAKE'));
-  const tokens = join(dir, 'tokens.jsonl');
+  const tokens = (tokensFile = join(dir, 'tokens.jsonl'));
   writeFileSync(
     tokens,
     [
@@ -314,6 +317,47 @@ describe('the dashboard in a real Chromium', () => {
     expect(await page.cookies()).toEqual([]);
     expect((await fetch(`${bot.url}/dashboard/${PROJECT}`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('with QF_PUBLIC_URL (https)', () => {
+  const PUBLIC = 'https://qf.example.test';
+  let linked: RunningBot;
+  beforeAll(async () => {
+    linked = await startTestBot(harness.github, privateKey, { dbPath: join(dir, 'linked.db') }, { QF_API_TOKENS_FILE: tokensFile, QF_PUBLIC_URL: PUBLIC });
+  });
+  afterAll(async () => {
+    await linked?.close();
+  });
+
+  it('the status comment links each run of the head to its dashboard page, and the session cookie is Secure', async () => {
+    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
+    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
+    const status = harness.github.comments.find((c) => c.performed_via_github_app?.id === APP_ID && c.body.startsWith('<!-- qualityfoundry:status -->'));
+    expect(status?.body).toContain(
+      `**Dashboard**: [run 201.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/201.1) · [run 202.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/202.1)`,
+    );
+    const login = await fetch(`${linked.url}/dashboard/login`, {
+      method: 'POST',
+      headers: { origin: linked.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, next: `/dashboard/${PROJECT}/runs/202.1` }).toString(),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe(`/dashboard/${PROJECT}/runs/202.1`);
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^qf_dashboard=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/dashboard; HttpOnly; Secure; SameSite=Strict$/);
+    // The linked page is there for the session (the path after the public URL).
+    const page = await fetch(`${linked.url}/dashboard/${PROJECT}/runs/202.1`, { headers: { cookie: cookie.split(';')[0]! } });
+    expect(page.status).toBe(200);
+    // An open redirect through `next` is not possible.
+    const away = await fetch(`${linked.url}/dashboard/login`, {
+      method: 'POST',
+      headers: { origin: linked.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, next: '//evil.example/x' }).toString(),
+      redirect: 'manual',
+    });
+    expect(away.headers.get('location')).toBe('/dashboard/');
   });
 });
 
