@@ -1,4 +1,4 @@
-import type { StorageBackend, TestResultRow } from '../../src/store/index.js';
+import type { StorageBackend, TestSummary } from '../../src/store/index.js';
 
 /** Runs the tests page looks back over (the newest): a window, so its cost does not grow with history. */
 export const TESTS_WINDOW = 100;
@@ -7,19 +7,8 @@ export const TOP = 25;
 /** Outcomes shown in each test's history strip, newest last. */
 export const HISTORY = 20;
 
-export interface TestStat {
-  testId: string;
-  file: string | null;
-  line: number | null;
-  runs: number;
-  failures: number;
-  /** Head SHAs on which the test both passed and failed (re-runs that disagree). */
-  disagreeingShas: number;
-  /** Changes between pass and fail from one run to the next. */
-  flips: number;
-  meanMs: number;
-  maxMs: number;
-  /** The newest HISTORY outcomes, oldest first, with their runs. */
+export interface TestStat extends TestSummary {
+  /** The newest HISTORY outcomes in the window, oldest first, with their runs. */
   history: Array<{ runId: string; outcome: string; durationMs: number }>;
 }
 
@@ -30,72 +19,30 @@ export interface TestStats {
   failing: TestStat[];
 }
 
-const FAILED = new Set(['failed', 'error']);
-const judged = (outcome: string): 'pass' | 'fail' | null => (outcome === 'passed' ? 'pass' : FAILED.has(outcome) ? 'fail' : null);
+const byId = (a: TestSummary, b: TestSummary): number => a.testId.localeCompare(b.testId);
 
 /** The flakiest, slowest and most often failing tests of the project's newest TESTS_WINDOW runs. */
 export async function loadTestStats(store: StorageBackend, projectId: string): Promise<TestStats> {
   const recent = await store.listRecentRuns(projectId, TESTS_WINDOW);
   const oldest = recent.at(-1);
   if (!oldest) return { windowRuns: 0, flakiest: [], slowest: [], failing: [] };
-  const rows = await store.listTestResults({ projectId, since: oldest.startedAt });
-  const stats = summarize(rows);
-  return {
-    windowRuns: recent.length,
-    flakiest: stats
-      .filter((s) => s.disagreeingShas + s.flips > 0)
-      .sort((a, b) => b.disagreeingShas + b.flips - (a.disagreeingShas + a.flips) || a.testId.localeCompare(b.testId))
-      .slice(0, TOP),
-    slowest: [...stats].sort((a, b) => b.meanMs - a.meanMs || a.testId.localeCompare(b.testId)).slice(0, TOP),
-    failing: stats
-      .filter((s) => s.failures > 0)
-      .sort((a, b) => b.failures - a.failures || a.testId.localeCompare(b.testId))
-      .slice(0, TOP),
-  };
-}
-
-/** Per test, in run order (rows come oldest first). */
-export function summarize(rows: readonly TestResultRow[]): TestStat[] {
-  const byTest = new Map<string, TestResultRow[]>();
-  for (const row of rows) {
-    const list = byTest.get(row.testId);
-    if (list) list.push(row);
-    else byTest.set(row.testId, [row]);
+  const summaries = await store.summarizeTestResults(projectId, oldest.startedAt);
+  const flakiest = summaries
+    .filter((s) => s.disagreeingShas + s.flips > 0)
+    .sort((a, b) => b.disagreeingShas + b.flips - (a.disagreeingShas + a.flips) || byId(a, b))
+    .slice(0, TOP);
+  const slowest = [...summaries].sort((a, b) => b.meanMs - a.meanMs || byId(a, b)).slice(0, TOP);
+  const failing = summaries
+    .filter((s) => s.failures > 0)
+    .sort((a, b) => b.failures - a.failures || byId(a, b))
+    .slice(0, TOP);
+  const shown = [...new Set([...flakiest, ...slowest, ...failing].map((s) => s.testId))];
+  const histories = new Map<string, TestStat['history']>();
+  for (const row of await store.listTestHistories(projectId, shown, oldest.startedAt, HISTORY)) {
+    const list = histories.get(row.testId) ?? [];
+    list.unshift({ runId: row.runId, outcome: row.outcome, durationMs: row.durationMs });
+    histories.set(row.testId, list);
   }
-  const stats: TestStat[] = [];
-  for (const [testId, results] of byTest) {
-    const bySha = new Map<string, Set<string>>();
-    let flips = 0;
-    let previous: 'pass' | 'fail' | null = null;
-    let total = 0;
-    let max = 0;
-    for (const r of results) {
-      const outcome = judged(r.outcome);
-      if (outcome && r.headSha) {
-        const seen = bySha.get(r.headSha) ?? new Set<string>();
-        seen.add(outcome);
-        bySha.set(r.headSha, seen);
-      }
-      if (outcome) {
-        if (previous && outcome !== previous) flips += 1;
-        previous = outcome;
-      }
-      total += r.durationMs;
-      max = Math.max(max, r.durationMs);
-    }
-    const last = results.at(-1)!;
-    stats.push({
-      testId,
-      file: last.file,
-      line: last.line,
-      runs: results.length,
-      failures: results.filter((r) => FAILED.has(r.outcome)).length,
-      disagreeingShas: [...bySha.values()].filter((set) => set.size > 1).length,
-      flips,
-      meanMs: total / results.length,
-      maxMs: max,
-      history: results.slice(-HISTORY).map((r) => ({ runId: r.runId, outcome: r.outcome, durationMs: r.durationMs })),
-    });
-  }
-  return stats;
+  const withHistory = (s: TestSummary): TestStat => ({ ...s, history: histories.get(s.testId) ?? [] });
+  return { windowRuns: recent.length, flakiest: flakiest.map(withHistory), slowest: slowest.map(withHistory), failing: failing.map(withHistory) };
 }

@@ -1,6 +1,6 @@
 import { placeholders, RUN_COLUMNS, toRun } from './rows.js';
 import type { SqlExecutor } from './sql-driver.js';
-import type { FirstApproval, RunRecord, TestResultFilter, TestResultRow, VerdictCount } from './types.js';
+import type { FirstApproval, RunRecord, TestResultFilter, TestResultRow, TestSummary, VerdictCount } from './types.js';
 
 /**
  * The reads behind the bot's dashboard, in the SQL both dialects share. Each is one index range
@@ -46,6 +46,56 @@ export async function listTestResults(ex: SqlExecutor, filter: TestResultFilter)
   const order = filter.limit === undefined ? 'run_started_at, run_id, step_id, seq' : 'run_started_at DESC, run_id DESC, step_id, seq';
   const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(filter.limit))}`;
   const rows = await ex.all(`SELECT ${TEST_RESULT_COLUMNS} FROM test_results WHERE ${where.join(' AND ')} ORDER BY ${order}${limit}`, params);
+  return rows.map(toTestResult);
+}
+
+/**
+ * Aggregated in the database (a window of 100 runs of a large suite is 10⁵–10⁶ rows; moving them into
+ * JavaScript costs far more than the aggregate): flips via LAG over each test's judged outcomes in run
+ * order, disagreeing head SHAs via a GROUP BY that sees both a pass and a fail.
+ */
+export async function summarizeTestResults(ex: SqlExecutor, projectId: string, since: string): Promise<TestSummary[]> {
+  const rows = await ex.all(
+    `WITH w AS (
+       SELECT test_id, run_id, run_started_at, head_sha, outcome, duration_ms, file, line,
+              CASE WHEN outcome = 'passed' THEN 'pass' WHEN outcome IN ('failed', 'error') THEN 'fail' END AS judged
+       FROM test_results WHERE project_id = ? AND run_started_at >= ?),
+     j AS (
+       SELECT test_id, judged, LAG(judged) OVER (PARTITION BY test_id ORDER BY run_started_at, run_id) AS prev FROM w WHERE judged IS NOT NULL),
+     f AS (SELECT test_id, SUM(CASE WHEN prev IS NOT NULL AND prev <> judged THEN 1 ELSE 0 END) AS flips FROM j GROUP BY test_id),
+     d AS (
+       SELECT test_id, COUNT(*) AS shas FROM (
+         SELECT test_id, head_sha FROM w WHERE judged IS NOT NULL AND head_sha IS NOT NULL GROUP BY test_id, head_sha HAVING COUNT(DISTINCT judged) > 1
+       ) x GROUP BY test_id)
+     SELECT w.test_id, COUNT(*) AS runs, SUM(CASE WHEN w.judged = 'fail' THEN 1 ELSE 0 END) AS failures,
+            AVG(w.duration_ms) AS mean_ms, MAX(w.duration_ms) AS max_ms, MAX(w.file) AS file, MAX(w.line) AS line,
+            MAX(f.flips) AS flips, MAX(d.shas) AS shas
+     FROM w LEFT JOIN f ON f.test_id = w.test_id LEFT JOIN d ON d.test_id = w.test_id
+     GROUP BY w.test_id`,
+    [projectId, since],
+  );
+  return rows.map((r) => ({
+    testId: String(r.test_id),
+    file: r.file === null ? null : String(r.file),
+    line: r.line === null ? null : Number(r.line),
+    runs: Number(r.runs),
+    failures: Number(r.failures),
+    disagreeingShas: Number(r.shas ?? 0),
+    flips: Number(r.flips ?? 0),
+    meanMs: Number(r.mean_ms),
+    maxMs: Number(r.max_ms),
+  }));
+}
+
+export async function listTestHistories(ex: SqlExecutor, projectId: string, testIds: string[], since: string, perTest: number): Promise<TestResultRow[]> {
+  if (testIds.length === 0) return [];
+  const rows = await ex.all(
+    `SELECT ${TEST_RESULT_COLUMNS} FROM (
+       SELECT ${TEST_RESULT_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY test_id ORDER BY run_started_at DESC, run_id DESC) AS rn
+       FROM test_results WHERE project_id = ? AND run_started_at >= ? AND test_id IN (${placeholders(testIds.length)})) h
+     WHERE rn <= ? ORDER BY test_id, run_started_at DESC, run_id DESC`,
+    [projectId, since, ...testIds, Math.max(0, Math.trunc(perTest))],
+  );
   return rows.map(toTestResult);
 }
 

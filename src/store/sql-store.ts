@@ -55,6 +55,7 @@ import type {
   TaskRecord,
   TestResultFilter,
   TestResultRow,
+  TestSummary,
   VerdictCount,
 } from './types.js';
 
@@ -288,6 +289,14 @@ export class SqlStore implements StorageBackend {
   async listProjects(): Promise<ProjectRecord[]> {
     const rows = await this.ex.all<{ id: string; created_at: string }>(`SELECT id, created_at FROM projects ORDER BY id`);
     return rows.map((row) => ({ id: String(row.id), createdAt: String(row.created_at) }));
+  }
+
+  summarizeTestResults(projectId: string, since: string): Promise<TestSummary[]> {
+    return dashboardReads.summarizeTestResults(this.ex, projectId, since);
+  }
+
+  listTestHistories(projectId: string, testIds: string[], since: string, perTest: number): Promise<TestResultRow[]> {
+    return dashboardReads.listTestHistories(this.ex, projectId, testIds, since, perTest);
   }
 
   listRecentRuns(projectId: string, limit: number): Promise<RunRecord[]> {

@@ -249,6 +249,22 @@ export interface TestResultFilter {
   limit?: number;
 }
 
+/** One test over a window of runs: counts, flakiness and durations, computed by the database. */
+export interface TestSummary {
+  testId: string;
+  file: string | null;
+  line: number | null;
+  runs: number;
+  /** Failed or errored. */
+  failures: number;
+  /** Head SHAs on which the test both passed and failed (re-runs that disagree). */
+  disagreeingShas: number;
+  /** Changes between pass and fail from one run to the next (skips ignored). */
+  flips: number;
+  meanMs: number;
+  maxMs: number;
+}
+
 /** How many runs of a project had each verdict, per UTC day (`YYYY-MM-DD`). */
 export interface VerdictCount {
   day: string;
@@ -344,6 +360,10 @@ export interface StorageBackend {
   /** Stores the test cases of ingested runs; a repeat of a (run, step, seq) changes nothing. */
   insertTestResults(rows: TestResultRow[]): Promise<void>;
   listTestResults(filter: TestResultFilter): Promise<TestResultRow[]>;
+  /** Every test of the project's runs started at or after `since`, summarised. */
+  summarizeTestResults(projectId: string, since: string): Promise<TestSummary[]>;
+  /** The newest `perTest` results of each of `testIds` among runs started at or after `since`, newest first per test. */
+  listTestHistories(projectId: string, testIds: string[], since: string, perTest: number): Promise<TestResultRow[]>;
   /** Every project, by id. */
   listProjects(): Promise<ProjectRecord[]>;
   /** A project's newest runs, newest first. */

@@ -3,6 +3,7 @@ import { isQfError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { complianceAuditorContract } from '../governance/compliance-auditor.contract.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { dashboardReadsContract } from './dashboard-reads.contract.js';
 import { storageBackendContract } from './storage-backend.contract.js';
 
 let server: TestPostgres;
@@ -18,6 +19,7 @@ const harness = { newConnection: async () => ({ databaseUrl: await server.create
 describe('PostgreSQL backend (a real server started from initdb/pg_ctl)', () => {
   storageBackendContract(harness);
   complianceAuditorContract(harness);
+  dashboardReadsContract(harness);
 
   it('reports an unreachable server as STORE_ERROR naming it, without the password', async () => {
     const error = await openStore({ databaseUrl: `postgres://qf:s3cret@127.0.0.1:${server.port + 1}/nowhere` }).catch((e: unknown) => e);
