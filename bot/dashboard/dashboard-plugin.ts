@@ -72,6 +72,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return payload;
   });
 
+  const publicOrigin = options.publicUrl ? new URL(options.publicUrl).origin : null;
   const secure = (request: FastifyRequest): boolean => request.protocol === 'https' || (options.publicUrl?.startsWith('https:') ?? false);
   const page = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).type('text/html; charset=utf-8').send(body);
 
@@ -85,7 +86,8 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     if (site !== undefined && site !== 'same-origin') return false;
     const origin = request.headers.origin;
     if (origin === undefined) return site === 'same-origin';
-    return origin === `${request.protocol}://${request.headers.host}`;
+    // Behind a proxy that ends TLS the browser's origin is the public URL's, not the one the bot sees.
+    return origin === `${request.protocol}://${request.headers.host}` || origin === publicOrigin;
   }
 
   async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {

@@ -358,6 +358,16 @@ describe('with QF_PUBLIC_URL (https)', () => {
       redirect: 'manual',
     });
     expect(away.headers.get('location')).toBe('/dashboard/');
+    // Behind a proxy ending TLS the browser sends the public URL's origin: accepted; any other is not.
+    const proxied = (origin: string) =>
+      fetch(`${linked.url}/dashboard/login`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+        redirect: 'manual',
+      });
+    expect((await proxied(PUBLIC)).status).toBe(303);
+    expect((await proxied('https://qf.example.test.evil.example')).status).toBe(403);
   });
 });
 
