@@ -60,6 +60,7 @@ export const ActionInput = {
   shardIndex: 'shard-index',
   shardTotal: 'shard-total',
   timings: 'timings',
+  apiUrl: 'api-url',
 } as const;
 
 /** The Action's outputs, as named in action.yml. */

@@ -42,6 +42,10 @@ const InputsSchema = z.object({
   [ActionInput.shardIndex]: shardNumber.optional(),
   [ActionInput.shardTotal]: shardNumber.optional(),
   [ActionInput.timings]: repoPath.optional(),
+  [ActionInput.apiUrl]: z
+    .url({ protocol: /^https?$/, error: 'the bot\'s public URL (its QF_PUBLIC_URL), e.g. "https://qf.example.com"' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
 });
 
 /** Inputs whose value is never shown in a message, even a malformed one. */
@@ -69,6 +73,8 @@ export interface ActionInputs {
   mergeShards: number | undefined;
   /** Gate mode with a shard: a timing history in the checkout (JUnit report, durations JSON or evidence folder). */
   timings: string | undefined;
+  /** The bot's public URL: the check-run summary links to this run's page on its dashboard. */
+  apiUrl: string | undefined;
 }
 
 /** Reads and validates every input; throws one BAD_INPUT error naming each bad input and what was expected. */
@@ -113,6 +119,7 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     shard: mode === 'merge' ? undefined : shard,
     mergeShards: mode === 'merge' ? shard?.total : undefined,
     timings: data[ActionInput.timings],
+    apiUrl: data[ActionInput.apiUrl],
   };
 }
 

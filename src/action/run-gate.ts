@@ -11,6 +11,7 @@ import type { GitHubClient } from '../github/create-github-client.js';
 import { truncateBytes, PlatformLimit } from '../github/limits.js';
 import { listPullRequestFiles } from '../github/list-pull-request-files.js';
 import { loadBasePolicy } from '../github/load-base-policy.js';
+import { dashboardRunUrl } from '../github/dashboard-run-url.js';
 import { publishGateResult } from '../github/publish-gate-result.js';
 import { orchestrate } from '../orchestrator/orchestrate.js';
 import type { ProgressEvent } from '../orchestrator/types.js';
@@ -132,6 +133,7 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
         },
         notices,
         pathPrefix,
+        dashboardUrl: inputs.apiUrl && dashboardRunUrl(inputs.apiUrl, context.repo, context.runId, context.runAttempt),
       }),
     );
     return await finishStep({

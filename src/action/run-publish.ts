@@ -8,6 +8,7 @@ import { CheckRunPublisher } from '../github/check-run-publisher.js';
 import type { GitHubClient } from '../github/create-github-client.js';
 import { findPullRequestByHead } from '../github/find-pull-request.js';
 import { fitSections, PlatformLimit } from '../github/limits.js';
+import { dashboardRunUrl } from '../github/dashboard-run-url.js';
 import { publishGateResult } from '../github/publish-gate-result.js';
 import { readFileAtRef } from '../github/read-file-at-ref.js';
 import { type BundleCheck, validateEvidenceBundle } from '../github/validate-evidence-bundle.js';
@@ -132,6 +133,7 @@ export async function runPublish({ inputs, context, octokit }: { inputs: ActionI
       },
       notices,
       pathPrefix: inputs.workingDirectory === '.' ? '' : inputs.workingDirectory,
+      dashboardUrl: inputs.apiUrl && dashboardRunUrl(inputs.apiUrl, context.repo, target.runId, target.runAttempt),
     }),
   );
   const notPublished = gate !== null && published.checkRunId === null;

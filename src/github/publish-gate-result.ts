@@ -22,6 +22,8 @@ export interface PublishGateResultOptions {
   notices: string[];
   /** Working directory relative to the repository root, for annotation paths. */
   pathPrefix: string;
+  /** This run's page on the bot's dashboard (input api-url), linked from the summary. */
+  dashboardUrl?: string | undefined;
 }
 
 export interface PublishedGateResult {
@@ -38,7 +40,7 @@ export interface PublishedGateResult {
  */
 export async function publishGateResult(options: PublishGateResultOptions): Promise<PublishedGateResult> {
   const { evidence, artifact } = options;
-  const rendered = renderSummary(evidence, artifact ? { artifact } : {});
+  const rendered = renderSummary(evidence, { ...(artifact ? { artifact } : {}), ...(options.dashboardUrl ? { dashboardUrl: options.dashboardUrl } : {}) });
   const pointer = artifact
     ? `Full evidence: artifact \`${artifact.name}\`${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}.`
     : 'Full evidence: evidence.json of this run.';

@@ -62,7 +62,7 @@ export function summaryTitle(evidence: Evidence): string {
  * expected, then failures with file:line, then the plan, notes and links. Sections carry a
  * priority so the publisher can cut from the end under GitHub's size limits.
  */
-export function renderSummary(evidence: Evidence, options: { artifact?: ArtifactLink; notes?: string[] } = {}): RenderedSummary {
+export function renderSummary(evidence: Evidence, options: { artifact?: ArtifactLink; notes?: string[]; dashboardUrl?: string } = {}): RenderedSummary {
   const sections: SummarySection[] = [];
   const { gate } = evidence;
   sections.push({
@@ -131,6 +131,7 @@ export function renderSummary(evidence: Evidence, options: { artifact?: Artifact
         `Evidence: ${artifact.url ? `[${artifact.name}](${artifact.url})` : `artifact \`${artifact.name}\``}${artifact.id !== undefined ? ` (id ${artifact.id})` : ''}${artifact.sha256 ? `, sha256 \`${artifact.sha256}\`` : ''}`,
       ]
     : [];
+  if (options.dashboardUrl) links.push(`Dashboard: [this run on the bot's dashboard](${options.dashboardUrl})`);
   if (notes.length > 0 || links.length > 0) {
     sections.push({ priority: 4, markdown: ['### Notes', '', ...[...notes, ...links].map((line) => `- ${line}`)].join('\n') });
   }

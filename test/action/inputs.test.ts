@@ -20,6 +20,7 @@ describe('readInputs', () => {
       shard: undefined,
       mergeShards: undefined,
       timings: undefined,
+      apiUrl: undefined,
     });
   });
 
@@ -36,6 +37,7 @@ describe('readInputs', () => {
       { mode: 'merge', 'shard-total': '4' },
       { mode: 'merge', shard: undefined, mergeShards: 4 },
     ],
+    [{ 'api-url': 'https://qf.example.com/' }, { apiUrl: 'https://qf.example.com' }],
   ])('accepts %j', (values, expected) => {
     expect(readInputs(from({ ...TOKEN, ...values }))).toMatchObject(expected);
   });
@@ -46,6 +48,10 @@ describe('readInputs', () => {
     [{ policy: '../other/policy.yml' }, 'input "policy": expected a path relative to the repository root, without "..", got "../other/policy.yml"'],
     [{ 'working-directory': '/etc' }, 'input "working-directory": expected a path relative to the repository root, without "..", got "/etc"'],
     [{ 'artifact-name': 'a/b' }, 'input "artifact-name": expected an artifact name without any of " : < > | * ? \\ / or line breaks, got "a/b"'],
+    [
+      { 'api-url': 'ftp://qf.example.com' },
+      'input "api-url": expected the bot\'s public URL (its QF_PUBLIC_URL), e.g. "https://qf.example.com", got "ftp://qf.example.com"',
+    ],
     [
       { 'approval-app': 'My App' },
       'input "approval-app": expected the slug of a GitHub App (lower-case letters, digits and dashes), e.g. "qualityfoundry", got "My App"',

@@ -24,7 +24,6 @@ import { denyNetwork } from '../../support/deny-network.js';
 import { createFixtureRepo, type FixtureRepo } from '../../support/python-project.js';
 
 const PROJECT = `${OWNER}/${REPO}`;
-const NAME = 'qualityfoundry-evidence';
 const TOKEN = 'qf-dashboard-test-token-6b1d0c';
 const WRITE_ONLY_TOKEN = 'qf-dashboard-run-only-token-93aa';
 const SCREENSHOTS = new URL('../../../test-artifacts/dashboard/', import.meta.url);
@@ -63,9 +62,17 @@ let privateKey: string;
 let tokensFile: string;
 const dir = mkdtempSync(join(tmpdir(), 'qf-dashboard-'));
 
+const PUBLIC = 'https://qf.example.test';
+
 async function actionRun(runId: number): Promise<Buffer> {
   seedPullRequest(harness.github, repo);
-  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId });
+  const prepared = await prepareRun(harness, {
+    eventName: 'pull_request',
+    payload: await pullRequestPayload(repo),
+    workspace: repo.dir,
+    runId,
+    inputs: { 'api-url': `${PUBLIC}/` },
+  });
   await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
   const artifact = harness.artifacts.artifacts.find((candidate) => candidate.runId === runId && candidate.finalized);
   if (!artifact?.blob) throw new Error(`the Action uploaded no evidence in run ${runId}`);
@@ -92,13 +99,13 @@ beforeAll(async () => {
       JSON.stringify({ name: 'runner', sha256: hashApiToken(WRITE_ONLY_TOKEN), scopes: ['run'] }),
     ].join('\n'),
   );
-  harness.github.workflowRuns.push({ id: 201, head_sha: repo.headSha, check_suite_id: 1201 }, { id: 202, head_sha: repo.headSha, check_suite_id: 1202 });
-  harness.artifacts.seed({ name: NAME, runId: 201, zip: first });
-  harness.artifacts.seed({ name: NAME, runId: 202, zip: second });
+  // The bot downloads the very artifacts the Action uploaded in runs 101 and 102.
+  expect([first.length, second.length].every((size) => size > 0)).toBe(true);
+  harness.github.workflowRuns.push({ id: 101, head_sha: repo.headSha, check_suite_id: 1101 }, { id: 102, head_sha: repo.headSha, check_suite_id: 1102 });
   bot = await startTestBot(harness.github, made.privateKey, { dbPath: join(dir, 'bot.db') }, { QF_API_TOKENS_FILE: tokens });
   // Ingested the way GitHub hands them over: two workflow_run.completed deliveries.
-  expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }))).status).toBe(200);
-  expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }))).status).toBe(200);
+  expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 101, headSha: repo.headSha }))).status).toBe(200);
+  expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 102, headSha: repo.headSha }))).status).toBe(200);
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 180_000);
 
@@ -170,7 +177,7 @@ describe('the dashboard in a real Chromium', () => {
     expect(await page.cookies()).toEqual([]);
 
     // Without a browser too: 303 to the login, never the page.
-    for (const path of ['/dashboard/', `/dashboard/${PROJECT}`, `/dashboard/${PROJECT}/runs/201.1`, `/dashboard/${PROJECT}/tests/history?id=x`]) {
+    for (const path of ['/dashboard/', `/dashboard/${PROJECT}`, `/dashboard/${PROJECT}/runs/101.1`, `/dashboard/${PROJECT}/tests/history?id=x`]) {
       const answer = await fetch(`${bot.url}${path}`, { redirect: 'manual' });
       expect(answer.status).toBe(303);
       expect(answer.headers.get('location')).toBe(`/dashboard/login?next=${encodeURIComponent(path)}`);
@@ -198,8 +205,8 @@ describe('the dashboard in a real Chromium', () => {
     expect(await rows(page, '#verdicts-table')).toEqual([[day, '2']]);
     const runs = await rows(page, '#runs-table');
     expect(runs.map((r) => [r[0], r[3]])).toEqual([
-      [`gh:${PROJECT}:202.1`, 'fail'],
-      [`gh:${PROJECT}:201.1`, 'fail'],
+      [`gh:${PROJECT}:102.1`, 'fail'],
+      [`gh:${PROJECT}:101.1`, 'fail'],
     ]);
     expect((await rows(page, '#escalations-table'))[0]).toEqual([expect.any(String), 'open', expect.any(String), expect.stringContaining('step:unit')]);
     const pixels = await drawnPixels(page);
@@ -212,7 +219,7 @@ describe('the dashboard in a real Chromium', () => {
   it('the run page: verdict, rules observed vs expected, failed tests linked to the code at the head SHA, steps, conflicts, audit trail', async () => {
     const { page, errors } = await newPage();
     await logIn(page);
-    const response = await page.goto(`${bot.url}/dashboard/${PROJECT}/runs/202.1`);
+    const response = await page.goto(`${bot.url}/dashboard/${PROJECT}/runs/102.1`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(await page.$eval('#verdict', (el) => el.textContent)).toBe('fail');
     expect(await page.$eval('#head-sha', (el) => el.textContent)).toBe(repo.headSha);
@@ -241,16 +248,16 @@ describe('the dashboard in a real Chromium', () => {
   it('an attack: a test id and a message carrying markup render as text and run no script', async () => {
     const { page, errors } = await newPage();
     await logIn(page);
-    for (const path of [`/dashboard/${PROJECT}/runs/202.1`, `/dashboard/${PROJECT}/tests`]) {
+    for (const path of [`/dashboard/${PROJECT}/runs/102.1`, `/dashboard/${PROJECT}/tests`]) {
       await page.goto(`${bot.url}${path}`);
       expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
       // The markup is text in the cell, not an element.
       expect(await page.$$eval('main script:not([type="application/json"]), main img', (els) => els.length)).toBe(0);
       expect(await page.$eval('body', (el) => el.textContent)).toContain('<script>window.__pwned=1</script>');
     }
-    await page.goto(`${bot.url}/dashboard/${PROJECT}/runs/202.1`);
+    await page.goto(`${bot.url}/dashboard/${PROJECT}/runs/102.1`);
     expect(await page.$eval('#failed-tests', (el) => el.textContent)).toContain('<img src=x onerror="window.__pwned=2">');
-    const source = await (await fetch(`${bot.url}/dashboard/${PROJECT}/runs/202.1`, { headers: { cookie: await cookieHeader(page) } })).text();
+    const source = await (await fetch(`${bot.url}/dashboard/${PROJECT}/runs/102.1`, { headers: { cookie: await cookieHeader(page) } })).text();
     expect(source).toContain('test_hostile[&lt;script&gt;window.__pwned=1&lt;/script&gt;]');
     expect(source).not.toContain('<script>window.__pwned');
     expect(errors).toEqual([]);
@@ -278,8 +285,8 @@ describe('the dashboard in a real Chromium', () => {
     expect(new URL(page.url()).searchParams.get('id')).toBe('tests/test_hostile.py::test_flaky');
     const history = await rows(page, '#history-table');
     expect(history.map((r) => [r[0], r[3]])).toEqual([
-      [`gh:${PROJECT}:202.1`, 'failed'],
-      [`gh:${PROJECT}:201.1`, 'passed'],
+      [`gh:${PROJECT}:102.1`, 'failed'],
+      [`gh:${PROJECT}:101.1`, 'passed'],
     ]);
     expect((await drawnPixels(page))['history-chart']).toBeGreaterThan(100);
     await shot(page, 'test-history');
@@ -321,7 +328,6 @@ describe('the dashboard in a real Chromium', () => {
 });
 
 describe('with QF_PUBLIC_URL (https)', () => {
-  const PUBLIC = 'https://qf.example.test';
   let linked: RunningBot;
   beforeAll(async () => {
     linked = await startTestBot(harness.github, privateKey, { dbPath: join(dir, 'linked.db') }, { QF_API_TOKENS_FILE: tokensFile, QF_PUBLIC_URL: PUBLIC });
@@ -331,24 +337,28 @@ describe('with QF_PUBLIC_URL (https)', () => {
   });
 
   it('the status comment links each run of the head to its dashboard page, and the session cookie is Secure', async () => {
-    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
-    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 202, headSha: repo.headSha }));
+    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 101, headSha: repo.headSha }));
+    await deliver(linked, 'workflow_run', workflowRunPayload({ id: 102, headSha: repo.headSha }));
     const status = harness.github.comments.find((c) => c.performed_via_github_app?.id === APP_ID && c.body.startsWith('<!-- qualityfoundry:status -->'));
     expect(status?.body).toContain(
-      `**Dashboard**: [run 201.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/201.1) · [run 202.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/202.1)`,
+      `**Dashboard**: [run 101.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/101.1) · [run 102.1 (fail)](${PUBLIC}/dashboard/${PROJECT}/runs/102.1)`,
     );
+    // The Action's check-run summary (input api-url) links to the same page.
+    const gate = harness.github.checkRuns.find((r) => r.name === 'qualityfoundry/gate' && r.output?.summary?.includes('runs/102.1'));
+    expect(gate?.output?.summary).toContain(`Dashboard: [this run on the bot's dashboard](${PUBLIC}/dashboard/${PROJECT}/runs/102.1)`);
+
     const login = await fetch(`${linked.url}/dashboard/login`, {
       method: 'POST',
       headers: { origin: linked.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, next: `/dashboard/${PROJECT}/runs/202.1` }).toString(),
+      body: new URLSearchParams({ token: TOKEN, next: `/dashboard/${PROJECT}/runs/102.1` }).toString(),
       redirect: 'manual',
     });
     expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe(`/dashboard/${PROJECT}/runs/202.1`);
+    expect(login.headers.get('location')).toBe(`/dashboard/${PROJECT}/runs/102.1`);
     const cookie = login.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^qf_dashboard=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/dashboard; HttpOnly; Secure; SameSite=Strict$/);
     // The linked page is there for the session (the path after the public URL).
-    const page = await fetch(`${linked.url}/dashboard/${PROJECT}/runs/202.1`, { headers: { cookie: cookie.split(';')[0]! } });
+    const page = await fetch(`${linked.url}/dashboard/${PROJECT}/runs/102.1`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(page.status).toBe(200);
     // An open redirect through `next` is not possible.
     const away = await fetch(`${linked.url}/dashboard/login`, {
