@@ -151,6 +151,9 @@ interface Result {
   bytes: number;
 }
 
+/** Printed as each figure is measured too: a long run cut short keeps what it measured. */
+const row = (r: Result): string => `| ${r.backend} | ${r.page} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.bytes} |`;
+
 async function measure(backend: string, connection: StoreConnection): Promise<Result[]> {
   const store = await openStore(connection);
   try {
@@ -187,6 +190,7 @@ async function measure(backend: string, connection: StoreConnection): Promise<Re
         if (i >= 3) times.push(took);
       }
       results.push({ backend, page, requests: times.length, p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times), bytes });
+      console.error(row(results.at(-1)!));
     }
     // Where the time goes: the parts of the two heaviest pages, each timed alone.
     const parts: Array<[string, () => Promise<unknown>]> = [
@@ -206,12 +210,13 @@ async function measure(backend: string, connection: StoreConnection): Promise<Re
     ];
     for (const [part, fn] of parts) {
       const times: number[] = [];
-      for (let i = 0; i < Math.min(REQUESTS, 20) + 2; i++) {
+      for (let i = 0; i < Math.min(REQUESTS, 10) + 2; i++) {
         const began = performance.now();
         await fn();
         if (i >= 2) times.push(performance.now() - began);
       }
       results.push({ backend, page: part, requests: times.length, p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times), bytes: 0 });
+      console.error(row(results.at(-1)!));
     }
     await app.close();
     return results;
@@ -236,7 +241,7 @@ try {
   );
   console.log('| backend | page | p50 ms | p95 ms | max ms | HTML bytes |');
   console.log('|---|---|---|---|---|---|');
-  for (const r of all) console.log(`| ${r.backend} | ${r.page} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.bytes} |`);
+  for (const r of all) console.log(row(r));
 } finally {
   await postgres?.stop();
   rmSync(dir, { recursive: true, force: true });

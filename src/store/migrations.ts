@@ -70,6 +70,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }
       `CREATE INDEX test_results_history ON test_results(project_id, test_id, run_started_at)`,
       // The overview's approval latency reads a project's approving reviews without its pull numbers.
       `CREATE INDEX pr_reviews_verdict ON pr_reviews(project_id, verdict, at)`,
+      // A run page lists what the bot recorded about the run: the project chain's events with that subject.
+      `CREATE INDEX audit_events_subject ON audit_events(chain, subject, seq)`,
     ],
   },
 ];
