@@ -45,7 +45,11 @@ export async function listTestResults(ex: SqlExecutor, filter: TestResultFilter)
     where.push(`outcome IN (${placeholders(filter.outcomes.length)})`), params.push(...filter.outcomes);
   // One run's rows in key order: no ORDER BY on run_started_at that could lure SQLite onto the window index.
   const order =
-    filter.runId !== undefined ? 'step_id, seq' : filter.limit === undefined ? 'run_started_at, run_id, step_id, seq' : 'run_started_at DESC, run_id DESC, step_id, seq';
+    filter.runId !== undefined
+      ? 'step_id, seq'
+      : filter.limit === undefined
+        ? 'run_started_at, run_id, step_id, seq'
+        : 'run_started_at DESC, run_id DESC, step_id, seq';
   const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.trunc(filter.limit))}`;
   const rows = await ex.all(`SELECT ${TEST_RESULT_COLUMNS} FROM test_results WHERE ${where.join(' AND ')} ORDER BY ${order}${limit}`, params);
   return rows.map(toTestResult);
