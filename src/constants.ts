@@ -32,6 +32,8 @@ export const EvidenceFile = {
   signature: 'evidence.dsse.json',
   /** `qf run` keeps its evidence folder out of the user's `git status`; not an artifact of the run. */
   gitignore: '.gitignore',
+  /** The Sigstore bundle of a keyless-signed run: the same Statement, a Fulcio certificate, a Rekor entry. */
+  sigstoreBundle: 'evidence.sigstore.json',
   reportsDir: 'reports',
   /** A merged run's folder: each shard's bundle, `shards/<index>/`. */
   shardsDir: 'shards',
@@ -61,6 +63,9 @@ export const ActionInput = {
   shardTotal: 'shard-total',
   timings: 'timings',
   apiUrl: 'api-url',
+  signKeyless: 'sign-keyless',
+  sigstoreFulcioUrl: 'sigstore-fulcio-url',
+  sigstoreRekorUrl: 'sigstore-rekor-url',
 } as const;
 
 /** The Action's outputs, as named in action.yml. */

@@ -46,6 +46,9 @@ const InputsSchema = z.object({
     .url({ protocol: /^https?$/, error: 'the bot\'s public URL (its QF_PUBLIC_URL), e.g. "https://qf.example.com"' })
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  [ActionInput.signKeyless]: booleanText.default(false),
+  [ActionInput.sigstoreFulcioUrl]: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).default('https://fulcio.sigstore.dev'),
+  [ActionInput.sigstoreRekorUrl]: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).default('https://rekor.sigstore.dev'),
 });
 
 /** Inputs whose value is never shown in a message, even a malformed one. */
@@ -75,10 +78,12 @@ export interface ActionInputs {
   timings: string | undefined;
   /** The bot's public URL: the check-run summary links to this run's page on its dashboard. */
   apiUrl: string | undefined;
+  /** Gate mode: signs keyless with Sigstore (the workflow's OIDC token, Fulcio, Rekor) as `evidence.sigstore.json`. */
+  keyless: { fulcioUrl: string; rekorUrl: string } | undefined;
 }
 
 /** Reads and validates every input; throws one BAD_INPUT error naming each bad input and what was expected. */
-export function readInputs(getInput: (name: string) => string = (name) => core.getInput(name)): ActionInputs {
+export function readInputs(getInput: (name: string) => string = (name) => core.getInput(name), env: NodeJS.ProcessEnv = process.env): ActionInputs {
   const raw: Record<string, string | undefined> = {};
   for (const name of Object.values(ActionInput)) {
     const value = getInput(name).trim();
@@ -106,6 +111,13 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     );
   const signingKey = data[ActionInput.signingKey];
   const verifyKey = data[ActionInput.verifyKey];
+  // The runner offers an OIDC token only to jobs granted `id-token: write`: say so before anything runs.
+  if (data[ActionInput.signKeyless] && !(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)) {
+    throw new QfError(
+      'BAD_INPUT',
+      `input "${ActionInput.signKeyless}": true, but this job has no OIDC token to sign with; grant it \`permissions: id-token: write\` (GitHub offers none to pull requests from forks).`,
+    );
+  }
   return {
     policy: data[ActionInput.policy],
     githubToken: data[ActionInput.githubToken],
@@ -120,6 +132,7 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     mergeShards: mode === 'merge' ? shard?.total : undefined,
     timings: data[ActionInput.timings],
     apiUrl: data[ActionInput.apiUrl],
+    keyless: data[ActionInput.signKeyless] ? { fulcioUrl: data[ActionInput.sigstoreFulcioUrl], rekorUrl: data[ActionInput.sigstoreRekorUrl] } : undefined,
   };
 }
 

@@ -102,6 +102,7 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
       core.info(`Evidence signed with key ${id.slice(0, 16)}… (${EvidenceFile.signature})`);
       notices.push(`The evidence is signed (\`${EvidenceFile.signature}\`, key id \`${id.slice(0, 16)}…\`); check it with \`qf verify --key PUBLIC_KEY.pem\`.`);
     }
+    if (inputs.keyless) notices.push(await signKeyless(outDir, inputs.keyless));
 
     let artifact: UploadedArtifact | undefined;
     if (!inputs.dryRun) {
@@ -248,4 +249,21 @@ function progressReporter(gate: CheckRunPublisher | null) {
     },
     flushed: () => queue,
   };
+}
+
+/**
+ * Keyless signing (the Sigstore client loads only here). A failure leaves the evidence unsigned and
+ * says so: the verdict is about the code, and a verifier refuses an unsigned bundle anyway.
+ */
+async function signKeyless(outDir: string, urls: { fulcioUrl: string; rekorUrl: string }): Promise<string> {
+  try {
+    const identityToken = await core.getIDToken('sigstore');
+    const { signEvidenceKeyless } = await import('../evidence/sigstore-evidence.js');
+    const identity = await signEvidenceKeyless(outDir, { identityToken, ...urls });
+    core.info(`Evidence signed keyless as ${identity} (${EvidenceFile.sigstoreBundle})`);
+    return `The evidence is signed keyless (\`${EvidenceFile.sigstoreBundle}\`, identity \`${identity}\`); check it with \`qf verify --certificate-identity ${identity} --trusted-root ROOT.json\`.`;
+  } catch (error) {
+    core.warning(`Evidence not signed keyless: ${errorMessage(error)}`);
+    return `The evidence could not be signed keyless (${errorMessage(error)}); it is not signed.`;
+  }
 }

@@ -6,7 +6,7 @@ export const COMMAND_USAGE = {
   merge: 'qf merge --policy FILE [--total N] [--head SHA] [--out DIR] [--key PUBLIC_KEY.pem] [--json] DIR...',
   validate: 'qf validate FILE...',
   schema: 'qf schema [--evidence | --eval-suite]',
-  verify: 'qf verify [--key PUBLIC_KEY.pem] DIR|evidence.json',
+  verify: 'qf verify [--key PUBLIC_KEY.pem | --certificate-identity URI --trusted-root FILE [--certificate-oidc-issuer URL]] DIR|evidence.json',
   golden: 'qf golden [FILE]',
   metrics: 'qf metrics',
   audit: `qf audit verify [--chain NAME] [--json] [--db PATH | --database-url URL]

@@ -41,30 +41,46 @@ export async function signEvidence(dir: string, key: KeyObject): Promise<string>
  * Returns the problem, or null when the signature holds.
  */
 export async function checkEvidenceSignature(dir: string, evidence: StatementSource, evidenceBytes: Buffer, key: KeyObject): Promise<string | null> {
-  const file = path.join(dir, EvidenceFile.signature);
-  const info = await lstat(file).catch(() => null);
-  if (!info) return `${EvidenceFile.signature} is missing: the bundle is not signed, and a key was given`;
-  if (!info.isFile()) return `${EvidenceFile.signature} is not a regular file`;
-  if (info.size > MAX_ENVELOPE_BYTES) return `${EvidenceFile.signature} is ${info.size} bytes, more than the ${MAX_ENVELOPE_BYTES} accepted`;
-
-  let envelope: z.infer<typeof EnvelopeSchema>;
-  try {
-    const parsed = EnvelopeSchema.safeParse(parseStrictJson(await readFile(file, 'utf8')));
-    if (!parsed.success)
-      return `${EvidenceFile.signature} is not a DSSE envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
-    envelope = parsed.data;
-  } catch (error) {
-    return `${EvidenceFile.signature} is not valid JSON: ${(error as Error).message}`;
-  }
+  const read = await readSignatureJson(dir, EvidenceFile.signature, 'a key was given');
+  if ('problem' in read) return read.problem;
+  const parsed = EnvelopeSchema.safeParse(read.value);
+  if (!parsed.success)
+    return `${EvidenceFile.signature} is not a DSSE envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
+  const envelope = parsed.data;
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
     return `${EvidenceFile.signature} has payload type ${JSON.stringify(envelope.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`;
   if (!envelopeSignedBy(envelope, key)) {
     return `${EvidenceFile.signature} is not signed by the given key (key id ${keyId(key).slice(0, 16)}…; the envelope names ${envelope.signatures.map((signature) => `${signature.keyid.slice(0, 16)}…`).join(', ')})`;
   }
+  return signedStatementProblem(Buffer.from(envelope.payload, 'base64'), evidence, evidenceBytes);
+}
 
+/**
+ * Reads a signature file of an untrusted bundle: present (else it says why one was expected), a
+ * regular file, bounded in size, strict JSON (no duplicate keys).
+ */
+export async function readSignatureJson(dir: string, name: string, expectedBecause: string): Promise<{ value: unknown } | { problem: string }> {
+  const file = path.join(dir, name);
+  const info = await lstat(file).catch(() => null);
+  if (!info) return { problem: `${name} is missing: the bundle is not signed, and ${expectedBecause}` };
+  if (!info.isFile()) return { problem: `${name} is not a regular file` };
+  if (info.size > MAX_ENVELOPE_BYTES) return { problem: `${name} is ${info.size} bytes, more than the ${MAX_ENVELOPE_BYTES} accepted` };
+  try {
+    return { value: parseStrictJson(await readFile(file, 'utf8')) };
+  } catch (error) {
+    return { problem: `${name} is not valid JSON: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * Whether a signed in-toto payload is exactly the Statement of this evidence: our predicate type, and
+ * subjects and predicate that match evidence.json's bytes and its artifact index. Both signature
+ * kinds (a workflow's key, keyless Sigstore) end here. Returns the problem, or null.
+ */
+export function signedStatementProblem(payload: Buffer, evidence: StatementSource, evidenceBytes: Buffer): string | null {
   let statement: z.infer<typeof StatementSchema>;
   try {
-    const parsed = StatementSchema.safeParse(parseStrictJson(Buffer.from(envelope.payload, 'base64').toString('utf8')));
+    const parsed = StatementSchema.safeParse(parseStrictJson(payload.toString('utf8')));
     if (!parsed.success)
       return `the signed statement is not a QualityFoundry gate statement: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`;
     statement = parsed.data;

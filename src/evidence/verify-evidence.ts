@@ -11,23 +11,25 @@ import { checkEvidenceSignature } from './sign-evidence.js';
 import { evidenceSealDigest } from './write-evidence.js';
 import { upgradeEvidenceV1, type EvidenceV1 } from './evidence-v1.js';
 import type { Evidence } from './schema.js';
+import type { KeylessIdentity } from './sigstore-evidence.js';
 
 export { readEvidence };
 
 export type EvidenceCheck = { ok: true; evidence: Evidence; checkedArtifacts: number; signedBy: string | null } | { ok: false; problem: string };
 
 /** Files of an evidence folder that its artifact index does not list, by design. */
-const UNINDEXED = new Set<string>([EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature, EvidenceFile.gitignore]);
+const UNINDEXED = new Set<string>([EvidenceFile.evidence, EvidenceFile.runState, EvidenceFile.signature, EvidenceFile.sigstoreBundle, EvidenceFile.gitignore]);
 
 /**
  * Re-checks an evidence folder: evidence.json strictly (see readEvidence), that the folder holds
  * exactly the files its index lists (regular files, each once, with their size and sha256) besides
  * those its audit trail records as refused (`artifact.refused`), the
- * audit chain and its seal, and — given a public key — the DSSE signature over all of it. Stops at
+ * audit chain and its seal, and — given a public key — the DSSE signature over all of it, or — given
+ * a certificate identity and a trusted root — the keyless Sigstore signature. Stops at
  * the first thing that does not match and names it. A target that does not exist is bad input
  * (QfError BAD_INPUT), not a failed check.
  */
-export async function verifyEvidence(target: string, options: { publicKey?: KeyObject } = {}): Promise<EvidenceCheck> {
+export async function verifyEvidence(target: string, options: { publicKey?: KeyObject; keyless?: KeylessIdentity } = {}): Promise<EvidenceCheck> {
   const info = await lstat(target).catch(() => undefined);
   if (!info) throw new QfError('BAD_INPUT', `${target} does not exist; expected an evidence folder or its evidence.json.`);
   const file = info.isDirectory() ? path.join(target, EvidenceFile.evidence) : target;
@@ -87,9 +89,20 @@ export async function verifyEvidence(target: string, options: { publicKey?: KeyO
     const problem = await checkEvidenceSignature(dir, evidence, bytes, options.publicKey);
     if (problem) return { ok: false, problem };
   }
+  if (options.keyless) {
+    // Loaded only here: the Sigstore verifier is a chunk of its own.
+    const { checkEvidenceKeyless } = await import('./sigstore-evidence.js');
+    const problem = await checkEvidenceKeyless(dir, evidence, bytes, options.keyless);
+    if (problem) return { ok: false, problem };
+  }
   // Version 1 is upgraded only now: the seal and the signature cover the bundle as written.
   const current = evidence.schemaVersion === 1 ? upgradeEvidenceV1(evidence) : evidence;
-  return { ok: true, evidence: current, checkedArtifacts: evidence.artifacts.length, signedBy: options.publicKey ? keyId(options.publicKey) : null };
+  return {
+    ok: true,
+    evidence: current,
+    checkedArtifacts: evidence.artifacts.length,
+    signedBy: options.publicKey ? `key ${keyId(options.publicKey).slice(0, 16)}…` : options.keyless ? options.keyless.certificateIdentity : null,
+  };
 }
 
 /** Every file and link under `dir` (relative, `/`-separated) that is neither listed nor one of UNINDEXED; folders do not count. */

@@ -21,7 +21,20 @@ describe('readInputs', () => {
       mergeShards: undefined,
       timings: undefined,
       apiUrl: undefined,
+      keyless: undefined,
     });
+  });
+
+  it('sign-keyless needs the OIDC token that `id-token: write` grants, and says so before anything runs', () => {
+    const granted = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example/x?api-version=2.0', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token' };
+    expect(readInputs(from({ ...TOKEN, 'sign-keyless': 'true' }), granted).keyless).toEqual({
+      fulcioUrl: 'https://fulcio.sigstore.dev',
+      rekorUrl: 'https://rekor.sigstore.dev',
+    });
+    expect(() => readInputs(from({ ...TOKEN, 'sign-keyless': 'true' }), {})).toThrow('grant it `permissions: id-token: write`');
+    expect(() => readInputs(from({ ...TOKEN, 'sign-keyless': 'true', 'sigstore-rekor-url': 'file:///etc/passwd' }), granted)).toThrow(
+      'input "sigstore-rekor-url": expected an http(s) URL, got "file:///etc/passwd"',
+    );
   });
 
   it.each([

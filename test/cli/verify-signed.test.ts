@@ -2,14 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashAuditEvent } from '../../src/audit/audit-chain.js';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/constants.js';
-import { indexArtifacts } from '../../src/evidence/index-artifacts.js';
 import { signingKeyFromPem } from '../../src/evidence/dsse.js';
 import type { Evidence } from '../../src/evidence/schema.js';
 import { signEvidence } from '../../src/evidence/sign-evidence.js';
-import { evidenceSealDigest } from '../../src/evidence/write-evidence.js';
+import { forgeAndReseal } from '../support/forge-evidence.js';
 import { tempDir, tempGitRepo, type TempGitRepo } from '../support/temp-git-repo.js';
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' };
@@ -29,19 +27,6 @@ async function keyPair(dir: string, name: string, type: 'ed25519' | 'p256'): Pro
   await writeFile(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   await writeFile(publicFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
   return { privateFile, publicFile };
-}
-
-/** What a forger who can run qf's own code does: edit the evidence, re-index, re-seal, so that the plain checks pass. */
-async function forgeAndReseal(dir: string, edit: (evidence: Evidence) => void | Promise<void>): Promise<void> {
-  const file = path.join(dir, 'evidence.json');
-  const evidence = JSON.parse(await readFile(file, 'utf8')) as Evidence;
-  await edit(evidence);
-  evidence.artifacts = await indexArtifacts(dir, ['evidence.json', 'run-state.json', 'evidence.dsse.json', '.gitignore']);
-  const seal = evidence.audit.pop()!;
-  seal.data = { ...seal.data, digest: evidenceSealDigest(evidence) };
-  const { hash: _hash, ...unsealed } = seal;
-  evidence.audit.push({ ...unsealed, hash: hashAuditEvent(unsealed) });
-  await writeFile(file, `${JSON.stringify(evidence, null, 2)}\n`);
 }
 
 describe('signed evidence: qf run --sign-key, qf verify --key', () => {

@@ -104,6 +104,8 @@ export interface ActionRun {
   runId?: number;
   /** For pull_request events: the test merge commit GitHub would check out (never where check runs go). */
   sha?: string;
+  /** More runner variables (for example the OIDC token request that `id-token: write` grants). */
+  env?: Record<string, string>;
 }
 
 export interface PreparedRun {
@@ -154,6 +156,7 @@ export async function prepareRun(harness: Harness, run: ActionRun): Promise<Prep
     RUNNER_TEMP: runnerTemp,
     ACTIONS_RESULTS_URL: `${harness.artifacts.url}/`,
     ACTIONS_RUNTIME_TOKEN: RUNTIME_TOKEN,
+    ...run.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   return { env, outputFile, runnerTemp };
@@ -222,7 +225,7 @@ export interface ActionResult {
 export async function runOnPullRequest(
   harness: Harness,
   repo: FixtureRepo,
-  options: { inputs?: Record<string, string>; fork?: boolean; author?: string; seed?: boolean } = {},
+  options: { inputs?: Record<string, string>; env?: Record<string, string>; fork?: boolean; author?: string; seed?: boolean } = {},
 ): Promise<ActionResult> {
   const { run } = await import('../../src/action/run.js');
   if (options.seed !== false) seedPullRequest(harness.github, repo, options.fork ? { headOwner: 'forker' } : {});
@@ -232,6 +235,7 @@ export async function runOnPullRequest(
     payload,
     workspace: repo.dir,
     ...(options.inputs ? { inputs: options.inputs } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const exitCode = await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
   return {
