@@ -215,8 +215,10 @@ cases:
       ['eval:many/b', { limit: 40, spent: 49 }],
     ]);
     const reason = "the run's budget.llm_tokens of 40 is spent: 3 eval cases that call a model were skipped (step evals)";
-    expect(evidence.governance.shortCircuit).toEqual({ reason, atStep: 'evals' });
-    expect(evidence.audit.filter((event) => event.action === 'run.short_circuit').map((event) => event.data)).toEqual([{ reason, atStep: 'evals' }]);
+    expect(evidence.governance.shortCircuit).toEqual({ reason, atStep: 'evals', kind: 'budget' });
+    expect(evidence.audit.filter((event) => event.action === 'run.short_circuit').map((event) => event.data)).toEqual([
+      { reason, atStep: 'evals', kind: 'budget' },
+    ]);
     expect(evidence.gate).toMatchObject({ verdict: 'blocked', reasons: expect.arrayContaining([`Run stopped early: ${reason}`]) });
     expect(evidence.metrics).toMatchObject({ 'evals.skipped': 3, 'evals.passed': 1, 'evals.tokens': 49 });
   });
