@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-var t={pass:0,gateFailed:1,badInput:2,waitingForHuman:3,error:4,interrupted:130};var e={evidence:"evidence.json",summary:"summary.md",runState:"run-state.json",signature:"evidence.dsse.json",reportsDir:"reports",shardsDir:"shards"},o=".github/qualityfoundry.yml",n="python3",r={PYTHONDONTWRITEBYTECODE:"1"};var i="0.1.0";export{t as a,e as b,o as c,n as d,r as e,i as f};

@@ -1,0 +1,2 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+function a(o,i){let t=Array.from({length:i.length+1},(r,e)=>e);for(let r=1;r<=o.length;r++){let e=[r];for(let n=1;n<=i.length;n++){let s=t[n-1]+(o[r-1]===i[n-1]?0:1);e.push(Math.min(t[n]+1,e[n-1]+1,s))}t=e}return t[i.length]}function d(o,i){let t;for(let e of i){let n=a(o.toLowerCase(),e.toLowerCase());(!t||n<t.distance)&&(t={candidate:e,distance:n})}let r=Math.max(2,Math.floor(o.length/3));return t&&t.distance<=r?t.candidate:void 0}export{d as a};

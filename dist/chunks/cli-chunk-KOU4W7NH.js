@@ -1,0 +1,2 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+var e={pass:0,gateFailed:1,badInput:2,waitingForHuman:3,error:4,interrupted:130};var t={evidence:"evidence.json",summary:"summary.md",runState:"run-state.json",signature:"evidence.dsse.json",gitignore:".gitignore",sigstoreBundle:"evidence.sigstore.json",reportsDir:"reports",shardsDir:"shards"},o=".github/qualityfoundry.yml",r="python3",n={PYTHONDONTWRITEBYTECODE:"1"};var i="0.1.0";export{e as a,t as b,o as c,r as d,n as e,i as f};

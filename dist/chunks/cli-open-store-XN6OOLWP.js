@@ -1,2 +1,0 @@
-import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
-import{a as b}from"./cli-chunk-4O74TYAN.js";import{a}from"./cli-chunk-6HHSDWY4.js";import"./cli-chunk-CZMG3B6R.js";import"./cli-chunk-P22ZO4IJ.js";import"./cli-chunk-FOE25BEA.js";import"./cli-chunk-2MTW5CIF.js";import"./cli-chunk-KUBSUI45.js";export{a as DEFAULT_DB_PATH,b as openStore};
