@@ -46,7 +46,7 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
     return ExitCode.gateFailed;
   }
   const { evidence } = check;
-  const signed = check.signedBy ? `; signed by ${check.signedBy}` : '; signature not checked (no --key or --certificate-identity)';
+  const signed = check.signedBy ? `; signed by ${check.signedBy}` : '; signature not checked (no --key)';
   io.stdout(
     `✔ ${target}: ${check.checkedArtifacts} artifacts match their digests; audit chain of ${evidence.audit.length} events intact${signed}; verdict ${evidence.gate.verdict}${evidence.complete ? '' : ` (evidence marked incomplete: ${evidence.incompleteReason})`}\n`,
   );
