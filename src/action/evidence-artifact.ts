@@ -14,6 +14,18 @@ export interface UploadedArtifact {
   url: string | undefined;
 }
 
+/** An uploaded artifact as the published summary names it: only the fields the service returned. */
+export function artifactReference(artifact: UploadedArtifact | undefined) {
+  return (
+    artifact && {
+      name: artifact.name,
+      ...(artifact.id !== undefined ? { id: artifact.id } : {}),
+      ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}),
+      ...(artifact.url ? { url: artifact.url } : {}),
+    }
+  );
+}
+
 /** Each shard of a matrix uploads under its own name (artifact names are unique per workflow run): `NAME-shard-2-of-3`. */
 export function shardArtifactName(name: string, shard: ShardRef | undefined): string {
   return shard ? `${name}-shard-${shard.index}-of-${shard.total}` : name;

@@ -20,7 +20,7 @@ import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import { changedFilesFromGit } from '../planner/changed-files.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import type { ActionContext, Target } from './context.js';
-import { shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
+import { artifactReference, shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
 import { readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
 import type { ActionInputs } from './inputs.js';
 import { finishStep } from './finish-step.js';
@@ -126,12 +126,7 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
         detailsUrl: context.runUrl,
         evidence,
         gate,
-        artifact: artifact && {
-          name: artifact.name,
-          ...(artifact.id !== undefined ? { id: artifact.id } : {}),
-          ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}),
-          ...(artifact.url ? { url: artifact.url } : {}),
-        },
+        artifact: artifactReference(artifact),
         notices,
         pathPrefix,
         dashboardUrl: inputs.apiUrl && dashboardRunUrl(inputs.apiUrl, context.repo, context.runId, context.runAttempt),

@@ -13,7 +13,7 @@ import { publishGateResult } from '../github/publish-gate-result.js';
 import type { ShardBundle } from '../merge/read-shard-bundle.js';
 import { mergeShards } from '../merge/merge-shards.js';
 import type { ActionContext } from './context.js';
-import { downloadEvidence, shardArtifactName, type UploadedArtifact, uploadEvidence } from './evidence-artifact.js';
+import { artifactReference, downloadEvidence, shardArtifactName, type UploadedArtifact, uploadEvidence } from './evidence-artifact.js';
 import { finishStep } from './finish-step.js';
 import type { ActionInputs } from './inputs.js';
 import { loadPolicyAndChange } from './run-gate.js';
@@ -124,12 +124,7 @@ export async function runMerge({ inputs, context, octokit }: { inputs: ActionInp
       detailsUrl: context.runUrl,
       evidence,
       gate,
-      artifact: artifact && {
-        name: artifact.name,
-        ...(artifact.id !== undefined ? { id: artifact.id } : {}),
-        ...(artifact.sha256 ? { sha256: artifact.sha256 } : {}),
-        ...(artifact.url ? { url: artifact.url } : {}),
-      },
+      artifact: artifactReference(artifact),
       notices,
       pathPrefix,
     }),
