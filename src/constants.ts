@@ -63,6 +63,7 @@ export const ActionInput = {
   shardTotal: 'shard-total',
   timings: 'timings',
   apiUrl: 'api-url',
+  apiToken: 'api-token',
   signKeyless: 'sign-keyless',
   sigstoreFulcioUrl: 'sigstore-fulcio-url',
   sigstoreRekorUrl: 'sigstore-rekor-url',

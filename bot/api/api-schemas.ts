@@ -40,13 +40,32 @@ export const ProjectParams = z.object({
 
 export const RunParams = ProjectParams.extend({ run_id: z.string().min(1).max(300).describe('The run record id (URL-encoded)') });
 
+/** A branch name as git allows it, roughly: no spaces, controls or the characters git refuses in refs. */
+const BranchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s~^:?*[\\\p{Cc}]+$/u, { error: 'expected a branch name (e.g. main)' });
+
 export const RunsQuery = PageQuery.extend({
   verdict: z.string().max(40).optional(),
+  branch: BranchName.optional().describe('Only runs pushed to this branch of the repository (pull request runs have no branch)'),
   head_sha: z
     .string()
     .regex(/^[0-9a-f]{7,64}$/i, { error: 'expected a hex commit SHA' })
     .optional(),
 });
+
+export const TimingsQuery = z.object({ branch: BranchName });
+
+export const Timings = z
+  .object({
+    runId: z.string().describe('The run the durations come from: the latest run pushed to the branch that recorded test results'),
+    headSha: z.string().nullable(),
+    startedAt: z.string(),
+    tests: z.record(z.string(), z.number()).describe("Each test's duration in seconds (summed over the run's steps), as `qf run --timings` reads it"),
+  })
+  .meta({ id: 'Timings' });
 
 export const ArtifactsQuery = PageQuery.extend({
   run_id: z.string().max(300).optional(),
@@ -86,6 +105,7 @@ export const Run = z
     mode: z.string(),
     verdict: z.string().nullable(),
     headSha: z.string().nullable(),
+    branch: z.string().nullable().optional().describe('The branch the run was pushed to; absent for pull request runs'),
     data: Json.describe('Verdict reasons, rules, durations, steps and where the evidence came from'),
   })
   .meta({ id: 'Run' });

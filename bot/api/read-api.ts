@@ -132,9 +132,30 @@ export async function readApi(parent: FastifyInstance, options: ReadApiOptions):
         async (request, reply) => {
           const projectId = await projectOf(request.params, reply);
           if (!projectId) return reply;
-          const { verdict, head_sha } = request.query;
-          const page = await store.listPage({ of: 'runs', projectId, verdict, headSha: head_sha?.toLowerCase() }, pageOf(request.query));
+          const { verdict, head_sha, branch } = request.query;
+          const page = await store.listPage({ of: 'runs', projectId, verdict, headSha: head_sha?.toLowerCase(), branch }, pageOf(request.query));
           return sendPage(request, reply, page, publicUrl);
+        },
+      );
+
+      api.get(
+        '/projects/:owner/:repo/timings',
+        {
+          preHandler: read,
+          schema: {
+            summary: "Each test's duration in the newest run pushed to a branch: the timing history that balances the Action's shards",
+            params: S.ProjectParams,
+            querystring: S.TimingsQuery,
+            response: { 200: S.Timings, ...errors },
+          },
+        },
+        async (request, reply) => {
+          const projectId = await projectOf(request.params, reply);
+          if (!projectId) return reply;
+          const { branch } = request.query;
+          const durations = await store.latestTestDurations(projectId, branch);
+          if (!durations) return notFound(reply, `no run pushed to ${branch} in ${projectId} recorded test results`);
+          return { runId: durations.runId, headSha: durations.headSha, startedAt: durations.startedAt, tests: Object.fromEntries(durations.seconds) };
         },
       );
 

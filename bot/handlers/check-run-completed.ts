@@ -9,7 +9,7 @@ import { shortHash } from '../review/review-types.js';
 import { pullSubject, updateStatusComment } from '../review/status-comment.js';
 import type { HandlerOptions } from './handler-options.js';
 import { afterIngestion } from '../ingest/after-ingestion.js';
-import { ingestEvidence } from '../ingest/ingest-evidence.js';
+import { ingestEvidence, workflowRunRef } from '../ingest/ingest-evidence.js';
 import { callGitHub } from '../../src/github/call-github.js';
 import type { ReviewScope } from '../review/review-types.js';
 
@@ -25,7 +25,7 @@ async function ingestGateRun(
   const match = /\/actions\/runs\/(\d+)/.exec(run.details_url ?? '');
   if (!match) return scope.log.info({ detailsUrl: run.details_url }, 'the gate check run names no workflow run; nothing to ingest');
   const { data } = await callGitHub('read the workflow run', () => scope.octokit.rest.actions.getWorkflowRun({ ...scope.repo, run_id: Number(match[1]) }));
-  const ref = { runId: data.id, attempt: data.run_attempt ?? 1, headSha: data.head_sha, htmlUrl: data.html_url };
+  const ref = workflowRunRef(data, scope.projectId);
   if (ref.headSha !== run.head_sha)
     return scope.log.warn({ runId: ref.runId }, 'the gate check run and its workflow run disagree on the head SHA; not ingested');
   const result = await ingestEvidence(scope, ref, { requireEvidence: true });

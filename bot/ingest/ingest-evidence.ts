@@ -19,6 +19,36 @@ export interface WorkflowRunRef {
   headSha: string;
   /** The run's page, for links in comments. */
   htmlUrl: string;
+  /** The branch of this repository the run was pushed to; null for pull request runs (see {@link workflowRunRef}). */
+  branch: string | null;
+}
+
+/** The fields of a workflow run (webhook payload or REST) that ingestion reads. */
+interface WorkflowRunFields {
+  id: number;
+  run_attempt?: number | undefined;
+  head_sha: string;
+  html_url: string;
+  head_branch: string | null;
+  event: string;
+  head_repository?: { full_name: string } | null | undefined;
+}
+
+/**
+ * A workflow run as ingestion records it. Its branch counts only when the run is of this repository
+ * and not of a pull request: a pull request's head branch is the contributor's (every fork has a
+ * `main`), and a base branch's history (the shards' timings, the trend) must not take a fork's runs.
+ */
+export function workflowRunRef(run: WorkflowRunFields, projectId: string): WorkflowRunRef {
+  const ofPullRequest = run.event === 'pull_request' || run.event === 'pull_request_target';
+  const ofThisRepository = run.head_repository?.full_name.toLowerCase() === projectId.toLowerCase();
+  return {
+    runId: run.id,
+    attempt: run.run_attempt ?? 1,
+    headSha: run.head_sha,
+    htmlUrl: run.html_url,
+    branch: !ofPullRequest && ofThisRepository ? run.head_branch : null,
+  };
 }
 
 export type IngestResult =
@@ -96,6 +126,7 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
         mode: evidence.policy.mode,
         verdict: evidence.gate.verdict,
         headSha: ref.headSha,
+        branch: ref.branch,
         data: {
           source,
           iteration,

@@ -31,6 +31,8 @@ export interface ActionContext {
   runUrl: string;
   workspace: string;
   runnerTemp: string;
+  /** The branch this run is on (GITHUB_REF_NAME of a branch ref); null for tags and pull requests' merge refs. */
+  branch: string | null;
   target: Target;
 }
 
@@ -64,6 +66,7 @@ export function readContext(env: Record<string, string | undefined>): ActionCont
     runUrl: `${serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
     workspace,
     runnerTemp: resolve(env.RUNNER_TEMP || workspace),
+    branch: env.GITHUB_REF_TYPE === 'branch' && env.GITHUB_REF?.startsWith('refs/heads/') ? env.GITHUB_REF.slice('refs/heads/'.length) : null,
     target: targetOf(eventName, payload, need('GITHUB_SHA')),
   };
 }

@@ -46,13 +46,14 @@ const InputsSchema = z.object({
     .url({ protocol: /^https?$/, error: 'the bot\'s public URL (its QF_PUBLIC_URL), e.g. "https://qf.example.com"' })
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  [ActionInput.apiToken]: z.string().optional(),
   [ActionInput.signKeyless]: booleanText.default(false),
   [ActionInput.sigstoreFulcioUrl]: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).default('https://fulcio.sigstore.dev'),
   [ActionInput.sigstoreRekorUrl]: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).default('https://rekor.sigstore.dev'),
 });
 
 /** Inputs whose value is never shown in a message, even a malformed one. */
-const SECRET_INPUTS: readonly string[] = [ActionInput.githubToken, ActionInput.signingKey];
+const SECRET_INPUTS: readonly string[] = [ActionInput.githubToken, ActionInput.signingKey, ActionInput.apiToken];
 
 export interface ActionInputs {
   /** Policy file, repository-relative. */
@@ -78,6 +79,8 @@ export interface ActionInputs {
   timings: string | undefined;
   /** The bot's public URL: the check-run summary links to this run's page on its dashboard. */
   apiUrl: string | undefined;
+  /** A `read` token of the bot's API at `apiUrl`: the shards' timing history comes from there. */
+  apiToken: string | undefined;
   /** Gate mode: signs keyless with Sigstore (the workflow's OIDC token, Fulcio, Rekor) as `evidence.sigstore.json`. */
   keyless: { fulcioUrl: string; rekorUrl: string } | undefined;
 }
@@ -109,6 +112,8 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
       'BAD_INPUT',
       `input "${ActionInput.timings}": balances the shards of a matrix; expected "${ActionInput.shardIndex}" and "${ActionInput.shardTotal}" too.`,
     );
+  if (data[ActionInput.apiToken] !== undefined && data[ActionInput.apiUrl] === undefined)
+    throw new QfError('BAD_INPUT', `input "${ActionInput.apiToken}": a token of the bot's API; expected "${ActionInput.apiUrl}" too (where the API is).`);
   const signingKey = data[ActionInput.signingKey];
   const verifyKey = data[ActionInput.verifyKey];
   // The runner offers an OIDC token only to jobs granted `id-token: write`: say so before anything runs.
@@ -132,6 +137,7 @@ export function readInputs(getInput: (name: string) => string = (name) => core.g
     mergeShards: mode === 'merge' ? shard?.total : undefined,
     timings: data[ActionInput.timings],
     apiUrl: data[ActionInput.apiUrl],
+    apiToken: data[ActionInput.apiToken],
     keyless: data[ActionInput.signKeyless] ? { fulcioUrl: data[ActionInput.sigstoreFulcioUrl], rekorUrl: data[ActionInput.sigstoreRekorUrl] } : undefined,
   };
 }

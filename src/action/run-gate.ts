@@ -21,9 +21,9 @@ import { changedFilesFromGit } from '../planner/changed-files.js';
 import { parsePolicy } from '../policy/load-policy.js';
 import type { ActionContext, Target } from './context.js';
 import { artifactReference, shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
-import { readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
 import type { ActionInputs } from './inputs.js';
 import { finishStep } from './finish-step.js';
+import { readShardHistory } from './shard-history.js';
 
 export interface GateRun {
   inputs: ActionInputs;
@@ -147,21 +147,6 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
         .catch((publishError: unknown) => core.warning(errorMessage(publishError)));
     }
     throw error;
-  }
-}
-
-/**
- * The timing history named by input `timings` (restored by a cache step, say). Missing or unreadable,
- * the shard is balanced by file size instead and the summary says why: balance never fails a run.
- */
-async function readShardHistory(inputs: ActionInputs, context: ActionContext, notices: string[]): Promise<TimingHistory | null> {
-  if (!inputs.timings) return null;
-  try {
-    // In the checkout of a pull request: read only as regular files inside the workspace, never through a link.
-    return await readTimingHistory(join(context.workspace, inputs.timings), { within: context.workspace });
-  } catch (error) {
-    notices.push(`The timing history \`${inputs.timings}\` could not be used (${errorMessage(error)}).`);
-    return null;
   }
 }
 

@@ -25,6 +25,7 @@ export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
   try {
     // Masked before anything can print them; a multi-line key is masked line by line.
     for (const line of core.getInput(ActionInput.signingKey).split('\n')) if (line.trim().length > 8) core.setSecret(line.trim());
+    if (core.getInput(ActionInput.apiToken).trim()) core.setSecret(core.getInput(ActionInput.apiToken).trim());
     const inputs = readInputs();
     core.setSecret(inputs.githubToken);
     const context = readContext(process.env);

@@ -74,6 +74,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }
       `CREATE INDEX audit_events_subject ON audit_events(chain, subject, seq)`,
     ],
   },
+  {
+    // The branch a run was pushed to (null for pull request runs): a base branch's recent runs, for
+    // the shards' timing history and the job summary's trend, are one index range.
+    version: 4,
+    statements: [`ALTER TABLE runs ADD COLUMN branch TEXT`, `CREATE INDEX runs_branch ON runs(project_id, branch, started_at)`],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -7,8 +7,18 @@ const text = (value: unknown): string => String(value);
 const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
 
-export const RUN_COLUMNS = 'id, project_id, started_at, finished_at, mode, verdict, head_sha, data';
-export const runParams = (r: RunRecord): unknown[] => [r.id, r.projectId, r.startedAt, r.finishedAt, r.mode, r.verdict, r.headSha, JSON.stringify(r.data)];
+export const RUN_COLUMNS = 'id, project_id, started_at, finished_at, mode, verdict, head_sha, branch, data';
+export const runParams = (r: RunRecord): unknown[] => [
+  r.id,
+  r.projectId,
+  r.startedAt,
+  r.finishedAt,
+  r.mode,
+  r.verdict,
+  r.headSha,
+  r.branch ?? null,
+  JSON.stringify(r.data),
+];
 export const toRun = (row: Row): RunRecord => ({
   id: text(row.id),
   projectId: text(row.project_id),
@@ -17,6 +27,7 @@ export const toRun = (row: Row): RunRecord => ({
   mode: text(row.mode),
   verdict: textOrNull(row.verdict),
   headSha: textOrNull(row.head_sha),
+  ...(row.branch != null ? { branch: text(row.branch) } : {}),
   data: json(row.data),
 });
 

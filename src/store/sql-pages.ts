@@ -61,6 +61,7 @@ function filtersOf(query: PageQuery): { where: string[]; params: unknown[] } {
       add('project_id = ?', query.projectId);
       add('verdict = ?', query.verdict);
       add('head_sha = ?', query.headSha);
+      add('branch = ?', query.branch);
       break;
     case 'artifacts':
       add('project_id = ?', query.projectId);

@@ -28,6 +28,7 @@ import {
 import * as auditLog from './sql-audit-log.js';
 import { listPage } from './sql-pages.js';
 import * as dashboardReads from './sql-dashboard-reads.js';
+import { latestTestDurations } from './sql-test-durations.js';
 import { exportProjectState, importProjectState } from './sql-project-state.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type {
@@ -36,6 +37,7 @@ import type {
   AuditChainHead,
   AuditFilter,
   FirstApproval,
+  TestDurations,
   CheckpointMeta,
   CheckpointRecord,
   ConflictRecord,
@@ -309,6 +311,10 @@ export class SqlStore implements StorageBackend {
 
   listFirstApprovals(projectId: string): Promise<FirstApproval[]> {
     return dashboardReads.listFirstApprovals(this.ex, projectId);
+  }
+
+  latestTestDurations(projectId: string, branch: string): Promise<TestDurations | undefined> {
+    return latestTestDurations(this.ex, projectId, branch);
   }
 }
 

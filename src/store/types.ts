@@ -19,6 +19,11 @@ export interface RunRecord {
   mode: string;
   verdict: string | null;
   headSha: string | null;
+  /**
+   * The branch of this repository the run was pushed to (push, schedule, dispatch); absent for pull
+   * request runs, whose head branch may be anyone's (a fork's `main` is not this repository's `main`).
+   */
+  branch?: string | null;
   data: Record<string, unknown>;
 }
 
@@ -180,7 +185,7 @@ export interface NewArtifact extends Omit<ArtifactRecord, 'version'> {}
 /** What one page lists, with its filters (all optional but the project). The HTTP API reads through it. */
 export type PageQuery =
   | { of: 'projects' }
-  | { of: 'runs'; projectId: string; verdict?: string | undefined; headSha?: string | undefined }
+  | { of: 'runs'; projectId: string; verdict?: string | undefined; headSha?: string | undefined; branch?: string | undefined }
   | { of: 'artifacts'; projectId: string; runId?: string | undefined; type?: string | undefined }
   | { of: 'conflicts'; projectId: string; status?: ConflictStatus | undefined }
   | { of: 'approvals'; projectId: string; since?: string | undefined; until?: string | undefined }
@@ -370,4 +375,14 @@ export interface StorageBackend {
   listRecentRuns(projectId: string, limit: number): Promise<RunRecord[]>;
   countVerdictsByDay(projectId: string): Promise<VerdictCount[]>;
   listFirstApprovals(projectId: string): Promise<FirstApproval[]>;
+  /** Each test's duration in the newest run pushed to `branch` that recorded test results (a shard split's history). */
+  latestTestDurations(projectId: string, branch: string): Promise<TestDurations | undefined>;
+}
+
+/** One run's test durations, in seconds per test id (a test run by several steps counts their sum). */
+export interface TestDurations {
+  runId: string;
+  headSha: string | null;
+  startedAt: string;
+  seconds: Map<string, number>;
 }

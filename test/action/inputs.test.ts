@@ -21,8 +21,27 @@ describe('readInputs', () => {
       mergeShards: undefined,
       timings: undefined,
       apiUrl: undefined,
+      apiToken: undefined,
       keyless: undefined,
     });
+  });
+
+  it('api-token goes with api-url, and is never echoed', () => {
+    expect(readInputs(from({ ...TOKEN, 'api-url': 'https://qf.example/', 'api-token': 'qf_tok_1' }))).toMatchObject({
+      apiUrl: 'https://qf.example',
+      apiToken: 'qf_tok_1',
+    });
+    expect(() => readInputs(from({ ...TOKEN, 'api-token': 'qf_tok_1' }))).toThrow(
+      `input "api-token": a token of the bot's API; expected "api-url" too (where the API is).`,
+    );
+    let message = '';
+    try {
+      readInputs(from({ ...TOKEN, 'api-url': 'ftp://x', 'api-token': 'qf_tok_1' }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('input "api-url"');
+    expect(message).not.toContain('qf_tok_1');
   });
 
   it('sign-keyless needs the OIDC token that `id-token: write` grants, and says so before anything runs', () => {

@@ -3,6 +3,7 @@ import { isQfError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { complianceAuditorContract } from '../governance/compliance-auditor.contract.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { branchHistoryContract } from './branch-history.contract.js';
 import { dashboardReadsContract } from './dashboard-reads.contract.js';
 import { storageBackendContract } from './storage-backend.contract.js';
 
@@ -20,6 +21,7 @@ describe('PostgreSQL backend (a real server started from initdb/pg_ctl)', () => 
   storageBackendContract(harness);
   complianceAuditorContract(harness);
   dashboardReadsContract(harness);
+  branchHistoryContract(harness);
 
   it('reports an unreachable server as STORE_ERROR naming it, without the password', async () => {
     const error = await openStore({ databaseUrl: `postgres://qf:s3cret@127.0.0.1:${server.port + 1}/nowhere` }).catch((e: unknown) => e);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isQfError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { complianceAuditorContract } from '../governance/compliance-auditor.contract.js';
+import { branchHistoryContract } from './branch-history.contract.js';
 import { dashboardReadsContract } from './dashboard-reads.contract.js';
 import { storageBackendContract } from './storage-backend.contract.js';
 
@@ -17,6 +18,7 @@ describe('SQLite backend', () => {
   storageBackendContract(harness);
   complianceAuditorContract(harness);
   dashboardReadsContract(harness);
+  branchHistoryContract(harness);
 
   it('reports a file that is not a database as STORE_ERROR naming the file', async () => {
     const path = join(dir, 'garbage.db');

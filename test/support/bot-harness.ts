@@ -232,7 +232,16 @@ export function synchronizePayload(options: { number: number; before: string; af
 }
 
 /** `workflow_run.completed` (a real example payload) for run `id`, attempt `attempt`, on `headSha`. */
-export function workflowRunPayload(options: { id: number; headSha: string; attempt?: number; conclusion?: string }): Record<string, any> {
+export function workflowRunPayload(options: {
+  id: number;
+  headSha: string;
+  attempt?: number;
+  conclusion?: string;
+  /** The run's trigger and where its head is: a push to a branch of this repository, or a pull request's head (a fork's when headRepository names it). */
+  event?: string;
+  headBranch?: string;
+  headRepository?: string;
+}): Record<string, any> {
   const payload = onRepository(example('workflow_run', 'completed'));
   Object.assign(payload.workflow_run, {
     id: options.id,
@@ -240,7 +249,10 @@ export function workflowRunPayload(options: { id: number; headSha: string; attem
     run_attempt: options.attempt ?? 1,
     conclusion: options.conclusion ?? 'success',
     html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${options.id}`,
+    ...(options.event ? { event: options.event } : {}),
+    ...(options.headBranch ? { head_branch: options.headBranch } : {}),
   });
+  if (options.headRepository) payload.workflow_run.head_repository.full_name = options.headRepository;
   return payload;
 }
 

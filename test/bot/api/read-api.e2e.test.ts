@@ -267,7 +267,7 @@ describe.each(backends)('the read API under /api/v1 (%s)', (_name, connect) => {
     expect(doc.openapi).toMatch(/^3\./);
     const runs = doc.paths['/api/v1/projects/{owner}/{repo}/runs'].get;
     expect(runs.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
-      expect.arrayContaining(['query:per_page', 'query:after', 'query:verdict', 'query:head_sha', 'path:owner', 'path:repo']),
+      expect.arrayContaining(['query:per_page', 'query:after', 'query:verdict', 'query:head_sha', 'query:branch', 'path:owner', 'path:repo']),
     );
     expect(runs.parameters.find((p: { name: string }) => p.name === 'per_page').schema).toMatchObject({ maximum: 100, minimum: 1, default: 30 });
     expect(Object.keys(doc.paths)).toEqual(
@@ -281,6 +281,7 @@ describe.each(backends)('the read API under /api/v1 (%s)', (_name, connect) => {
         '/api/v1/projects/{owner}/{repo}/audit-events',
         '/api/v1/audit-events',
         '/api/v1/projects/{owner}/{repo}/reports/compliance',
+        '/api/v1/projects/{owner}/{repo}/timings',
       ]),
     );
     expect(doc.paths['/api/v1/openapi.json']).toBeUndefined();
