@@ -19,6 +19,7 @@ import { renderLogin } from './render-login.js';
 import { renderOverview } from './render-overview.js';
 import { renderRun } from './render-run.js';
 import { renderTestHistory, renderTests } from './render-tests.js';
+import type { ChainStatusSource } from './start-chain-verifier.js';
 
 export interface DashboardOptions {
   store: StorageBackend;
@@ -27,6 +28,8 @@ export interface DashboardOptions {
   /** QF_PUBLIC_URL: an https URL means TLS ends in front of the bot, so the cookie is Secure. */
   publicUrl: string | null;
   sessions?: DashboardSessions;
+  /** The audit chains' latest background verification (startChainVerifier): the overview never verifies. */
+  chains: ChainStatusSource;
 }
 
 const COOKIE = 'qf_dashboard';
@@ -177,7 +180,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     pages.get('/:owner/:repo', async (request, reply) => {
       const projectId = await knownProject(request);
       if (!projectId) return notFound(request, reply);
-      const overview = await loadOverview(store, projectId);
+      const overview = await loadOverview(store, projectId, options.chains);
       return page(reply, 200, renderLayout(layout(request, projectId, projectId, true), renderOverview(overview)));
     });
 

@@ -1,6 +1,7 @@
 import { runPath } from './dashboard-links.js';
 import { html, type SafeHtml } from './html.js';
 import type { Overview } from './load-overview.js';
+import type { ChainStatus } from './start-chain-verifier.js';
 import { formatMs, formatPercent, formatSeconds, renderChart, shortSha } from './render-layout.js';
 
 const VERDICT_COLORS: Record<string, string> = { pass: '#2da44e', fail: '#cf222e', needs_approval: '#bf8700', blocked: '#8250df', rejected: '#57606a' };
@@ -11,7 +12,11 @@ export function renderOverview(o: Overview): SafeHtml {
   const verdicts = [...new Set(o.verdictsByDay.map((v) => v.verdict))];
   const count = (day: string, verdict: string): number => o.verdictsByDay.find((v) => v.day === day && v.verdict === verdict)?.count ?? 0;
   const chronological = [...o.recent].reverse();
-  return html`
+  return html`${
+    o.audit && !o.audit.ok
+      ? html`<p id="audit-alert" class="alert" role="alert">The audit chain is BROKEN at #${o.audit.brokenSeq ?? '?'}: ${o.audit.reason ?? ''}. Events at and after it cannot be trusted.</p>`
+      : ''
+  }
 <section class="figures">
 <dl>
 <div><dt>Runs</dt><dd id="total-runs">${o.totalRuns}</dd></div>
@@ -20,9 +25,7 @@ export function renderOverview(o: Overview): SafeHtml {
 <div><dt>Suite duration p95</dt><dd id="duration-p95">${formatMs(o.durationP95Ms)}</dd></div>
 <div><dt>Open escalations</dt><dd id="open-escalations">${o.openEscalations.length}</dd></div>
 <div><dt>Approval latency p50 / p95</dt><dd id="approval-latency">${formatSeconds(o.approvalP50Seconds)} / ${formatSeconds(o.approvalP95Seconds)}</dd></div>
-<div><dt>Audit chain</dt><dd id="audit-status" class="${o.audit.ok ? 'ok' : 'bad'}">${
-    o.audit.ok ? `intact (${o.audit.chains[0]?.count ?? 0} events)` : `BROKEN at seq ${o.audit.firstBroken?.seq ?? '?'}: ${o.audit.firstBroken?.reason ?? ''}`
-  }</dd></div>
+<div><dt>Audit chain</dt><dd id="audit-status" class="${o.audit === undefined ? 'pending' : o.audit.ok ? 'ok' : 'bad'}">${auditStatus(o.audit)}</dd></div>
 </dl>
 </section>
 
@@ -108,4 +111,11 @@ ${
         html`<tr><td><a href="${runPath(o.projectId, run.id)}">${run.id}</a></td><td>${run.startedAt}</td><td>${shortSha(run.headSha)}</td><td class="verdict-${run.verdict ?? 'none'}">${run.verdict ?? '–'}</td><td>${formatMs(run.data.durationMs as number | undefined)}</td></tr>`,
     )}</tbody></table>
 </section>`;
+}
+
+/** "verified N events through #seq at <time> (took x ms): intact", or the break first, in capitals. */
+export function auditStatus(status: ChainStatus | undefined): string {
+  if (!status) return 'verification pending';
+  const verified = `verified ${status.count} events through #${status.throughSeq} at ${status.verifiedAt} (took ${formatMs(status.durationMs)})`;
+  return status.ok ? `${verified}: intact` : `BROKEN at #${status.brokenSeq ?? '?'}: ${status.reason ?? ''}; ${verified}`;
 }

@@ -10,6 +10,7 @@ import { AuditAction } from '../bot-constants.js';
 import { type McpRouteOptions, registerMcpRoute } from './mcp-route.js';
 import { DASHBOARD_PATH } from '../dashboard/dashboard-links.js';
 import { dashboardPlugin } from '../dashboard/dashboard-plugin.js';
+import type { ChainStatusSource } from '../dashboard/start-chain-verifier.js';
 
 export interface BotServerOptions {
   probot: Probot;
@@ -25,6 +26,8 @@ export interface BotServerOptions {
   clock: () => Date;
   /** QF_PUBLIC_URL, the base of the API's Link headers when set. */
   publicUrl: string | null;
+  /** The audit chains' latest background verification, shown by the dashboard's overview. */
+  chains: ChainStatusSource;
 }
 
 /**
@@ -78,7 +81,13 @@ export async function createBotServer(options: BotServerOptions): Promise<BotSer
     await mcp?.close();
   });
   await readApi(server, { store, tokens: options.apiTokens, clock: options.clock, publicUrl: options.publicUrl, version: QF_VERSION });
-  await server.register(dashboardPlugin, { prefix: DASHBOARD_PATH, store, apiTokens: options.apiTokens, publicUrl: options.publicUrl ?? null });
+  await server.register(dashboardPlugin, {
+    prefix: DASHBOARD_PATH,
+    store,
+    apiTokens: options.apiTokens,
+    publicUrl: options.publicUrl ?? null,
+    chains: options.chains,
+  });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 

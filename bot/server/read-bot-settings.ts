@@ -27,6 +27,8 @@ export interface BotSettings {
   mcpRepo: { dir: string; outDir: string | null } | null;
   /** QF_RECONCILE_MINUTES: how often missed deliveries are asked for again (0: never; once at start otherwise). */
   reconcileMinutes: number;
+  /** QF_CHAIN_VERIFY_MINUTES: how often the audit chains are checked for appended events and then verified in full (at start too). */
+  chainVerifyMinutes: number;
 }
 
 const blank = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -51,6 +53,7 @@ const EnvSchema = z.object({
   QF_MCP_REPO: text,
   QF_MCP_OUT: text,
   QF_RECONCILE_MINUTES: z.preprocess(blank, z.coerce.number().min(0).max(1440).default(5)),
+  QF_CHAIN_VERIFY_MINUTES: z.preprocess(blank, z.coerce.number().positive({ error: 'expected minutes > 0' }).max(1440).default(5)),
 });
 
 /**
@@ -93,6 +96,7 @@ export function readBotSettings(env: Record<string, string | undefined>): BotSet
     apiTokensFile: e.QF_API_TOKENS_FILE ?? null,
     mcpRepo: e.QF_MCP_REPO ? { dir: e.QF_MCP_REPO, outDir: e.QF_MCP_OUT ?? null } : null,
     reconcileMinutes: e.QF_RECONCILE_MINUTES,
+    chainVerifyMinutes: e.QF_CHAIN_VERIFY_MINUTES,
   };
 }
 

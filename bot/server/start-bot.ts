@@ -9,6 +9,7 @@ import { assertGitRepository } from '../../src/planner/changed-files.js';
 import { openStore, type StorageBackend, type StoreConnection } from '../../src/store/index.js';
 import { type ApiTokenTable, EMPTY_API_TOKENS, readApiTokens } from '../api/api-tokens.js';
 import { createBotDeps } from '../bot-deps.js';
+import { type ChainVerifier, startChainVerifier } from '../dashboard/start-chain-verifier.js';
 import type { ReconcileResult } from '../reconcile/reconcile-deliveries.js';
 import { startReconciler } from '../reconcile/start-reconciler.js';
 import { qualityFoundryBot } from '../index.js';
@@ -29,6 +30,8 @@ export interface RunningBot {
   reconciled: Promise<ReconcileResult> | null;
   /** Runs a reconciling round now. */
   reconcile(): Promise<ReconcileResult>;
+  /** The background verification of the audit chains the overview shows (QF_CHAIN_VERIFY_MINUTES). */
+  chainVerifier: ChainVerifier;
   close(): Promise<void>;
 }
 
@@ -81,6 +84,13 @@ export async function startBot(env: Record<string, string | undefined>, options:
     const deps = createBotDeps({ store, appId: settings.appId, publicUrl: settings.publicUrl, ...(options.clock ? { clock: options.clock } : {}) });
     const clock = options.clock ?? (() => new Date());
     const mcpAudit = storeAudit(store, clock);
+    // probot.log exists once the server's middleware has initialised Probot: looked up when a round logs.
+    const chainVerifier = startChainVerifier({
+      store,
+      clock,
+      log: { warn: (fields, message) => probot.log.warn(fields, message) },
+      intervalMs: settings.chainVerifyMinutes * 60_000,
+    });
     const { server, settled } = await createBotServer({
       probot,
       app: qualityFoundryBot(deps),
@@ -94,6 +104,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       },
       clock: deps.clock,
       publicUrl: settings.publicUrl,
+      chains: chainVerifier,
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
@@ -112,8 +123,10 @@ export async function startBot(env: Record<string, string | undefined>, options:
       },
       reconciled: reconciler.first,
       reconcile: () => reconciler.runNow(),
+      chainVerifier,
       async close() {
         await reconciler.stop();
+        await chainVerifier.stop();
         await server.close();
         await settled();
         await deps.idle();

@@ -39,4 +39,4 @@ export { ROUTING_POLICIES, SENSITIVITY_ORDER, type Route, type RoutingPolicyName
 export type { ChatMessage } from './gateway/openai-client.js';
 export { buildComplianceReport, type ComplianceReport } from './compliance/compliance-report.js';
 export { renderComplianceReport, type ReportFormat } from './compliance/render-compliance-report.js';
-export { verifyStoredChains } from './compliance/verify-stored-chains.js';
+export { verifyStoredChain, verifyStoredChains } from './compliance/verify-stored-chains.js';

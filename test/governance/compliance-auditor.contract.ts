@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/audit-chain.js';
-import { ComplianceAuditor, runChain } from '../../src/governance/index.js';
+import { ComplianceAuditor, runChain, verifyStoredChain } from '../../src/governance/index.js';
 import type { StoreConnection } from '../../src/store/index.js';
 import { rawSql } from '../support/store-raw-sql.js';
 import { withStore, type BackendHarness } from '../store/storage-backend.contract.js';
@@ -87,6 +87,13 @@ export function complianceAuditorContract(harness: BackendHarness): void {
         4,
         /seq 4/,
       ],
+      [
+        'inserted past the head',
+        `INSERT INTO audit_events (chain, seq, at, actor, action, subject, data, prev_hash, hash)
+         SELECT chain, 7, at, 'mallory', action, subject, data, hash, hash FROM audit_events WHERE seq = 6`,
+        7,
+        /seq 7 is past the chain head \(seq 6\): an event was inserted at the end/,
+      ],
     ];
     for (const [what, sql, seq, reason] of tampers) {
       it(`names seq ${seq} when an event is ${what} directly in the database`, async () => {
@@ -100,6 +107,19 @@ export function complianceAuditorContract(harness: BackendHarness): void {
         expect(result.firstBroken?.reason).toMatch(reason);
       });
     }
+
+    it('verifies up to the head it was given: events appended meanwhile (the head moved over them) are no break', async () => {
+      const connection = await harness.newConnection();
+      await seedChain(connection, 6);
+      await withStore(connection, async (store) => {
+        const [head] = await store.listAuditHeads();
+        const auditor = new ComplianceAuditor(store, { chain: CHAIN, projectId: 'acme/widgets' });
+        for (let i = 0; i < 3; i++) await auditor.append({ actor: 'qf', action: 'test', subject: `late${i}`, data: {} });
+        expect(await verifyStoredChain(store, head!)).toEqual({ chain: CHAIN, ok: true, count: 6 });
+        // An older head whose hash is not the stored event's at that seq: still caught.
+        expect(await verifyStoredChain(store, { ...head!, hash: 'f'.repeat(64) })).toMatchObject({ ok: false, brokenSeq: 6 });
+      });
+    });
 
     it('loses no acknowledged event when the writer is killed with SIGKILL mid-stream', async () => {
       const connection = await harness.newConnection();

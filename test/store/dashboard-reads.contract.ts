@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOverview } from '../../bot/dashboard/load-overview.js';
 import { loadTestStats } from '../../bot/dashboard/load-test-stats.js';
+import { startChainVerifier } from '../../bot/dashboard/start-chain-verifier.js';
 import { projectChain } from '../../src/governance/index.js';
 import type { StorageBackend, TestResultRow } from '../../src/store/index.js';
 import { rawSql } from '../support/store-raw-sql.js';
@@ -151,7 +152,13 @@ export function dashboardReadsContract(harness: BackendHarness): void {
           { actor: 'qualityfoundry-bot', action: 'bot.evidence.ingested', subject: 'r2', at: at(1) },
         ]);
 
-        const overview = await loadOverview(store, P);
+        // On demand only (no timer): nothing verified yet, the overview says so.
+        const warnings: string[] = [];
+        const chains = startChainVerifier({ store, clock: () => new Date(at(4)), log: { warn: (_f, m) => warnings.push(m) }, intervalMs: 0 });
+        expect((await loadOverview(store, P, chains)).audit).toBeUndefined();
+        await chains.runNow();
+        expect(chains.verifications).toBe(1);
+        const overview = await loadOverview(store, P, chains);
         expect(overview).toMatchObject({
           totalRuns: 5,
           passRate: 0.5,
@@ -159,7 +166,7 @@ export function dashboardReadsContract(harness: BackendHarness): void {
           durationP95Ms: 5000,
           approvals: [{ runId: 'r3', headSha: 's2', publishedAt: at(2, 3), approvedAt: at(2, 5), seconds: 7200 }],
           approvalP50Seconds: 7200,
-          audit: { ok: true },
+          audit: { chain: projectChain(P), ok: true, count: 2, throughSeq: 2, verifiedAt: at(4), durationMs: expect.any(Number) },
         });
         expect(overview.evals.map((e) => [e.runId, e.passRate, e.regressedFrom])).toEqual([
           ['r1', 0.9, undefined],
@@ -168,13 +175,22 @@ export function dashboardReadsContract(harness: BackendHarness): void {
           ['r4', 0.85, undefined],
           ['r5', 0.85, undefined],
         ]);
-      });
-      // An attacker with database access edits an event: the next view says so.
-      await rawSql(connection, `UPDATE audit_events SET actor = 'mallory' WHERE chain = ? AND seq = 2`, [projectChain(P)]);
-      await withStore(connection, async (store) => {
-        const overview = await loadOverview(store, P);
-        expect(overview.audit.ok).toBe(false);
-        expect(overview.audit.firstBroken).toMatchObject({ chain: projectChain(P), seq: 2 });
+
+        // Views read the latest result: none of them verifies the chain again.
+        for (let view = 0; view < 3; view++) await loadOverview(store, P, chains);
+        expect(chains.verifications).toBe(1);
+
+        // An attacker with database access edits an old event. Nothing was appended: the round skips the chain.
+        await rawSql(connection, `UPDATE audit_events SET actor = 'mallory' WHERE chain = ? AND seq = 1`, [projectChain(P)]);
+        await chains.runNow();
+        expect(chains.verifications).toBe(1);
+        // The next append makes the next round verify the whole chain again, not only the new event: caught.
+        await store.appendAudit(projectChain(P), P, [{ actor: 'qualityfoundry-bot', action: 'bot.evidence.ingested', subject: 'r3', at: at(4) }]);
+        await chains.runNow();
+        expect(chains.verifications).toBe(2);
+        const broken = await loadOverview(store, P, chains);
+        expect(broken.audit).toMatchObject({ ok: false, throughSeq: 3, brokenSeq: 1, count: 0 });
+        expect(warnings).toEqual(['audit chain BROKEN']);
       });
     });
   });

@@ -1,5 +1,5 @@
 import { GENESIS_HASH, verifyAuditChain } from '../../audit/audit-chain.js';
-import type { StorageBackend } from '../../store/types.js';
+import type { AuditChainHead, StorageBackend } from '../../store/types.js';
 
 export interface ChainVerification {
   chain: string;
@@ -33,7 +33,7 @@ export async function verifyStoredChains(store: StorageBackend, only?: string): 
     };
   }
   const chains: ChainVerification[] = [];
-  for (const head of heads) chains.push(await verifyChain(store, head.chain, head.seq, head.hash));
+  for (const head of heads) chains.push(await verifyStoredChain(store, head));
   const broken = chains.find((c) => !c.ok);
   return {
     ok: broken === undefined,
@@ -42,7 +42,13 @@ export async function verifyStoredChains(store: StorageBackend, only?: string): 
   };
 }
 
-async function verifyChain(store: StorageBackend, chain: string, headSeq: number, headHash: string): Promise<ChainVerification> {
+/**
+ * Re-hashes one chain from seq 1 up to `head` (as read before). Events appended while it reads (a
+ * running bot, another replica) are past that head; they count as appended, not inserted, when the
+ * chain's head has moved over them by then.
+ */
+export async function verifyStoredChain(store: StorageBackend, head: Pick<AuditChainHead, 'chain' | 'seq' | 'hash'>): Promise<ChainVerification> {
+  const { chain, seq: headSeq, hash: headHash } = head;
   let nextSeq = 1;
   let prevHash = GENESIS_HASH;
   let count = 0;
@@ -50,14 +56,21 @@ async function verifyChain(store: StorageBackend, chain: string, headSeq: number
   for (;;) {
     const page = await store.listAudit({ chain, afterSeq, limit: PAGE });
     if (page.length === 0) break;
-    const check = verifyAuditChain(page, nextSeq, prevHash);
-    if (!check.ok) return { chain, ok: false, count, brokenSeq: check.brokenSeq, reason: check.reason };
-    const last = page[page.length - 1]!;
-    count += page.length;
-    nextSeq = last.seq + 1;
-    prevHash = last.hash;
-    afterSeq = last.seq;
-    if (last.seq > headSeq)
+    const past = page.findIndex((event) => event.seq > headSeq);
+    const within = past === -1 ? page : page.slice(0, past);
+    if (within.length > 0) {
+      const check = verifyAuditChain(within, nextSeq, prevHash);
+      if (!check.ok) return { chain, ok: false, count, brokenSeq: check.brokenSeq, reason: check.reason };
+      const last = within[within.length - 1]!;
+      count += within.length;
+      nextSeq = last.seq + 1;
+      prevHash = last.hash;
+      afterSeq = last.seq;
+    }
+    if (past !== -1) {
+      const lastSeen = page[page.length - 1]!.seq;
+      const now = (await store.listAuditHeads()).find((h) => h.chain === chain);
+      if (now && now.seq >= lastSeen && now.seq > headSeq) break;
       return {
         chain,
         ok: false,
@@ -65,6 +78,7 @@ async function verifyChain(store: StorageBackend, chain: string, headSeq: number
         brokenSeq: headSeq + 1,
         reason: `seq ${headSeq + 1} is past the chain head (seq ${headSeq}): an event was inserted at the end`,
       };
+    }
   }
   if (nextSeq - 1 < headSeq) {
     return {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiToken } from '../../../bot/api/api-tokens.js';
 import type { RunningBot } from '../../../bot/server/start-bot.js';
 import { run } from '../../../src/action/run.js';
+import { ComplianceAuditor, projectChain } from '../../../src/governance/index.js';
 import {
   FAST_TUNING,
   type Harness,
@@ -22,6 +23,7 @@ import { APP_ID, deliver, makeTestApp, startTestBot, workflowRunPayload } from '
 import { launchChromium } from '../../support/chromium.js';
 import { denyNetwork } from '../../support/deny-network.js';
 import { createFixtureRepo, type FixtureRepo } from '../../support/python-project.js';
+import { rawSql } from '../../support/store-raw-sql.js';
 
 const PROJECT = `${OWNER}/${REPO}`;
 const TOKEN = 'qf-dashboard-test-token-6b1d0c';
@@ -199,7 +201,16 @@ describe('the dashboard in a real Chromium', () => {
     expect(await page.$eval('#total-runs', (el) => el.textContent)).toBe('2');
     expect(await page.$eval('#pass-rate', (el) => el.textContent)).toBe('0.0 %');
     expect(await page.$eval('#open-escalations', (el) => el.textContent)).toBe('1');
-    expect(await page.$eval('#audit-status', (el) => el.textContent)).toMatch(/^intact \(\d+ events\)$/);
+    // The background verifier's result, not one made for this view. Its first round ran at start, before
+    // the deliveries made the project's chain; the next round (every QF_CHAIN_VERIFY_MINUTES) verifies it.
+    await bot.chainVerifier.first;
+    await page.reload();
+    expect(await page.$eval('#audit-status', (el) => el.textContent)).toBe('verification pending');
+    await bot.chainVerifier.runNow();
+    await page.reload();
+    expect(await page.$eval('#audit-status', (el) => el.textContent)).toMatch(
+      /^verified \d+ events through #\d+ at \d{4}-\d\d-\d\dT[\d:.]+Z \(took [\d.]+ m?s\): intact$/,
+    );
     const day = new Date().toISOString().slice(0, 10);
     expect(await page.$$eval('#verdicts-table thead th', (ths) => ths.map((th) => th.textContent))).toEqual(['Day', 'fail']);
     expect(await rows(page, '#verdicts-table')).toEqual([[day, '2']]);
@@ -293,6 +304,40 @@ describe('the dashboard in a real Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the audit chain: views show the latest background verification and run none; an old row edited shows loudly after the next append', async () => {
+    const { page, errors } = await newPage();
+    await logIn(page);
+    await bot.chainVerifier.runNow();
+    const before = bot.chainVerifier.verifications;
+    const status = async (): Promise<string | null> => page.$eval('#audit-status', (el) => el.textContent);
+    await page.goto(`${bot.url}/dashboard/${PROJECT}`);
+    const shown = await status();
+    const [, count, through] = /^verified (\d+) events through #(\d+) at /.exec(shown ?? '') ?? [];
+    const head = (await bot.store.listAuditHeads()).find((h) => h.chain === projectChain(PROJECT))!;
+    expect([Number(count), Number(through)]).toEqual([head.seq, head.seq]);
+    for (let view = 0; view < 3; view++) {
+      await page.reload();
+      expect(await status()).toBe(shown);
+    }
+    expect(bot.chainVerifier.verifications).toBe(before);
+
+    // Someone with access to the database rewrites the first event; then the bot appends as it does on any delivery.
+    await rawSql({ dbPath: join(dir, 'bot.db') }, `UPDATE audit_events SET actor = 'mallory' WHERE chain = ? AND seq = 1`, [projectChain(PROJECT)]);
+    await new ComplianceAuditor(bot.store, { chain: projectChain(PROJECT), projectId: PROJECT }).append({
+      actor: 'qualityfoundry-bot',
+      action: 'bot.test.appended',
+      subject: PROJECT,
+    });
+    await bot.chainVerifier.runNow();
+    expect(bot.chainVerifier.verifications).toBe(before + 1);
+    await page.reload();
+    expect(await status()).toMatch(new RegExp(`^BROKEN at #1: .+; verified 0 events through #${head.seq + 1} at `));
+    expect(await page.$eval('#audit-alert', (el) => el.textContent)).toMatch(/^The audit chain is BROKEN at #1: /);
+    expect(await page.$eval('#audit-status', (el) => el.className)).toBe('bad');
+    await shot(page, 'overview-broken-chain');
+    expect(errors).toEqual([]);
+  });
+
   it('logout is a POST with the CSRF token; a cross-site POST is refused and changes nothing', async () => {
     const { page, errors } = await newPage();
     await logIn(page);
@@ -330,7 +375,12 @@ describe('the dashboard in a real Chromium', () => {
 describe('with QF_PUBLIC_URL (https)', () => {
   let linked: RunningBot;
   beforeAll(async () => {
-    linked = await startTestBot(harness.github, privateKey, { dbPath: join(dir, 'linked.db') }, { QF_API_TOKENS_FILE: tokensFile, QF_PUBLIC_URL: PUBLIC });
+    linked = await startTestBot(
+      harness.github,
+      privateKey,
+      { dbPath: join(dir, 'linked.db') },
+      { QF_API_TOKENS_FILE: tokensFile, QF_PUBLIC_URL: PUBLIC, QF_CHAIN_VERIFY_MINUTES: '0.002' },
+    );
   });
   afterAll(async () => {
     await linked?.close();
@@ -378,6 +428,14 @@ describe('with QF_PUBLIC_URL (https)', () => {
       });
     expect((await proxied(PUBLIC)).status).toBe(303);
     expect((await proxied('https://qf.example.test.evil.example')).status).toBe(403);
+  });
+
+  it('verifies the chain on its timer (QF_CHAIN_VERIFY_MINUTES) once events were appended, without being asked', async () => {
+    const chain = projectChain(PROJECT);
+    const head = (await linked.store.listAuditHeads()).find((h) => h.chain === chain)!;
+    // Polled, not timed: the assertion is that it happens; the test's timeout bounds the wait.
+    while (linked.chainVerifier.latest(chain)?.throughSeq !== head.seq) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(linked.chainVerifier.latest(chain)).toMatchObject({ ok: true, count: head.seq, throughSeq: head.seq });
   });
 });
 
