@@ -25,9 +25,13 @@ export const AuditAction = {
   evidenceRejected: 'bot.evidence.rejected',
   conflictEscalated: 'bot.conflict.escalated',
   conflictResolved: 'bot.conflict.resolved',
+  conflictAutoResolved: 'bot.conflict.auto_resolved',
   reported: 'bot.report.sent',
   redeliveryRequested: 'bot.delivery.redelivery_requested',
 } as const;
+
+/** Who the bot is in its audit chain and in the resolutions ADAPTIVE makes without a human. */
+export const BOT_ACTOR = 'qualityfoundry-bot';
 
 /** The audit chain of the bot itself (deliveries), beside one chain per repository. */
 export const BOT_CHAIN = 'bot:webhooks';

@@ -1,12 +1,12 @@
 import type { AuditEventInput } from '../../src/audit/audit-chain.js';
 import { DEFAULT_ARTIFACT_NAME, evidenceArtifactName } from '../../src/constants.js';
-import type { Evidence, StepResult } from '../../src/evidence/schema.js';
+import type { Evidence } from '../../src/evidence/schema.js';
 import { validateEvidenceBundle } from '../../src/github/validate-evidence-bundle.js';
 import { createCheckpoint, PsmpEngine, projectChain, runChain } from '../../src/governance/index.js';
 import type { ConflictRecord, RunRecord, StorageBackend } from '../../src/store/index.js';
-import { digestOf } from '../../src/util/canonical-json.js';
-import { AuditAction } from '../bot-constants.js';
+import { AuditAction, BOT_ACTOR } from '../bot-constants.js';
 import type { ReviewScope } from '../review/review-types.js';
+import { declareRunArtifacts } from './declare-run-artifacts.js';
 import { downloadEvidenceArtifact } from './download-evidence-artifact.js';
 import { readTestResults } from './read-test-results.js';
 
@@ -60,10 +60,6 @@ export type IngestResult =
 /** The store's id of a workflow run attempt: idempotency is on (repository, run id, attempt). */
 export const runRecordId = (projectId: string, ref: Pick<WorkflowRunRef, 'runId' | 'attempt'>): string => `gh:${projectId}:${ref.runId}.${ref.attempt}`;
 
-/** The PSMP type of a step's result and the producer that declared it (one per run attempt). */
-export const stepType = (stepId: string): string => `step:${stepId}`;
-export const runProducer = (ref: Pick<WorkflowRunRef, 'runId' | 'attempt'>): string => `workflow-run:${ref.runId}.${ref.attempt}`;
-
 /**
  * Takes one workflow run's evidence into the store: downloaded, validated like publish mode does
  * (schema, sizes, digests, chain, seal, bound to the head SHA), then recorded in ONE transaction —
@@ -111,7 +107,7 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
           data: { source, rejected: check.problems },
         });
         await tx.appendAudit(projectChain(projectId), projectId, [
-          { actor: 'qualityfoundry-bot', action: AuditAction.evidenceRejected, subject: id, at, data: { ...source, problems: check.problems } },
+          { actor: BOT_ACTOR, action: AuditAction.evidenceRejected, subject: id, at, data: { ...source, problems: check.problems } },
         ]);
         return { status: 'rejected' as const, runRecordId: id, problems: check.problems };
       }
@@ -137,7 +133,14 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
           reasons: evidence.gate.reasons,
           rules: evidence.gate.rules,
           durationMs: Date.parse(evidence.finishedAt) - Date.parse(evidence.startedAt),
-          steps: evidence.steps.map((step) => ({ id: step.id, tool: step.tool, status: step.status, durationMs: step.durationMs, attempts: step.attempts })),
+          steps: evidence.steps.map((step) => ({
+            id: step.id,
+            tool: step.tool,
+            status: step.status,
+            durationMs: step.durationMs,
+            attempts: step.attempts,
+            ...(step.selection ? { shard: step.selection.shard } : {}),
+          })),
           evidenceConflicts: evidence.governance.conflicts,
           metrics: evidence.metrics,
           approval: evidence.approval,
@@ -148,32 +151,27 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
       await tx.insertTestResults(tests?.rows ?? []);
       // The evidence's own trail, hash for hash, on the run's chain: the store can re-verify it later.
       await tx.appendSealedAudit(runChain(id), projectId, evidence.audit);
-      const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, audit: (event) => void events.push(event) });
-      const conflicts: ConflictRecord[] = [];
-      for (const step of evidence.steps) {
-        const declared = await engine.declare({
-          projectId,
-          runId: id,
-          type: stepType(step.id),
-          producer: runProducer(ref),
-          iteration,
-          digest: digestOf(stepOutcome(step)),
-          ref: `${ref.htmlUrl}#${step.id}`,
-        });
-        conflicts.push(...declared.conflicts);
-      }
+      const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, autoResolver: BOT_ACTOR, audit: (event) => void events.push(event) });
+      const { conflicts, testDisagreements } = await declareRunArtifacts({ tx, engine, projectId, runRecordId: id, ref, iteration, evidence });
       events.unshift({
-        actor: 'qualityfoundry-bot',
+        actor: BOT_ACTOR,
         action: AuditAction.evidenceIngested,
         subject: id,
         at,
-        data: { ...source, verdict: evidence.gate.verdict, steps: evidence.steps.length, auditEvents: evidence.audit.length, iteration },
+        data: {
+          ...source,
+          verdict: evidence.gate.verdict,
+          steps: evidence.steps.length,
+          auditEvents: evidence.audit.length,
+          iteration,
+          ...(testDisagreements > 0 ? { testDisagreements } : {}),
+        },
       });
       await createCheckpoint(tx, projectId, {
         label: `after workflow run ${ref.runId} attempt ${ref.attempt}`,
         keepLast: CHECKPOINTS_KEPT,
         clock,
-        actor: 'qualityfoundry-bot',
+        actor: BOT_ACTOR,
         audit: (event) => void events.push(event),
       });
       await tx.appendAudit(
@@ -186,14 +184,6 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
   } finally {
     if (downloaded.ok) await downloaded.cleanup();
   }
-}
-
-/**
- * What two runs of a step must agree on to be "the same result": the outcome and the test counts,
- * never durations or attempts (a slower re-run that agrees is no conflict).
- */
-function stepOutcome(step: StepResult): Record<string, unknown> {
-  return { status: step.status, tests: step.tests?.counts ?? null };
 }
 
 /**

@@ -234,7 +234,15 @@ export const EvidenceSchema = z.object({
   plan: z.object({
     planHash: sha256,
     steps: z.array(
-      z.object({ id: z.string(), tool: z.string(), input: z.record(z.string(), z.unknown()), matched: z.array(z.string()), failFast: z.boolean() }),
+      z.object({
+        id: z.string(),
+        tool: z.string(),
+        input: z.record(z.string(), z.unknown()),
+        matched: z.array(z.string()),
+        failFast: z.boolean(),
+        /** The policy's `depends_on` of the step, when it names any. */
+        dependsOn: z.array(z.string()).optional(),
+      }),
     ),
   }),
   approval: z.object({

@@ -12,6 +12,8 @@ export interface PlanStep {
   /** Why the step is in the plan. */
   matched: string[];
   failFast: boolean;
+  /** The policy's `depends_on`: ids of the steps this one builds on (absent when it names none). */
+  dependsOn?: string[];
 }
 
 export interface Plan {
@@ -39,9 +41,13 @@ export function buildPlan(loaded: LoadedPolicy, change: ChangeSet): Plan {
       input: (parsed?.success ? parsed.data : rule.with) as Record<string, unknown>,
       matched,
       failFast: rule.fail_fast,
+      ...(rule.depends_on?.length ? { dependsOn: rule.depends_on } : {}),
     });
   });
-  const planHash = digestOf({ policySha256: loaded.sha256, steps: steps.map(({ id, tool, input, failFast }) => ({ id, tool, input, failFast })) });
+  const planHash = digestOf({
+    policySha256: loaded.sha256,
+    steps: steps.map(({ id, tool, input, failFast, dependsOn }) => ({ id, tool, input, failFast, ...(dependsOn ? { dependsOn } : {}) })),
+  });
   return { steps, planHash };
 }
 

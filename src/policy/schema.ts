@@ -109,6 +109,12 @@ export const PlanRuleSchema = z
     run: z.string().min(1).describe('The tool to run, e.g. run_pytest.'),
     with: z.record(z.string(), z.unknown()).default({}).describe("The tool's input; checked against the tool's own schema."),
     fail_fast: z.boolean().default(false).describe('Skip the remaining steps when this one fails.'),
+    depends_on: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a step id'))
+      .optional()
+      .describe(
+        'Ids of the steps whose results this one builds on (integration on unit). The bot checks, across the runs of a head commit, that each was declared: a step whose dependency no run of that commit produced is a "missing dependency" conflict.',
+      ),
   })
   .describe('A plan rule: when the change matches, run a tool.');
 

@@ -88,6 +88,22 @@ export function validatePolicySemantics(policy: PolicyParts): SemanticProblem[] 
     if (stepIds.has(id)) problems.push({ path: ['plan', index, 'id'], message: `duplicate step id "${id}"` });
     stepIds.add(id);
   });
+  // Dependencies name steps of the plan: a typo would otherwise be a "missing dependency" on every run.
+  policy.plan.forEach((rule, index) => {
+    if (!rule) return;
+    const id = rule.id ?? `${rule.run}-${index + 1}`;
+    rule.depends_on?.forEach((dependency, at) => {
+      const path = ['plan', index, 'depends_on', at];
+      if (dependency === id) problems.push({ path, message: `step "${id}" cannot depend on itself` });
+      else if (!stepIds.has(dependency)) {
+        const hint = didYouMean(dependency, [...stepIds]);
+        problems.push({
+          path,
+          message: `unknown step "${dependency}"${hint ? `; did you mean "${hint}"?` : `; expected one of: ${[...stepIds].join(', ')}`}`,
+        });
+      }
+    });
+  });
 
   checkGlobs(policy.approval?.required_when, ['approval', 'required_when'], problems);
   policy.gateway?.classify.forEach((rule, index) => {

@@ -4,24 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningBot } from '../../bot/server/start-bot.js';
-import { run } from '../../src/action/run.js';
 import { verifyStoredChains } from '../../src/governance/index.js';
-import {
-  FAST_TUNING,
-  type Harness,
-  OWNER,
-  PR_NUMBER,
-  prepareRun,
-  pullRequestPayload,
-  REPO,
-  resetHarness,
-  seedPullRequest,
-  startHarness,
-  withRunnerEnv,
-} from '../support/action-harness.js';
-import { APP_ID, commentPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
-import { denyNetwork } from '../support/deny-network.js';
-import { BASE_POLICY, createFixtureRepo, type FixtureRepo } from '../support/python-project.js';
+import { type Harness, OWNER, REPO, resetHarness, seedPullRequest } from '../support/action-harness.js';
+import { deliver, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
+import { type ConflictFixture, pullConversation, startConflictFixture } from '../support/conflict-fixture.js';
+import { BASE_POLICY, type FixtureRepo } from '../support/python-project.js';
 
 /**
  * The resolution strategies other than override (retry, merge, escalate) and what the policy's mode
@@ -30,48 +17,31 @@ import { BASE_POLICY, createFixtureRepo, type FixtureRepo } from '../support/pyt
  */
 const PROJECT = `${OWNER}/${REPO}`;
 const NAME = 'qualityfoundry-evidence';
-const FLAKY_CHANGE = {
-  'tests/test_flaky.py': 'import os\n\n\ndef test_flaky():\n    assert not os.path.exists(os.path.join(os.path.dirname(__file__), "..", "FLAKE"))\n',
-};
 type Mode = 'strict' | 'adaptive' | 'playground';
 const policyIn = (mode: Mode): string => BASE_POLICY.replace('mode: strict', `mode: ${mode}`);
 /** The base policy the bot reads: names approvers to mention (users and a team). */
 const REVIEW_POLICY = `${BASE_POLICY.replace('count: 1', 'count: 1\n  approvers: { min_permission: maintain, users: [alice], teams: [qa-leads] }')}`;
 
+let fixture: ConflictFixture;
 let harness: Harness;
-let privateKey: string;
 let repo: FixtureRepo;
 const zips = new Map<Mode, { pass: Buffer; fail: Buffer }>();
 const dir = mkdtempSync(join(tmpdir(), 'qf-bot-strategies-'));
 
-async function actionRun(runId: number, mode: Mode): Promise<Buffer> {
-  seedPullRequest(harness.github, repo);
-  harness.github.contents.set(`${repo.baseSha}:.github/qualityfoundry.yml`, policyIn(mode));
-  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId });
-  await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
-  const artifact = harness.artifacts.artifacts.find((candidate) => candidate.runId === runId && candidate.finalized);
-  if (!artifact?.blob) throw new Error(`the Action uploaded no evidence in run ${runId}`);
-  return artifact.blob;
-}
-
 beforeAll(async () => {
-  denyNetwork();
-  const made = makeTestApp();
-  privateKey = made.privateKey;
-  harness = await startHarness({ app: made.app });
-  repo = await createFixtureRepo(FLAKY_CHANGE);
+  fixture = await startConflictFixture();
+  ({ harness, repo } = fixture);
   let runId = 500;
   for (const mode of ['strict', 'adaptive', 'playground'] as const) {
-    const pass = await actionRun(++runId, mode);
+    const pass = await fixture.actionRun(++runId, { policy: policyIn(mode) });
     await writeFile(join(repo.dir, 'FLAKE'), 'x');
-    const fail = await actionRun(++runId, mode);
+    const fail = await fixture.actionRun(++runId, { policy: policyIn(mode) });
     await rm(join(repo.dir, 'FLAKE'));
     zips.set(mode, { pass, fail });
   }
 }, 240_000);
 afterAll(async () => {
-  await harness?.close();
-  await rm(repo.dir, { recursive: true, force: true });
+  await fixture?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -83,30 +53,16 @@ beforeEach(async () => {
   harness.github.contents.set(`${repo.baseSha}:.github/qualityfoundry.yml`, REVIEW_POLICY);
   harness.github.permissions.set('alice', 'maintain');
   harness.github.permissions.set('carol', 'write');
-  bot = await startTestBot(harness.github, privateKey, { dbPath: join(dir, `bot-${++n}.db`) });
+  bot = await startTestBot(harness.github, fixture.privateKey, { dbPath: join(dir, `bot-${++n}.db`) });
 });
 afterEach(async () => {
   await bot.close();
 });
 
-const botComments = () => harness.github.comments.filter((c) => c.performed_via_github_app?.id === APP_ID);
-const status = () => botComments().find((c) => c.body.startsWith('<!-- qualityfoundry:status -->'))?.body ?? '';
-const answers = () =>
-  botComments()
-    .filter((c) => !c.body.startsWith('<!--'))
-    .map((c) => c.body);
-async function comment(login: string, body: string): Promise<void> {
-  const payload = commentPayload({ number: PR_NUMBER, body, login });
-  harness.github.comments.push({
-    id: payload.comment.id,
-    issue_number: PR_NUMBER,
-    body,
-    user: { login, type: 'User' },
-    performed_via_github_app: null,
-    html_url: payload.comment.html_url,
-  });
-  expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
-}
+const { status, answers, comment } = pullConversation(
+  () => harness,
+  () => bot,
+);
 
 /** Runs 601 (pass) and 602 (fail) of the head, in `mode`, ingested in that order; 602 is the gate's latest run. */
 async function disagree(mode: Mode): Promise<void> {

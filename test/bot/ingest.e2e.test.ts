@@ -4,70 +4,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningBot } from '../../bot/server/start-bot.js';
-import { run } from '../../src/action/run.js';
 import { readZip } from '../../src/github/extract-zip.js';
 import { verifyStoredChains } from '../../src/governance/index.js';
 import type { StoreConnection } from '../../src/store/index.js';
-import {
-  FAST_TUNING,
-  type Harness,
-  OWNER,
-  PR_NUMBER,
-  prepareRun,
-  pullRequestPayload,
-  REPO,
-  resetHarness,
-  seedPullRequest,
-  startHarness,
-  withRunnerEnv,
-} from '../support/action-harness.js';
-import { APP_ID, APP_SLUG, checkRunPayload, commentPayload, deliver, makeTestApp, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
-import { denyNetwork } from '../support/deny-network.js';
+import { type Harness, OWNER, PR_NUMBER, REPO, resetHarness, seedPullRequest } from '../support/action-harness.js';
+import { APP_SLUG, checkRunPayload, deliver, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
+import { type ConflictFixture, pullConversation, startConflictFixture } from '../support/conflict-fixture.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { createFixtureRepo, type FixtureRepo } from '../support/python-project.js';
+import type { FixtureRepo } from '../support/python-project.js';
 import { writeZip } from '../support/zip-writer.js';
 
 const PROJECT = `${OWNER}/${REPO}`;
 const NAME = 'qualityfoundry-evidence';
-/** A test that fails while the workspace holds FLAKE: the same head SHA, two different results. */
-const FLAKY_CHANGE = {
-  'tests/test_flaky.py': 'import os\n\n\ndef test_flaky():\n    assert not os.path.exists(os.path.join(os.path.dirname(__file__), "..", "FLAKE"))\n',
-};
 
+let fixture: ConflictFixture;
 let harness: Harness;
-let privateKey: string;
 let repo: FixtureRepo;
 let passingZip: Buffer;
 let failingZip: Buffer;
 let postgres: TestPostgres;
 const dir = mkdtempSync(join(tmpdir(), 'qf-bot-ingest-'));
 
-/** Runs the real Action (gate mode) as workflow run `runId` and returns the evidence zip it uploaded. */
-async function actionRun(runId: number, inputs: Record<string, string> = {}, seed = true): Promise<Buffer> {
-  if (seed) seedPullRequest(harness.github, repo);
-  const prepared = await prepareRun(harness, { eventName: 'pull_request', payload: await pullRequestPayload(repo), workspace: repo.dir, runId, inputs });
-  await withRunnerEnv(prepared.env, () => run({ tuning: FAST_TUNING }));
-  const artifact = harness.artifacts.artifacts.find((candidate) => candidate.runId === runId && candidate.finalized);
-  if (!artifact?.blob) throw new Error(`the Action uploaded no evidence in run ${runId}`);
-  return artifact.blob;
-}
-
 beforeAll(async () => {
-  denyNetwork();
-  const made = makeTestApp();
-  privateKey = made.privateKey;
-  harness = await startHarness({ app: made.app });
-  repo = await createFixtureRepo(FLAKY_CHANGE);
-  passingZip = await actionRun(101);
+  fixture = await startConflictFixture();
+  ({ harness, repo } = fixture);
+  passingZip = await fixture.actionRun(101);
   await writeFile(join(repo.dir, 'FLAKE'), 'x');
-  failingZip = await actionRun(102);
+  failingZip = await fixture.actionRun(102);
   await rm(join(repo.dir, 'FLAKE'));
   postgres = await startPostgres();
 }, 120_000);
 afterAll(async () => {
-  await harness?.close();
+  await fixture?.close();
   await postgres?.stop();
-  await rm(repo.dir, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -91,7 +60,7 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
   beforeEach(async () => {
     resetHarness(harness);
     harness.github.workflowRuns.push({ id: 201, head_sha: repo.headSha, check_suite_id: 1201 }, { id: 202, head_sha: repo.headSha, check_suite_id: 1202 });
-    bot = await startTestBot(harness.github, privateKey, await connect());
+    bot = await startTestBot(harness.github, fixture.privateKey, await connect());
   });
   afterEach(async () => {
     await bot.close();
@@ -113,7 +82,7 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     expect(runs[0]).toMatchObject({ id: `gh:${PROJECT}:201.1`, headSha: repo.headSha, verdict: 'pass', mode: 'strict' });
     expect(runs[0]!.data).toMatchObject({ iteration: 1, source: { runId: 201, attempt: 1 }, steps: [{ id: 'unit', status: 'passed' }] });
     const artifacts = await store.listArtifacts(PROJECT);
-    expect(artifacts.map((a) => [a.type, a.producer, a.iteration])).toEqual([['step:unit', 'workflow-run:201.1', 1]]);
+    expect(artifacts.map((a) => [a.type, a.producer, a.iteration])).toEqual([['step:unit', 'workflow-run:201', 1]]);
     const evidence = JSON.parse(
       readZip(passingZip)
         .find((e) => e.name === 'evidence.json')!
@@ -169,7 +138,7 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     expect((await verifyStoredChains(bot.store)).ok).toBe(true);
   });
 
-  it("a re-run (attempt 2 of the same run) is ingested from its own artifact, not attempt 1's, and a disagreement is a conflict", async () => {
+  it("a re-run (attempt 2 of the same run) is ingested from its own artifact, not attempt 1's, and a disagreement is a (low-risk) conflict", async () => {
     harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
     harness.artifacts.seed({ name: `${NAME}-attempt-2`, runId: 201, zip: failingZip });
     await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
@@ -183,7 +152,10 @@ describe.each(backends)('evidence ingestion (%s)', (_name, connect) => {
     );
     const listed = harness.github.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/actions/runs/201/artifacts'));
     expect(listed.map((r) => r.query.name)).toEqual([NAME, `${NAME}-attempt-2`]);
-    expect(await bot.store.listConflicts(PROJECT)).toMatchObject([{ kind: 'duplicate_producer', runId: `gh:${PROJECT}:201.2` }]);
+    // The same job declaring again: PSMP's re-declaration, low-risk; STRICT still leaves it open.
+    expect(await bot.store.listConflicts(PROJECT)).toMatchObject([
+      { kind: 'version_conflict', lowRisk: true, status: 'open', runId: `gh:${PROJECT}:201.2`, details: { reason: 'redeclared' } },
+    ]);
   });
 
   it('a tampered bundle is recorded as rejected with the reason, and nothing of it is believed', async () => {
@@ -231,30 +203,16 @@ describe('the conflict loop, end to end (SQLite)', () => {
     harness.github.permissions.set('bob', 'read');
     harness.artifacts.seed({ name: NAME, runId: 201, zip: passingZip });
     harness.artifacts.seed({ name: NAME, runId: 202, zip: failingZip });
-    bot = await startTestBot(harness.github, privateKey, { dbPath: join(dir, `loop-${++n}.db`) });
+    bot = await startTestBot(harness.github, fixture.privateKey, { dbPath: join(dir, `loop-${++n}.db`) });
   });
   afterEach(async () => {
     await bot.close();
   });
 
-  const botComments = () => harness.github.comments.filter((c) => c.performed_via_github_app?.id === APP_ID);
-  const status = () => botComments().find((c) => c.body.startsWith('<!-- qualityfoundry:status -->'))?.body ?? '';
-  const answers = () =>
-    botComments()
-      .filter((c) => !c.body.startsWith('<!--'))
-      .map((c) => c.body);
-  async function comment(login: string, body: string): Promise<void> {
-    const payload = commentPayload({ number: PR_NUMBER, body, login });
-    harness.github.comments.push({
-      id: payload.comment.id,
-      issue_number: PR_NUMBER,
-      body,
-      user: { login, type: 'User' },
-      performed_via_github_app: null,
-      html_url: payload.comment.html_url,
-    });
-    expect((await deliver(bot, 'issue_comment', payload)).status).toBe(200);
-  }
+  const { status, answers, comment } = pullConversation(
+    () => harness,
+    () => bot,
+  );
 
   it("two runs disagree → escalated in the status comment → /qf resolve c1 override → the Action's next run accepts it from the bot only", async () => {
     await deliver(bot, 'workflow_run', workflowRunPayload({ id: 201, headSha: repo.headSha }));
@@ -308,7 +266,7 @@ describe('the conflict loop, end to end (SQLite)', () => {
       external_id: `${conflict!.id}:MERGE`,
       output: { title: 'Conflict c1: merge by @mallory', summary: 'Reason: mine', text: null, annotations_count: 0 },
     });
-    await actionRun(301, { 'approval-app': APP_SLUG }, false);
+    await fixture.actionRun(301, { inputs: { 'approval-app': APP_SLUG }, seed: false });
     const next = harness.artifacts.artifacts.find((a) => a.runId === 301)!;
     const evidence = JSON.parse(
       readZip(next.blob!)

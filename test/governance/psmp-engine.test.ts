@@ -112,6 +112,30 @@ describe('PSMP conflict kinds in each mode', () => {
     expect(missing.filter((c) => c.kind === 'missing_dependency').map((c) => c.status)).toEqual(['satisfied', 'satisfied']);
   });
 
+  it('asks an unpinned dependency of the same iteration: another iteration does not satisfy it, a pinned version does', async () => {
+    const { psmp, declare } = await engine('strict');
+    await declare({ type: 'step:unit', producer: 'run-1', iteration: 1, digest: 'u' });
+    const stale = await declare({ type: 'step:integration', producer: 'run-2', iteration: 2, digest: 'i', dependsOn: ['step:unit'] });
+    expect(stale.conflicts.map((c) => [c.kind, c.details])).toEqual([['missing_dependency', { missing: 'step:unit', iteration: 2 }]]);
+    const pinned = await declare({ type: 'step:report', producer: 'run-2', iteration: 2, digest: 'r', dependsOn: ['step:unit@1'] });
+    expect(pinned.conflicts).toEqual([]);
+    // The dependency arrives for iteration 1 again: still not iteration 2's.
+    expect((await declare({ type: 'step:unit', producer: 'run-3', iteration: 1, digest: 'u' })).closed).toEqual([]);
+    const arrived = await declare({ type: 'step:unit', producer: 'run-2', iteration: 2, digest: 'u2' });
+    expect(arrived.closed.map((c) => [c.id, c.status])).toEqual([[stale.conflicts[0]!.id, 'satisfied']]);
+    expect((await psmp.store.getConflict(stale.conflicts[0]!.id))?.status).toBe('satisfied');
+  });
+
+  it('records ADAPTIVE\'s own resolutions under the name it is given', async () => {
+    const store = await openStore({ dbPath: join(dir, `psmp-${++n}.db`) });
+    open.push(store);
+    const psmp = new PsmpEngine(store, { mode: 'adaptive', autoResolver: 'qualityfoundry-bot' });
+    const declare = (digest: string) => psmp.declare({ projectId: P, runId: 'run-1', iteration: 1, type: 'step:unit', producer: 'run-1', digest });
+    await declare('a');
+    const [redeclared] = (await declare('b')).conflicts;
+    expect(redeclared).toMatchObject({ kind: 'version_conflict', lowRisk: true, status: 'resolved', resolutions: [{ strategy: 'OVERRIDE', by: 'qualityfoundry-bot' }] });
+  });
+
   it('treats the same content from the same producer as one artifact', async () => {
     const { declare } = await engine('strict');
     const first = await declare({ type: 'pytest.report', producer: 'a', digest: 'x' });

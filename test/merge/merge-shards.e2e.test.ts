@@ -76,7 +76,7 @@ describe('qf merge of real shard bundles', () => {
     expect(merged.code).toBe(ExitCode.gateFailed);
     const evidence = await readEvidence(merged.out);
     expect(evidence.gate.verdict).toBe('blocked');
-    expect(evidence.governance.conflicts).toEqual([expect.objectContaining({ kind: 'missing_dependency', details: { missing: 'shard:3' } })]);
+    expect(evidence.governance.conflicts).toEqual([expect.objectContaining({ kind: 'missing_dependency', details: { missing: 'shard:3', iteration: 1 } })]);
     expect(evidence.gate.reasons[0]).toBe(
       'Conflict blocks the run: missing_dependency (open): "merge.result" version 1 by merge depends on "shard:3", which nobody has declared',
     );

@@ -120,6 +120,14 @@ describe('policy errors: exact message and position', () => {
       ['4:11 plan[1].id: duplicate step id "unit"', '7:11 gate[1].id: duplicate gate rule id "g"'],
     ],
     [
+      'a dependency on an unknown step, and on itself',
+      'version: 1\nplan:\n  - { id: unit, when: { always: true }, run: run_pytest }\n  - { id: integration, when: { always: true }, run: run_pytest, depends_on: [unti, integration] }\n',
+      [
+        '4:78 plan[1].depends_on[0]: unknown step "unti"; did you mean "unit"?',
+        '4:84 plan[1].depends_on[1]: step "integration" cannot depend on itself',
+      ],
+    ],
+    [
       'run_command with an undefined command',
       'version: 1\ntools:\n  allowlist: [run_command]\n  commands: { lint: [ruff, check, .] }\nplan:\n  - when: { always: true }\n    run: run_command\n    with: { command: typecheck }\n',
       ['8:22 plan[0].with.command: command "typecheck" is not defined under tools.commands (defined: lint)'],

@@ -32,10 +32,15 @@ export class ArtifactIndex {
     return this.latestOfType.get(type);
   }
 
-  /** Whether `type` or `type@version` names an artifact we have. */
-  has(dependency: string): boolean {
+  /**
+   * Whether `type` or `type@version` names an artifact we have. With an iteration, an unpinned
+   * `type` must have been declared in that iteration (a result of another commit says nothing about
+   * this one); a pinned `type@version` names one artifact, whatever its iteration.
+   */
+  has(dependency: string, iteration?: number): boolean {
     const { type, version } = parseDependency(dependency);
-    return version === undefined ? this.ofType(type).length > 0 : this.ofType(type).some((a) => a.version === version);
+    if (version !== undefined) return this.ofType(type).some((a) => a.version === version);
+    return iteration === undefined ? this.ofType(type).length > 0 : this.sameSlot(type, iteration).length > 0;
   }
 
   types(): IterableIterator<string> {

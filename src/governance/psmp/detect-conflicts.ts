@@ -57,13 +57,13 @@ export function findConflictsFor(candidate: ArtifactRecord, index: ArtifactIndex
   }
 
   for (const dependency of candidate.dependsOn) {
-    if (index.has(dependency) || parseDependency(dependency).type === type) continue;
+    if (index.has(dependency, iteration) || parseDependency(dependency).type === type) continue;
     found.push({
       kind: 'missing_dependency',
       key: `${candidate.id}|${dependency}`,
       artifactIds: [candidate.id],
       message: `"${type}" version ${candidate.version} by ${producer} depends on "${dependency}", which nobody has declared`,
-      details: { missing: dependency },
+      details: { missing: dependency, iteration },
       lowRisk: false,
     });
   }

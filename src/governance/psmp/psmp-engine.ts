@@ -13,6 +13,8 @@ export interface PsmpEngineOptions {
   /** Every declaration, conflict and resolution is audited here. */
   audit?: AuditSink;
   clock?: () => Date;
+  /** Who the resolutions ADAPTIVE makes by itself are recorded as (default `psmp`): the bot names itself. */
+  autoResolver?: string;
 }
 
 /**
@@ -158,13 +160,14 @@ export class PsmpEngine {
         found.details.declaredVersion !== undefined
           ? 'adaptive: a newer iteration or the same producer supersedes'
           : 'adaptive: re-declaration by the same producer';
-      return { ...base, status: 'resolved', resolvedAt: now, resolutions: [{ strategy: 'OVERRIDE', by: 'psmp', reason, at: now, winner: artifact.id }] };
+      const by = this.options.autoResolver ?? 'psmp';
+      return { ...base, status: 'resolved', resolvedAt: now, resolutions: [{ strategy: 'OVERRIDE', by, reason, at: now, winner: artifact.id }] };
     }
     return {
       ...base,
       status: 'escalated',
       escalatedAt: now,
-      resolutions: [{ strategy: 'ESCALATE', by: 'psmp', reason: 'adaptive: not a low-risk conflict', at: now }],
+      resolutions: [{ strategy: 'ESCALATE', by: this.options.autoResolver ?? 'psmp', reason: 'adaptive: not a low-risk conflict', at: now }],
     };
   }
 
@@ -179,7 +182,9 @@ async function closeSettled(tx: StorageBackend, artifact: ArtifactRecord, index:
   for (const conflict of await tx.listConflicts(artifact.projectId, ['open', 'retrying', 'escalated'])) {
     let update: ConflictRecord | undefined;
     const missing = conflict.kind === 'missing_dependency' ? String(conflict.details.missing) : undefined;
-    if (missing !== undefined && parseDependency(missing).type === artifact.type && index.has(missing)) {
+    // Recorded before dependencies were per iteration, a conflict names none: any iteration satisfies it.
+    const iteration = typeof conflict.details.iteration === 'number' ? conflict.details.iteration : undefined;
+    if (missing !== undefined && parseDependency(missing).type === artifact.type && index.has(missing, iteration)) {
       update = { ...conflict, status: 'satisfied', resolvedAt: now };
     } else if (conflict.status === 'retrying') {
       const retried = conflict.artifactIds
@@ -220,7 +225,7 @@ function conflictEvent(conflict: ConflictRecord, at: string): AuditEventInput {
       status: conflict.status,
       message: conflict.message,
       artifactIds: conflict.artifactIds,
-      ...(overridden ? { strategy: 'OVERRIDE', by: 'psmp' } : {}),
+      ...(overridden ? { strategy: 'OVERRIDE', by: conflict.resolutions.at(-1)?.by ?? 'psmp' } : {}),
       ...(escalated ? { strategy: 'ESCALATE' } : {}),
     },
   };
