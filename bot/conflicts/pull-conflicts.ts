@@ -4,10 +4,14 @@ import type { ConflictRecord, StorageBackend } from '../../src/store/index.js';
 export interface PullConflict {
   shortId: string;
   conflict: ConflictRecord;
-  /** The workflow runs whose results disagree, oldest first. */
-  runs: Array<{ id: string; url: string | null; verdict: string | null }>;
+  /** The workflow runs whose results disagree, oldest first; `shard` names the shard job (`2 of 3`) when a shard's result is involved. */
+  runs: Array<{ id: string; url: string | null; verdict: string | null; shard: string | null }>;
   /** The step the conflict is about, when it is about one. */
   step: string | null;
+  /** The test, when shards disagree on one. */
+  test: string | null;
+  /** The shard slot (`unit`, `1 of 2`), when shards claim one with different selections. */
+  slot: { step: string; shard: string } | null;
 }
 
 const UNRESOLVED = new Set(['open', 'retrying', 'escalated']);
@@ -38,12 +42,23 @@ export async function listPullConflicts(
       runs: runIds.map((id) => {
         const run = runs.get(id);
         const source = run?.data.source as { url?: string } | undefined;
-        return { id, url: source?.url ?? null, verdict: run?.verdict ?? null };
+        const shard = /\/shard-(\d+)-of-(\d+)$/.exec(involved.find((a) => a.runId === id)?.producer ?? '');
+        return { id, url: source?.url ?? null, verdict: run?.verdict ?? null, shard: shard ? `${shard[1]} of ${shard[2]}` : null };
       }),
-      step: involved[0]?.type.startsWith('step:') ? involved[0].type.slice('step:'.length) : null,
+      step: typeAfter(involved[0]?.type, 'step:'),
+      test: typeAfter(involved[0]?.type, 'test:'),
+      slot: slotOf(involved[0]?.type),
     });
   });
   return found;
+}
+
+const typeAfter = (type: string | undefined, prefix: string): string | null => (type?.startsWith(prefix) ? type.slice(prefix.length) : null);
+
+/** `shard:<step>:<i>-of-<n>` (see declareShardResults). */
+function slotOf(type: string | undefined): PullConflict['slot'] {
+  const match = /^shard:(.+):(\d+)-of-(\d+)$/.exec(type ?? '');
+  return match ? { step: match[1]!, shard: `${match[2]} of ${match[3]}` } : null;
 }
 
 /** Finds a conflict of the repository by its short id (`c3`), whatever its head. */

@@ -1,4 +1,5 @@
 import type { ReviewState } from '../review/load-review-state.js';
+import { isAutoResolved } from './hand-auto-resolutions.js';
 import { isUnresolved, type PullConflict } from './pull-conflicts.js';
 
 /** Status comment lines: what disagrees, with links to both runs, and the commands that settle it. */
@@ -17,9 +18,8 @@ export function renderConflicts(state: Pick<ReviewState, 'conflicts'>): string[]
   return lines;
 }
 
-function describe({ shortId, conflict, runs, step }: PullConflict): string {
-  const links = runs.map((run, index) => `${run.url ? `[run ${index + 1}](${run.url})` : run.id}${run.verdict ? ` (${run.verdict})` : ''}`).join(' vs ');
-  const what = step ? `step \`${step}\` disagrees across runs: ${links}` : `${conflict.kind}: ${conflict.message}`;
+function describe(entry: PullConflict): string {
+  const { shortId, conflict } = entry;
   const last = conflict.resolutions.at(-1);
   const state = isUnresolved(conflict)
     ? conflict.status === 'escalated'
@@ -27,6 +27,23 @@ function describe({ shortId, conflict, runs, step }: PullConflict): string {
       : conflict.status === 'retrying'
         ? '🔁 retrying'
         : '⛔ open'
-    : `✅ ${conflict.status}${last ? ` (${last.strategy.toLowerCase()} by @${last.by.replace(/^@/, '')}${last.reason ? `: ${last.reason}` : ''})` : ''}`;
-  return `- \`${shortId}\` ${state} — ${what}`;
+    : `✅ ${isAutoResolved(conflict) ? 'auto-resolved' : conflict.status}${last ? ` (${last.strategy.toLowerCase()} by @${last.by.replace(/^@/, '')}${last.reason ? `: ${last.reason}` : ''})` : ''}`;
+  return `- \`${shortId}\` ${state} — ${what(entry)}`;
+}
+
+/** What disagrees, in the reviewer's words, with a link to each run involved. */
+function what({ conflict, runs, step, test, slot }: PullConflict): string {
+  const links = runs
+    .map(
+      (run, index) =>
+        `${run.url ? `[run ${index + 1}](${run.url})` : run.id}${run.shard ? ` shard ${run.shard}` : ''}${run.verdict ? ` (${run.verdict})` : ''}`,
+    )
+    .join(' vs ');
+  if (conflict.kind === 'missing_dependency') {
+    const missing = String(conflict.details.missing ?? '').replace(/^step:/, '');
+    return `${step ? `step \`${step}\`` : conflict.message} depends on \`${missing}\`, which no run of this head produced: ${links}`;
+  }
+  if (test) return `test \`${test}\` disagrees across shards: ${links}`;
+  if (slot) return `shard ${slot.shard} of step \`${slot.step}\` ran other tests in another run: ${links}`;
+  return step ? `step \`${step}\` disagrees across runs: ${links}` : `${conflict.kind}: ${conflict.message}`;
 }

@@ -1,7 +1,4 @@
-import { CheckRunName } from '../../src/constants.js';
 import { isQfError } from '../../src/errors.js';
-import { callGitHub } from '../../src/github/call-github.js';
-import { truncateChars } from '../../src/github/limits.js';
 import { PsmpEngine } from '../../src/governance/index.js';
 import type { Strategy } from '../../src/store/index.js';
 import { digestOf } from '../../src/util/canonical-json.js';
@@ -11,6 +8,7 @@ import { reply } from '../review/answer.js';
 import type { ReviewState } from '../review/load-review-state.js';
 import { shortSha, type Actor, type ReviewScope } from '../review/review-types.js';
 import { pullSubject } from '../review/status-comment.js';
+import { createResolutionCheckRun } from './create-resolution-check-run.js';
 import { findConflictByShortId, isUnresolved } from './pull-conflicts.js';
 
 const STRATEGIES: Record<string, Strategy> = { retry: 'RETRY', override: 'OVERRIDE', merge: 'MERGE', escalate: 'ESCALATE' };
@@ -60,24 +58,13 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
       ...(strategy === 'MERGE' ? { mergedDigest: digestOf({ decision: reason, by: actor.login }), ...(request.link ? { mergedRef: request.link } : {}) } : {}),
     })
     .catch((error: unknown) => (isQfError(error, 'BAD_INPUT') ? refuse(error.message) : Promise.reject(error)));
-  const externalId = `${conflict!.id}:${strategy}`;
-  const { data } = await callGitHub(`create the ${CheckRunName.resolution} check run`, () =>
-    scope.octokit.rest.checks.create({
-      ...scope.repo,
-      name: CheckRunName.resolution,
-      head_sha: state.pull.headSha,
-      external_id: externalId,
-      status: 'completed',
-      conclusion: 'success',
-      output: {
-        title: truncateChars(`Conflict ${shortId}: ${strategy.toLowerCase()} by @${actor.login}`, 255),
-        summary: truncateChars(
-          `@${actor.login} (permission \`${request.permission}\`) resolved conflict \`${shortId}\` (${conflict!.kind}) with ${strategy}.\n\nReason: ${reason}${request.link ? `\n\n[Where it was given](${request.link})` : ''}`,
-          60_000,
-        ),
-      },
-    }),
-  );
+  const { id: checkRunId, externalId } = await createResolutionCheckRun(scope, {
+    headSha: state.pull.headSha,
+    conflictId: conflict!.id,
+    strategy,
+    title: `Conflict ${shortId}: ${strategy.toLowerCase()} by @${actor.login}`,
+    summary: `@${actor.login} (permission \`${request.permission}\`) resolved conflict \`${shortId}\` (${conflict!.kind}) with ${strategy}.\n\nReason: ${reason}${request.link ? `\n\n[Where it was given](${request.link})` : ''}`,
+  });
   const at = scope.deps.clock();
   await auditor.append({
     actor: actor.login,
@@ -92,7 +79,7 @@ export async function resolveConflict(scope: ReviewScope, state: ReviewState, re
       headSha: state.pull.headSha,
       status: resolved.status,
       secondsToResolve: Math.round((at.getTime() - Date.parse(conflict!.createdAt)) / 1000),
-      checkRunId: data.id,
+      checkRunId,
       externalId,
       commentUrl: request.link,
     },

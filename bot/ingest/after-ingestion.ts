@@ -1,4 +1,5 @@
-import { AuditAction } from '../bot-constants.js';
+import { AuditAction, BOT_ACTOR } from '../bot-constants.js';
+import { handAutoResolutions, isAutoResolved } from '../conflicts/hand-auto-resolutions.js';
 import { listPullConflicts } from '../conflicts/pull-conflicts.js';
 import { reply } from '../review/answer.js';
 import { findPullRequestByHeadSha, loadPullRequest } from '../review/load-pull-request.js';
@@ -10,7 +11,8 @@ import type { IngestResult, WorkflowRunRef } from './ingest-evidence.js';
 /**
  * After a run is recorded: when it raised conflicts that need a human (STRICT: open, ADAPTIVE:
  * escalated), the status comment shows them and ONE new comment per conflict mentions the
- * approvers (an edit of the status comment notifies nobody). PLAYGROUND only records.
+ * approvers (an edit of the status comment notifies nobody). Those ADAPTIVE resolved by itself are
+ * handed to the Action and shown as auto-resolved, mentioning nobody. PLAYGROUND only records.
  */
 export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, result: IngestResult, policyPath: string): Promise<void> {
   if (result.status === 'rejected') scope.log.warn({ runId: ref.runId, attempt: ref.attempt, problems: result.problems }, 'evidence rejected');
@@ -18,16 +20,23 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
   scope.log.info({ runId: ref.runId, attempt: ref.attempt, conflicts: result.conflicts.length }, 'evidence ingested');
   const needHuman = result.conflicts.filter((conflict) => conflict.status === 'open' || conflict.status === 'escalated');
   const announce = needHuman.length > 0 && result.evidence.policy.mode !== 'playground';
+  const autoResolved = result.conflicts.filter(isAutoResolved);
+  const show = announce || autoResolved.length > 0;
+  const shortIds = new Map(
+    show ? (await listPullConflicts(scope.deps.store, scope.projectId, ref.headSha)).map((entry) => [entry.conflict.id, entry.shortId]) : [],
+  );
+  // Handed to the Action on the head whether or not a pull request is open for it.
+  if (autoResolved.length > 0)
+    await handAutoResolutions(scope, autoResolved, { headSha: ref.headSha, runId: ref.runId, shortIds, subject: result.runRecordId });
   // With a public URL an existing status comment also gains the new run's dashboard link.
-  if (!announce && !scope.deps.publicUrl) return;
+  if (!show && !scope.deps.publicUrl) return;
   const number = await findPullRequestByHeadSha(scope, ref.headSha);
   if (number === null) return;
   const pull = await loadPullRequest(scope, number);
   if (!pull.open || pull.headSha !== ref.headSha) return;
   const state = await loadReviewState(scope, pull, policyPath);
-  const status = await updateStatusComment(scope, state, { create: announce });
+  const status = await updateStatusComment(scope, state, { create: show });
   if (!announce) return;
-  const shortIds = new Map((await listPullConflicts(scope.deps.store, scope.projectId, ref.headSha)).map((entry) => [entry.conflict.id, entry.shortId]));
   for (const conflict of needHuman) {
     // One announcement per conflict, whichever replica or redelivery gets here first.
     if (!(await scope.deps.store.claim(`escalation:${conflict.id}`, scope.deps.clock().toISOString()))) continue;
@@ -45,7 +54,7 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
       throw error;
     });
     await scope.deps.auditor(scope.projectId).append({
-      actor: 'qualityfoundry-bot',
+      actor: BOT_ACTOR,
       action: AuditAction.conflictEscalated,
       subject: pullSubject(scope.projectId, number),
       data: { conflictId: conflict.id, shortId, kind: conflict.kind, status: conflict.status, headSha: ref.headSha, runId: ref.runId, mentioned: who },
