@@ -33,7 +33,9 @@ export async function handAutoResolutions(
         '',
         `What disagreed: ${conflict.message}.`,
         '',
-        `Reason: ${resolution.reason}.${resolution.winner ? ` The newer result wins (\`${resolution.winner}\`).` : ''}`,
+        // The Action records the `Reason:` line as the resolution's reason: keep it to the reason.
+        `Reason: ${resolution.reason}`,
+        ...(resolution.winner ? ['', `The newer result wins: \`${resolution.winner}\`.`] : []),
       ].join('\n'),
     }).catch(async (error: unknown) => {
       await scope.deps.store.releaseClaim(claim);

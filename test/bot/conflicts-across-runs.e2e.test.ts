@@ -8,7 +8,7 @@ import { readZip } from '../../src/github/extract-zip.js';
 import { verifyStoredChains } from '../../src/governance/index.js';
 import type { StoreConnection } from '../../src/store/index.js';
 import { type Harness, OWNER, REPO, resetHarness, seedPullRequest } from '../support/action-harness.js';
-import { deliver, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
+import { APP_SLUG, deliver, startTestBot, workflowRunPayload } from '../support/bot-harness.js';
 import { type ConflictFixture, pullConversation, startConflictFixture } from '../support/conflict-fixture.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { BASE_POLICY, type FixtureRepo } from '../support/python-project.js';
@@ -261,5 +261,38 @@ describe.each(backends)('conflicts across runs (%s)', (_name, connect) => {
     expect(answers()).toEqual([]);
     expect(status()).toBe('');
     expect(harness.github.writes().filter((w) => !w.path.endsWith('/access_tokens'))).toEqual([]);
+  });
+});
+
+describe('an auto-resolution, end to end (SQLite)', () => {
+  let bot: RunningBot;
+  afterEach(async () => {
+    await bot.close();
+  });
+
+  it("the Action's next run on the head accepts the bot's ADAPTIVE resolution like a reviewer's", async () => {
+    resetHarness(harness);
+    seedPullRequest(harness.github, repo);
+    harness.github.contents.set(`${repo.baseSha}:.github/qualityfoundry.yml`, REVIEW_POLICY);
+    bot = await startTestBot(harness.github, fixture.privateKey, { dbPath: join(dir, `loop-${++n}.db`) });
+    harness.github.workflowRuns.push({ id: 701, head_sha: repo.headSha, check_suite_id: 1701 });
+    harness.artifacts.seed({ name: NAME, runId: 701, zip: merged.get('701.1')! });
+    harness.artifacts.seed({ name: `${NAME}-attempt-2`, runId: 701, zip: merged.get('701.2')! });
+    for (const attempt of [1, 2]) await deliver(bot, 'workflow_run', workflowRunPayload({ id: 701, headSha: repo.headSha, attempt }));
+    const [auto] = await bot.store.listConflicts(PROJECT);
+    expect(auto).toMatchObject({ status: 'resolved', resolutions: [{ by: 'qualityfoundry-bot' }] });
+    const checkRun = harness.github.checkRuns.find((r) => r.name === 'qualityfoundry/resolution')!;
+
+    const zip = await fixture.actionRun(708, { inputs: { 'approval-app': APP_SLUG }, seed: false });
+    const audit = JSON.parse(entry(zip, 'evidence.json')).audit as Array<{ action: string; data: unknown }>;
+    expect(audit.filter((e) => e.action === 'conflict.resolution.accepted').map((e) => e.data)).toEqual([
+      {
+        conflictId: auto!.id,
+        strategy: 'OVERRIDE',
+        by: 'qualityfoundry-bot',
+        reason: 'adaptive: re-declaration by the same producer',
+        checkRunId: checkRun.id,
+      },
+    ]);
   });
 });
