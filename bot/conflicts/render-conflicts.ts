@@ -41,7 +41,8 @@ function what({ conflict, runs, step, test, slot }: PullConflict): string {
     .join(' vs ');
   if (conflict.kind === 'missing_dependency') {
     const missing = String(conflict.details.missing ?? '').replace(/^step:/, '');
-    return `${step ? `step \`${step}\`` : conflict.message} depends on \`${missing}\`, which no run of this head produced: ${links}`;
+    const produced = conflict.status === 'satisfied' ? 'which a later run of this head produced' : 'which no run of this head produced';
+    return `${step ? `step \`${step}\`` : conflict.message} depends on \`${missing}\`, ${produced}: ${links}`;
   }
   if (test) return `test \`${test}\` disagrees across shards: ${links}`;
   if (slot) return `shard ${slot.shard} of step \`${slot.step}\` ran other tests in another run: ${links}`;

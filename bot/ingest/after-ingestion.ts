@@ -28,8 +28,9 @@ export async function afterIngestion(scope: ReviewScope, ref: WorkflowRunRef, re
   // Handed to the Action on the head whether or not a pull request is open for it.
   if (autoResolved.length > 0)
     await handAutoResolutions(scope, autoResolved, { headSha: ref.headSha, runId: ref.runId, shortIds, subject: result.runRecordId });
-  // With a public URL an existing status comment also gains the new run's dashboard link.
-  if (!show && !scope.deps.publicUrl) return;
+  // An existing status comment is edited when this run closed a conflict it shows (a dependency now
+  // produced, a RETRY answered); with a public URL it also gains the new run's dashboard link.
+  if (!show && result.closed.length === 0 && !scope.deps.publicUrl) return;
   const number = await findPullRequestByHeadSha(scope, ref.headSha);
   if (number === null) return;
   const pull = await loadPullRequest(scope, number);

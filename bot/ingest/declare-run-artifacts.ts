@@ -33,14 +33,19 @@ export interface DeclareRunContext {
  * - each step a shard ran (see declareShardResults): its slot and the tests whose outcome another
  *   shard of the head reported differently.
  * Returns the conflicts raised, as they stand after every declaration (one a later step settled is
- * not returned as open), and how many tests shards disagree on.
+ * not returned as open), the earlier conflicts this run closed (a dependency now produced, a RETRY
+ * answered), and how many tests shards disagree on.
  */
-export async function declareRunArtifacts(context: DeclareRunContext): Promise<{ conflicts: ConflictRecord[]; testDisagreements: number }> {
+export async function declareRunArtifacts(
+  context: DeclareRunContext,
+): Promise<{ conflicts: ConflictRecord[]; closed: ConflictRecord[]; testDisagreements: number }> {
   const { engine, evidence, ref } = context;
   const raised: ConflictRecord[] = [];
+  const closed: ConflictRecord[] = [];
   const declare = async (declaration: Omit<Parameters<PsmpEngine['declare']>[0], 'projectId' | 'iteration'>) => {
     const result = await engine.declare({ projectId: context.projectId, iteration: context.iteration, ...declaration });
     raised.push(...result.conflicts);
+    closed.push(...result.closed);
   };
   // A merged bundle's steps are `shard-N/<plan step>`: their dependencies are not mapped (see README).
   const dependencies = new Map(evidence.merge ? [] : evidence.plan.steps.map((step) => [step.id, step.dependsOn ?? []]));
@@ -63,7 +68,7 @@ export async function declareRunArtifacts(context: DeclareRunContext): Promise<{
     const now = await context.tx.getConflict(conflict.id);
     if (now && now.status !== 'satisfied') settled.push(now);
   }
-  return { conflicts: settled, testDisagreements: disagreeing };
+  return { conflicts: settled, closed, testDisagreements: disagreeing };
 }
 
 /**

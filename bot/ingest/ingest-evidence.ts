@@ -55,7 +55,7 @@ export type IngestResult =
   | { status: 'duplicate' }
   | { status: 'no-evidence' }
   | { status: 'rejected'; runRecordId: string; problems: string[] }
-  | { status: 'ingested'; runRecordId: string; evidence: Evidence; conflicts: ConflictRecord[] };
+  | { status: 'ingested'; runRecordId: string; evidence: Evidence; conflicts: ConflictRecord[]; closed: ConflictRecord[] };
 
 /** The store's id of a workflow run attempt: idempotency is on (repository, run id, attempt). */
 export const runRecordId = (projectId: string, ref: Pick<WorkflowRunRef, 'runId' | 'attempt'>): string => `gh:${projectId}:${ref.runId}.${ref.attempt}`;
@@ -152,7 +152,7 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
       // The evidence's own trail, hash for hash, on the run's chain: the store can re-verify it later.
       await tx.appendSealedAudit(runChain(id), projectId, evidence.audit);
       const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, autoResolver: BOT_ACTOR, audit: (event) => void events.push(event) });
-      const { conflicts, testDisagreements } = await declareRunArtifacts({ tx, engine, projectId, runRecordId: id, ref, iteration, evidence });
+      const { conflicts, closed, testDisagreements } = await declareRunArtifacts({ tx, engine, projectId, runRecordId: id, ref, iteration, evidence });
       events.unshift({
         actor: BOT_ACTOR,
         action: AuditAction.evidenceIngested,
@@ -179,7 +179,7 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
         projectId,
         events.map((event) => ({ ...event, at: event.at ?? at })),
       );
-      return { status: 'ingested' as const, runRecordId: id, evidence, conflicts };
+      return { status: 'ingested' as const, runRecordId: id, evidence, conflicts, closed };
     }, `project:${projectId}`);
   } finally {
     if (downloaded.ok) await downloaded.cleanup();

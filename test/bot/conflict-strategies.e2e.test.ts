@@ -129,6 +129,15 @@ describe('/qf resolve with each strategy', () => {
     const audit = await bot.store.listAudit({ chain: `project:${PROJECT}` });
     expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['psmp.retry', 'bot.conflict.resolved', 'bot.workflow.rerun']));
     expect(audit.find((e) => e.action === 'bot.conflict.resolved')!.data).toMatchObject({ strategy: 'RETRY', permission: 'maintain' });
+
+    // GitHub runs attempt 2 of run 602, and it agrees with 601: the same producer answered the RETRY.
+    harness.artifacts.seed({ name: `${NAME}-attempt-2`, runId: 602, zip: zips.get('strict')!.pass });
+    expect((await deliver(bot, 'workflow_run', workflowRunPayload({ id: 602, headSha: repo.headSha, attempt: 2 }))).status).toBe(200);
+    const retried = await bot.store.getConflict(conflict!.id);
+    expect(retried).toMatchObject({ status: 'resolved', resolutions: [{ strategy: 'RETRY', by: 'alice' }] });
+    expect(retried!.resolutions[0]!.retriedAs).toMatch(/step:unit@3$/);
+    expect(await bot.store.listConflicts(PROJECT)).toHaveLength(1);
+    expect(status()).toContain('`c1` ✅ resolved (retry by @alice: retry by @alice)');
   });
 
   it("merge: needs the reviewer's decision; records it as the merged result and hands MERGE to the Action", async () => {

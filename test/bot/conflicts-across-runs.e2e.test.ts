@@ -250,6 +250,8 @@ describe.each(backends)('conflicts across runs (%s)', (_name, connect) => {
     // The labelled run has unit: the dependency is there for this head now, and nothing new conflicts.
     await completes(706);
     expect(await bot.store.listConflicts(PROJECT)).toMatchObject([{ id: missing!.id, status: 'satisfied' }]);
+    expect(status()).toContain('**Conflicts: 0 unresolved**');
+    expect(status()).toContain('`c1` ✅ satisfied — step `integration` depends on `unit`, which a later run of this head produced');
     expect(answers()).toHaveLength(1);
     const actions = (await bot.store.listAudit({ chain: `project:${PROJECT}` })).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['psmp.conflict', 'bot.conflict.escalated', 'psmp.closed']));
