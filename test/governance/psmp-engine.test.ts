@@ -126,14 +126,19 @@ describe('PSMP conflict kinds in each mode', () => {
     expect((await psmp.store.getConflict(stale.conflicts[0]!.id))?.status).toBe('satisfied');
   });
 
-  it('records ADAPTIVE\'s own resolutions under the name it is given', async () => {
+  it("records ADAPTIVE's own resolutions under the name it is given", async () => {
     const store = await openStore({ dbPath: join(dir, `psmp-${++n}.db`) });
     open.push(store);
     const psmp = new PsmpEngine(store, { mode: 'adaptive', autoResolver: 'qualityfoundry-bot' });
     const declare = (digest: string) => psmp.declare({ projectId: P, runId: 'run-1', iteration: 1, type: 'step:unit', producer: 'run-1', digest });
     await declare('a');
     const [redeclared] = (await declare('b')).conflicts;
-    expect(redeclared).toMatchObject({ kind: 'version_conflict', lowRisk: true, status: 'resolved', resolutions: [{ strategy: 'OVERRIDE', by: 'qualityfoundry-bot' }] });
+    expect(redeclared).toMatchObject({
+      kind: 'version_conflict',
+      lowRisk: true,
+      status: 'resolved',
+      resolutions: [{ strategy: 'OVERRIDE', by: 'qualityfoundry-bot' }],
+    });
   });
 
   it('treats the same content from the same producer as one artifact', async () => {

@@ -122,10 +122,7 @@ describe('policy errors: exact message and position', () => {
     [
       'a dependency on an unknown step, and on itself',
       'version: 1\nplan:\n  - { id: unit, when: { always: true }, run: run_pytest }\n  - { id: integration, when: { always: true }, run: run_pytest, depends_on: [unti, integration] }\n',
-      [
-        '4:78 plan[1].depends_on[0]: unknown step "unti"; did you mean "unit"?',
-        '4:84 plan[1].depends_on[1]: step "integration" cannot depend on itself',
-      ],
+      ['4:78 plan[1].depends_on[0]: unknown step "unti"; did you mean "unit"?', '4:84 plan[1].depends_on[1]: step "integration" cannot depend on itself'],
     ],
     [
       'run_command with an undefined command',
