@@ -26,7 +26,7 @@ let postgres: TestPostgres;
 const children: ChildProcess[] = [];
 
 /** Starts one replica as its own process and resolves with its URL once it listens. */
-async function startReplica(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
+async function startReplica(databaseUrl: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: {
       PATH: process.env.PATH,
@@ -38,25 +38,30 @@ async function startReplica(databaseUrl: string): Promise<{ url: string; child: 
       GHE_HOST: new URL(harness.github.url).host,
       GHE_PROTOCOL: 'http',
       DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'fatal',
+      // Warnings on: the chain verifier logs a break it finds (there must be none).
+      LOG_LEVEL: 'warn',
       QF_RECONCILE_MINUTES: '0',
+      // Each replica verifies the shared chains on its own, every 60 ms here: rounds overlap the flood's appends.
+      QF_CHAIN_VERIFY_MINUTES: '0.001',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
+      stdout += `${line}\n`;
       const match = /^ready (\S+)$/.exec(line);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`the replica exited with ${code} before it listened: ${stderr}`)));
   });
-  return { url, child };
+  return { url, child, output: () => stdout + stderr };
 }
 
 async function stopReplica(child: ChildProcess): Promise<number | null> {
@@ -130,6 +135,8 @@ describe('two bot processes on one PostgreSQL', () => {
     expect(answers.filter((r) => r.status !== 200 && r.status !== 202)).toEqual([]);
     // SIGTERM: each replica finishes the deliveries it is still handling, then exits 0.
     expect(await Promise.all([stopReplica(a.child), stopReplica(b.child)])).toEqual([0, 0]);
+    // Both replicas verified the chains while the other appended: no append was taken for a break.
+    for (const replica of [a, b]) expect(replica.output()).not.toMatch(/audit chain (BROKEN|verification failed)/);
 
     const store = await openStore({ databaseUrl });
     try {
