@@ -72,6 +72,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
   // Read before the store opens: a bad token file stops the start with a message naming it.
   const apiTokens = settings.apiTokensFile ? readApiTokens(settings.apiTokensFile) : EMPTY_API_TOKENS;
   const store = await openStore(settings.store);
+  let chainVerifier: ChainVerifier | undefined;
   try {
     const probot = new Probot({
       appId: settings.appId,
@@ -85,12 +86,13 @@ export async function startBot(env: Record<string, string | undefined>, options:
     const clock = options.clock ?? (() => new Date());
     const mcpAudit = storeAudit(store, clock);
     // probot.log exists once the server's middleware has initialised Probot: looked up when a round logs.
-    const chainVerifier = startChainVerifier({
+    const verifier = startChainVerifier({
       store,
       clock,
       log: { warn: (fields, message) => probot.log.warn(fields, message) },
       intervalMs: settings.chainVerifyMinutes * 60_000,
     });
+    chainVerifier = verifier;
     const { server, settled } = await createBotServer({
       probot,
       app: qualityFoundryBot(deps),
@@ -104,7 +106,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       },
       clock: deps.clock,
       publicUrl: settings.publicUrl,
-      chains: chainVerifier,
+      chains: verifier,
     });
     const url = await server.listen({ port: settings.port, host: settings.host });
     probot.log.info({ url, store: store.location, webhooksPath: settings.webhooksPath }, 'QualityFoundry bot listening');
@@ -123,10 +125,10 @@ export async function startBot(env: Record<string, string | undefined>, options:
       },
       reconciled: reconciler.first,
       reconcile: () => reconciler.runNow(),
-      chainVerifier,
+      chainVerifier: verifier,
       async close() {
         await reconciler.stop();
-        await chainVerifier.stop();
+        await verifier.stop();
         await server.close();
         await settled();
         await deps.idle();
@@ -136,6 +138,7 @@ export async function startBot(env: Record<string, string | undefined>, options:
       },
     };
   } catch (error) {
+    await chainVerifier?.stop();
     await store.close().catch(() => undefined);
     throw error;
   }
