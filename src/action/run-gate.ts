@@ -23,7 +23,8 @@ import type { ActionContext, Target } from './context.js';
 import { artifactReference, shardArtifactName, uploadEvidence, type UploadedArtifact } from './evidence-artifact.js';
 import type { ActionInputs } from './inputs.js';
 import { finishStep } from './finish-step.js';
-import { readShardHistory } from './shard-history.js';
+import { historyBranch, readShardHistory } from './shard-history.js';
+import { baseBranchTrend, withTrend } from './base-branch-trend.js';
 
 export interface GateRun {
   inputs: ActionInputs;
@@ -132,10 +133,17 @@ export async function runGate({ inputs, context, octokit }: GateRun): Promise<Ex
         dashboardUrl: inputs.apiUrl && dashboardRunUrl(inputs.apiUrl, context.repo, context.runId, context.runAttempt),
       }),
     );
+    // After the evidence is sealed and published: the trend is the bot's record, never part of this run's evidence.
+    const trend =
+      inputs.apiUrl && inputs.apiToken
+        ? await core.group("The base branch's trend from the bot", () =>
+            baseBranchTrend({ url: inputs.apiUrl!, token: inputs.apiToken! }, context.repo, historyBranch(context)),
+          )
+        : undefined;
     return await finishStep({
       evidence,
       exitCode: outcome.exitCode,
-      jobSummary: published.output.jobSummary,
+      jobSummary: trend ? withTrend(published.output.jobSummary, trend) : published.output.jobSummary,
       outputs: { verdict: evidence.gate.verdict, planHash: evidence.plan.planHash, evidencePath: outcome.evidencePath, checkRunId: published.checkRunId },
     });
   } catch (error) {

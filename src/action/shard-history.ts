@@ -31,7 +31,7 @@ export async function readShardHistory(inputs: ActionInputs, context: ActionCont
 }
 
 /** The branch whose history balances this run: a pull request's base, else the branch this run is on. */
-function historyBranch(context: ActionContext): string | null {
+export function historyBranch(context: ActionContext): string | null {
   return context.target.kind === 'pull_request' ? context.target.baseRef : context.branch;
 }
 
