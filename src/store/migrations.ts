@@ -80,6 +80,37 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; statements: string[] }
     version: 4,
     statements: [`ALTER TABLE runs ADD COLUMN branch TEXT`, `CREATE INDEX runs_branch ON runs(project_id, branch, started_at)`],
   },
+  {
+    // The API's list pages (src/store/sql-pages.ts): one index per filter the API offers, leading with
+    // its equality columns and then the page's whole keyset, so a page at any depth is one index range
+    // read up to its LIMIT. Without the keyset's last column SQLite sorted the ties in a temp b-tree;
+    // without the filter column (verdict, status, type, run) it read the project's rows to find a page.
+    // The indexes they extend are dropped: each new one serves every query the old one did (the
+    // dashboard's newest runs, a branch's latest durations).
+    version: 5,
+    statements: [
+      `CREATE INDEX runs_page ON runs(project_id, started_at, id)`,
+      `DROP INDEX runs_project`,
+      `CREATE INDEX runs_verdict_page ON runs(project_id, verdict, started_at, id)`,
+      `CREATE INDEX runs_head_page ON runs(project_id, head_sha, started_at, id)`,
+      `CREATE INDEX runs_branch_page ON runs(project_id, branch, started_at, id)`,
+      `DROP INDEX runs_branch`,
+      `CREATE INDEX artifacts_page ON artifacts(project_id, created_at, id)`,
+      `CREATE INDEX artifacts_run_page ON artifacts(project_id, run_id, created_at, id)`,
+      `CREATE INDEX artifacts_type_page ON artifacts(project_id, type, created_at, id)`,
+      `CREATE INDEX conflicts_page ON conflicts(project_id, created_at, id)`,
+      `CREATE INDEX conflicts_status_page ON conflicts(project_id, status, created_at, id)`,
+      `DROP INDEX conflicts_project`,
+      `CREATE INDEX approvals_page ON approvals(project_id, at, plan_hash, by_login)`,
+      `CREATE INDEX checkpoints_page ON checkpoints(project_id, created_at, id)`,
+      `DROP INDEX checkpoints_project`,
+      // Audit pages are in chain order; a filter on action or actor ranges over its own index in that order.
+      `CREATE INDEX audit_events_action ON audit_events(action, chain, seq)`,
+      `CREATE INDEX audit_events_actor ON audit_events(actor, chain, seq)`,
+      // A project's chains in order, from the page's cursor on.
+      `CREATE INDEX audit_heads_project ON audit_heads(project_id, chain)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

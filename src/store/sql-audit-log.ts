@@ -77,25 +77,42 @@ async function insertEvents(ex: SqlExecutor, chain: string, events: AuditEvent[]
   }
 }
 
-export async function listAudit(ex: SqlExecutor, filter: AuditFilter): Promise<StoredAuditEvent[]> {
+/**
+ * The `WHERE` clauses of an audit filter, shared by listAudit and the API's audit pages (one
+ * meaning of each filter). `afterSeq` and `limit` are listAudit's own; pages bring their keyset,
+ * and `chainAbove` keeps a project's chains to those after the page's cursor.
+ */
+export function auditWhere(filter: Omit<AuditFilter, 'afterSeq' | 'limit'>, chainAbove?: string): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown): void => {
+    if (value === undefined) return;
     where.push(clause);
     params.push(value);
   };
-  if (filter.chain !== undefined) add('chain = ?', filter.chain);
-  if (filter.projectId !== undefined) add('chain IN (SELECT chain FROM audit_heads WHERE project_id = ?)', filter.projectId);
-  if (filter.actor !== undefined) add('actor = ?', filter.actor);
-  if (filter.action !== undefined) add('action = ?', filter.action);
+  add('chain = ?', filter.chain);
+  if (filter.projectId !== undefined && chainAbove !== undefined) {
+    where.push('chain IN (SELECT chain FROM audit_heads WHERE project_id = ? AND chain > ?)');
+    params.push(filter.projectId, chainAbove);
+  } else add('chain IN (SELECT chain FROM audit_heads WHERE project_id = ?)', filter.projectId);
+  add('actor = ?', filter.actor);
+  add('action = ?', filter.action);
   if (filter.actionPrefix !== undefined) {
     where.push('substr(action, 1, ?) = ?');
     params.push(filter.actionPrefix.length, filter.actionPrefix);
   }
-  if (filter.subject !== undefined) add('subject = ?', filter.subject);
-  if (filter.since !== undefined) add('at >= ?', filter.since);
-  if (filter.until !== undefined) add('at < ?', filter.until);
-  if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
+  add('subject = ?', filter.subject);
+  add('at >= ?', filter.since);
+  add('at < ?', filter.until);
+  return { where, params };
+}
+
+export async function listAudit(ex: SqlExecutor, filter: AuditFilter): Promise<StoredAuditEvent[]> {
+  const { where, params } = auditWhere(filter);
+  if (filter.afterSeq !== undefined) {
+    where.push('seq > ?');
+    params.push(filter.afterSeq);
+  }
   const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
   const rows = await ex.all<Record<string, unknown>>(
     `SELECT ${EVENT_COLUMNS} FROM audit_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY chain, seq${limit}`,

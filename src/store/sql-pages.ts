@@ -1,5 +1,6 @@
 import { APPROVAL_COLUMNS, ARTIFACT_COLUMNS, CONFLICT_COLUMNS, RUN_COLUMNS, toApproval, toArtifact, toConflict, toRun } from './rows.js';
-import { AUDIT_EVENT_COLUMNS, toStoredAuditEvent } from './sql-audit-log.js';
+import { QfError } from '../errors.js';
+import { AUDIT_EVENT_COLUMNS, auditWhere, toStoredAuditEvent } from './sql-audit-log.js';
 import type { SqlExecutor } from './sql-driver.js';
 import type { Page, PageKey, PageQuery, PageRequest } from './types.js';
 
@@ -45,8 +46,16 @@ const TABLES: Record<PageQuery['of'], PageTable> = {
   audit: { from: 'audit_events', columns: AUDIT_EVENT_COLUMNS, key: ['chain', 'seq'], descending: false, map: toStoredAuditEvent },
 };
 
-/** `column = ?` filters of each query, by the query's field names. */
-function filtersOf(query: PageQuery): { where: string[]; params: unknown[] } {
+/**
+ * The `WHERE` clauses of each query's filters, by the query's field names. `chainAbove` narrows an
+ * audit page's project filter to the chains after the cursor's: SQLite would otherwise seek every
+ * earlier chain of the project and read it through to find none of its rows qualify.
+ */
+function filtersOf(query: PageQuery, chainAbove?: string): { where: string[]; params: unknown[] } {
+  if (query.of === 'audit') {
+    const { of: _, ...filter } = query;
+    return auditWhere(filter, chainAbove);
+  }
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown): void => {
@@ -80,42 +89,65 @@ function filtersOf(query: PageQuery): { where: string[]; params: unknown[] } {
     case 'checkpoints':
       add('project_id = ?', query.projectId);
       break;
-    case 'audit':
-      add('chain IN (SELECT chain FROM audit_heads WHERE project_id = ?)', query.projectId);
-      add('chain = ?', query.chain);
-      add('action = ?', query.action);
-      add('actor = ?', query.actor);
-      add('at >= ?', query.since);
-      add('at < ?', query.until);
-      break;
   }
   return { where, params };
 }
 
 /**
- * One page by keyset: `WHERE k1 <= ? AND (k1, k2) < (?, ?) ORDER BY k1 DESC, k2 DESC LIMIT n + 1`
- * (row values compare the same way in SQLite and PostgreSQL). Where an index leads with the filter
- * columns and k1 (runs, checkpoints, audit events) a page is one index range however deep it is,
- * unlike OFFSET; artifacts, conflicts and approvals have no such index yet and sort the project's
- * rows per page. The extra row only says whether a next page exists.
+ * The one page query of every list. The first page is `WHERE <filters> ORDER BY <key> LIMIT n + 1`.
+ * A later one is the rows after the cursor (k1, k2, …) as a union of plain index ranges, each read
+ * up to its own LIMIT, then the first n + 1 of those few rows:
+ *   (k1 = ? AND k2 > ?)  UNION ALL  (k1 > ?)          (descending keys: <)
+ * rather than a row-value comparison, which SQLite cannot use as a range after an equality or IN
+ * on k1 (an audit page of one chain, or of a project's chains, read the chain up to the cursor).
+ * A key column an equality filter fixes (`chain`) needs no range of its own. Every filter the API
+ * offers has an index leading with its equality columns and then the keyset (migrations 1, 3, 5),
+ * so each range starts at the cursor however deep it is, unlike OFFSET; bench/api-list.ts prints
+ * both planners' plans. The extra row only says whether a next page exists.
  */
-export async function listPage(ex: SqlExecutor, query: PageQuery, page: PageRequest): Promise<Page<unknown>> {
+export function pageSql(query: PageQuery, page: PageRequest): { sql: string; params: unknown[] } {
   const table = TABLES[query.of];
-  const { where, params } = filtersOf(query);
-  if (page.after) {
-    // The bound on the first key column alone is what lets both planners start the index range at the
-    // cursor (a row-value comparison by itself is a filter over the whole range before it).
-    where.push(`${table.key[0]} ${table.descending ? '<=' : '>='} ?`);
-    params.push(page.after[0]);
-    where.push(`(${table.key.join(', ')}) ${table.descending ? '<' : '>'} (${table.key.map(() => '?').join(', ')})`);
-    params.push(...page.after);
-  }
   const limit = Math.max(1, Math.floor(page.limit));
   const order = table.key.map((column) => `${column}${table.descending ? ' DESC' : ''}`).join(', ');
-  const rows = await ex.all<Row>(
-    `SELECT ${table.columns} FROM ${table.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit + 1}`,
-    params,
-  );
+  const select = (where: string[]): string =>
+    `SELECT ${table.columns} FROM ${table.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit + 1}`;
+  const after = page.after;
+  if (!after) {
+    const { where, params } = filtersOf(query);
+    return { sql: select(where), params };
+  }
+  if (after.length !== table.key.length) {
+    throw new QfError('BAD_INPUT', `a cursor of ${query.of} has ${table.key.length} values, this one ${after.length}`);
+  }
+  const fixed = new Set(query.of === 'audit' && query.chain !== undefined ? ['chain'] : []);
+  const branches: Array<{ sql: string; params: unknown[] }> = [];
+  table.key.forEach((column, j) => {
+    if (fixed.has(column)) return;
+    const { where, params } = filtersOf(query, column === 'chain' ? String(after[j]) : undefined);
+    table.key.slice(0, j).forEach((prefix, i) => {
+      where.push(`${prefix} = ?`);
+      params.push(after[i]);
+    });
+    where.push(`${column} ${table.descending ? '<' : '>'} ?`);
+    params.push(after[j]);
+    branches.push({ sql: select(where), params });
+  });
+  if (branches.length === 1) return branches[0]!;
+  // Newest ranges first, so the cursor's own ties come before what follows them (any order works: the outer ORDER BY decides).
+  return {
+    sql: `${branches
+      .reverse()
+      .map((branch, i) => `SELECT * FROM (${branch.sql}) AS b${i}`)
+      .join(' UNION ALL ')} ORDER BY ${order} LIMIT ${limit + 1}`,
+    params: branches.flatMap((branch) => branch.params),
+  };
+}
+
+export async function listPage(ex: SqlExecutor, query: PageQuery, page: PageRequest): Promise<Page<unknown>> {
+  const table = TABLES[query.of];
+  const { sql, params } = pageSql(query, page);
+  const rows = await ex.all<Row>(sql, params);
+  const limit = Math.max(1, Math.floor(page.limit));
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   const next: PageKey | null = rows.length > limit && last ? table.key.map((column) => keyValue(last[column])) : null;

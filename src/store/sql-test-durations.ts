@@ -3,7 +3,7 @@ import type { TestDurations } from './types.js';
 
 /**
  * The newest run pushed to `branch` that recorded test results, and each of its tests' duration:
- * the runs_branch index finds the run (newest first, the EXISTS probe is a primary-key lookup), and
+ * the runs_branch_page index finds the run (newest first, the EXISTS probe is a primary-key lookup), and
  * its results are one primary-key range.
  */
 export async function latestTestDurations(ex: SqlExecutor, projectId: string, branch: string): Promise<TestDurations | undefined> {
