@@ -28,4 +28,5 @@ const status =
   runs[0]?.verdict === 'rejected' ? `rejected: ${String((runs[0].data.rejected as string[])[0]).slice(0, 80)}` : (runs[0]?.verdict ?? 'nothing recorded');
 await bot.close();
 await harness.close();
-process.stdout.write(`${JSON.stringify({ ms, status, maxRssMb, rssBeforeMb, steps: (runs[0]?.data.steps as unknown[] | undefined)?.length ?? 0 })}\n`);
+const tests = runs[0] ? (await bot.store.listTestResults({ projectId: 'Codertocat/Hello-World', runId: runs[0].id })).length : 0;
+process.stdout.write(`${JSON.stringify({ ms, status, maxRssMb, rssBeforeMb, steps: (runs[0]?.data.steps as unknown[] | undefined)?.length ?? 0, tests })}\n`);

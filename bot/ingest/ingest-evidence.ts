@@ -8,7 +8,7 @@ import { AuditAction, BOT_ACTOR } from '../bot-constants.js';
 import type { ReviewScope } from '../review/review-types.js';
 import { declareRunArtifacts } from './declare-run-artifacts.js';
 import { downloadEvidenceArtifact } from './download-evidence-artifact.js';
-import { readTestResults } from './read-test-results.js';
+import { recordTestResults } from './record-test-results.js';
 
 /** Checkpoints the bot keeps per repository (as `qf run --db` does). */
 const CHECKPOINTS_KEPT = 20;
@@ -82,8 +82,6 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
     const check = downloaded.ok
       ? await validateEvidenceBundle(downloaded.dir, { headSha: ref.headSha })
       : { ok: false as const, problems: [downloaded.problem] };
-    // Read before the transaction: streaming the reports holds no lock.
-    const tests = check.ok && downloaded.ok ? await readTestResults(downloaded.dir, check.evidence, { projectId, runId: id, headSha: ref.headSha }) : undefined;
     const at = clock().toISOString();
     const source = {
       runId: ref.runId,
@@ -112,6 +110,9 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
         return { status: 'rejected' as const, runRecordId: id, problems: check.problems };
       }
       const { evidence } = check;
+      // Streamed from the reports into the store in batches, inside the transaction: memory stays
+      // bounded however large the suite, and a failure leaves none of it behind.
+      const tests = downloaded.ok ? await recordTestResults(tx, downloaded.dir, evidence, { projectId, runId: id, headSha: ref.headSha }) : undefined;
       const events: AuditEventInput[] = [];
       const iteration = await iterationOf(tx, projectId, ref.headSha);
       const run: RunRecord = {
@@ -148,7 +149,6 @@ export async function ingestEvidence(scope: ReviewScope, ref: WorkflowRunRef, op
         },
       };
       await tx.upsertRun(run);
-      await tx.insertTestResults(tests?.rows ?? []);
       // The evidence's own trail, hash for hash, on the run's chain: the store can re-verify it later.
       await tx.appendSealedAudit(runChain(id), projectId, evidence.audit);
       const engine = new PsmpEngine(tx, { mode: evidence.policy.mode, clock, autoResolver: BOT_ACTOR, audit: (event) => void events.push(event) });

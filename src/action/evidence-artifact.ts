@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QfError } from '../errors.js';
@@ -61,7 +61,7 @@ export async function downloadEvidence(options: { name: string; runId: number; r
     const [zipFile] = await listFiles(zipDir);
     if (!zipFile) throw new QfError('EVIDENCE_INVALID', `Artifact ${artifact.id} downloaded empty.`);
     await mkdir(options.dir, { recursive: true });
-    await extractZip(await readFile(zipFile), options.dir);
+    await extractZip(zipFile, options.dir);
   } finally {
     await rm(zipDir, { recursive: true, force: true });
   }

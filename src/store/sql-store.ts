@@ -284,6 +284,10 @@ export class SqlStore implements StorageBackend {
     return dashboardReads.insertTestResults(this.ex, rows);
   }
 
+  async deleteTestResults(runId: string, stepId: string, fromSeq: number): Promise<void> {
+    await this.ex.run('DELETE FROM test_results WHERE run_id = ? AND step_id = ? AND seq >= ?', [runId, stepId, fromSeq]);
+  }
+
   listTestResults(filter: TestResultFilter): Promise<TestResultRow[]> {
     return dashboardReads.listTestResults(this.ex, filter);
   }

@@ -364,6 +364,8 @@ export interface StorageBackend {
 
   /** Stores the test cases of ingested runs; a repeat of a (run, step, seq) changes nothing. */
   insertTestResults(rows: TestResultRow[]): Promise<void>;
+  /** Takes back a run step's test cases from `fromSeq` on (a report that broke off while it was stored). */
+  deleteTestResults(runId: string, stepId: string, fromSeq: number): Promise<void>;
   listTestResults(filter: TestResultFilter): Promise<TestResultRow[]>;
   /** Every test of the project's runs started at or after `since`, summarised. */
   summarizeTestResults(projectId: string, since: string): Promise<TestSummary[]>;

@@ -15,6 +15,11 @@ export interface JUnitParseOptions {
   within?: string;
   /** Larger reports are refused (default MAX_STEP_FILE_BYTES). */
   maxBytes?: number;
+  /**
+   * Awaited after each chunk of the file is parsed, before the next is read: a consumer of
+   * onTestCase can write out what it collected (back-pressure, so memory stays bounded).
+   */
+  afterChunk?: () => Promise<void>;
 }
 
 export interface JUnitSummary {
@@ -97,10 +102,15 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
   }
   try {
     const decoder = new TextDecoder('utf-8');
-    for await (const chunk of readConfined(opened)) collector.parser.write(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of readConfined(opened)) {
+      collector.parser.write(decoder.decode(chunk, { stream: true }));
+      if (options.afterChunk) await options.afterChunk().catch((failure: unknown) => Promise.reject(new HookFailure(failure)));
+    }
     collector.parser.write(decoder.decode());
     collector.parser.close();
   } catch (error) {
+    // What the consumer's own hook threw (the store) is its error, not the report's.
+    if (error instanceof HookFailure) throw error.failure;
     throw new QfError(
       'TOOL_FAILED',
       `The JUnit report ${file} is truncated or not valid XML (${(error as Error).message.split('\n')[0]}); counted ${collector.counted()} test cases before the break.`,
@@ -112,6 +122,13 @@ export async function parseJUnitReport(file: string, options: JUnitParseOptions 
   const summary = collector.summary();
   if (!summary) throw new QfError('TOOL_FAILED', `The JUnit report ${file} has no <testsuite> element; expected a pytest --junitxml report.`);
   return summary;
+}
+
+/** Carries what afterChunk threw past the catch that names a broken report. */
+class HookFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super('afterChunk failed');
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,9 @@ const oidc = () => ({ ACTIONS_ID_TOKEN_REQUEST_URL: sigstore.oidc.requestUrl, AC
 async function uploadedEvidence(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'qf-keyless-artifact-'));
   unpacked.push(dir);
-  await extractZip(harness.artifacts.artifacts.at(-1)!.blob!, dir);
+  await writeFile(`${dir}.zip`, harness.artifacts.artifacts.at(-1)!.blob!);
+  await extractZip(`${dir}.zip`, dir);
+  await rm(`${dir}.zip`);
   return dir;
 }
 

@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractZip, readZip } from '../../src/github/extract-zip.js';
+import { extractZip, readZip, type ZipLimits } from '../../src/github/extract-zip.js';
 import { isQfError } from '../../src/errors.js';
 import { tempDir } from '../support/temp-git-repo.js';
 import { writeZip, type ZipWriterEntry } from '../support/zip-writer.js';
@@ -94,13 +95,74 @@ describe('readZip', () => {
   it('extractZip writes the files and nothing else', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      expect(await extractZip(writeZip([entry('reports/'), entry('evidence.json', '{}'), entry('reports/u/j.xml')]), dir)).toEqual([
+      const out = join(dir, 'out');
+      expect(await extractZip(await zipFile(dir, writeZip([entry('reports/'), entry('evidence.json', '{}'), entry('reports/u/j.xml')])), out)).toEqual([
         'evidence.json',
         'reports/u/j.xml',
       ]);
-      expect((await readdir(dir, { recursive: true })).sort()).toEqual(['evidence.json', 'reports', 'reports/u', 'reports/u/j.xml']);
+      expect((await readdir(out, { recursive: true })).sort()).toEqual(['evidence.json', 'reports', 'reports/u', 'reports/u/j.xml']);
     } finally {
       await cleanup();
     }
+  });
+});
+
+async function zipFile(dir: string, zip: Buffer): Promise<string> {
+  const file = join(dir, 'artifact.zip');
+  await writeFile(file, zip);
+  return file;
+}
+
+/** What the streaming extractor says about an archive, and what it left in the folder. */
+async function streamingRefusal(zip: Buffer, limits?: ZipLimits): Promise<{ message: string; left: string[] }> {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const out = join(dir, 'out');
+    const error = await extractZip(await zipFile(dir, zip), out, limits).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isQfError(error, 'EVIDENCE_INVALID')).toBe(true);
+    const left = await readdir(out, { recursive: true }).catch(() => []);
+    return { message: (error as Error).message, left: left.map(String) };
+  } finally {
+    await cleanup();
+  }
+}
+
+/** A zip whose directory says `declared` bytes for `name`, holding `real` bytes of data compressed. */
+function lyingSize(name: string, real: Buffer, declared: number): Buffer {
+  const zip = writeZip([{ name, data: real, deflate: true }]);
+  // Both headers carry the size: the local one at 22, the central one at 24 of its record.
+  const central = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  zip.writeUInt32LE(declared, 22);
+  zip.writeUInt32LE(declared, central + 24);
+  return zip;
+}
+
+describe('extractZip streams a zip file with the same checks', () => {
+  it('a zip bomb (a small declared size, 64 MiB of zeros inside) stops at the declared size', async () => {
+    const zeros = Buffer.alloc(64 * 1024 * 1024);
+    const bomb = lyingSize('reports/unit/junit.xml', zeros, 1000);
+    expect(bomb.length).toBeLessThan(200_000);
+    const { message } = await streamingRefusal(bomb);
+    expect(message).toBe('The artifact is not an acceptable zip: reports/unit/junit.xml: expands past the 1000 bytes the directory says.');
+  });
+
+  it('refuses entries past the total limit before writing any, a CRC that does not match, names that escape, a local header that disagrees', async () => {
+    expect(await streamingRefusal(writeZip([entry('a', 'x'.repeat(100))]), { maxEntries: 10, maxTotalBytes: 50 })).toEqual({
+      message: 'The artifact is not an acceptable zip: expands past 50 bytes.',
+      left: [],
+    });
+    const good = writeZip([entry('evidence.json', '{"a":1}')]);
+    const crc = Buffer.from(good);
+    crc[30 + 'evidence.json'.length] = '['.charCodeAt(0);
+    expect((await streamingRefusal(crc)).message).toMatch(/evidence.json: its CRC-32 does not match its data/);
+    expect((await streamingRefusal(writeZip([entry('../escape.txt')]))).message).toMatch(/would land outside the folder/);
+    const renamed = Buffer.from(good);
+    renamed.write('E', 30);
+    expect((await streamingRefusal(renamed)).message).toMatch(/the local header names it "Evidence.json"/);
+    expect((await streamingRefusal(lyingSize('a.txt', Buffer.from('x'.repeat(5000)), 6000))).message).toMatch(/a.txt: 5000 bytes, the directory says 6000/);
+    expect((await streamingRefusal(Buffer.from('not a zip'))).message).toMatch(/no end of central directory/);
   });
 });
