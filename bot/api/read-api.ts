@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import * as z from 'zod';
+import { isQfError } from '../../src/errors.js';
 import { runChain, verifyStoredChains } from '../../src/governance/index.js';
 import type { StorageBackend } from '../../src/store/index.js';
 import { buildRepositoryReport, renderRepositoryReport } from '../report/build-repository-report.js';
@@ -84,6 +85,9 @@ export async function readApi(parent: FastifyInstance, options: ReadApiOptions):
         }
         if (error instanceof BadParameter)
           return apiError(reply, { status: 400, error: 'bad_parameter', parameter: error.parameter, message: `${error.parameter}: ${error.message}` });
+        // The store refuses a cursor of another list's shape (its keyset has another number of values).
+        if (isQfError(error, 'BAD_INPUT'))
+          return apiError(reply, { status: 400, error: 'bad_parameter', parameter: 'after', message: `after: not a cursor of this list (${error.message})` });
         scoped.log.error({ err: error }, 'api: request failed');
         return apiError(reply, { status: 500, error: 'internal', message: 'the request failed; see the bot log' });
       });

@@ -180,6 +180,8 @@ describe.each(backends)('the read API under /api/v1 (%s)', (_name, connect) => {
     ['/projects?per_page=101', 'per_page'],
     ['/projects?per_page=ten', 'per_page'],
     ['/projects?after=bm90IGEgY3Vyc29y', 'after'],
+    // A cursor of the projects' shape (one value) handed to the runs (two): not one this page made.
+    [`/projects/${PROJECT}/runs?after=${Buffer.from('["acme"]').toString('base64url')}`, 'after'],
     [`/projects/${PROJECT}/conflicts?status=sleeping`, 'status'],
     [`/projects/${PROJECT}/approvals?since=2026-13-01`, 'since'],
     [`/projects/${PROJECT}/audit-events?until=yesterday`, 'until'],
