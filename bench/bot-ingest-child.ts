@@ -26,7 +26,8 @@ const maxRssMb = process.resourceUsage().maxRSS / 1e3;
 const runs = await bot.store.listRuns('Codertocat/Hello-World');
 const status =
   runs[0]?.verdict === 'rejected' ? `rejected: ${String((runs[0].data.rejected as string[])[0]).slice(0, 80)}` : (runs[0]?.verdict ?? 'nothing recorded');
+// Counted after the peak RSS was read: these rows are the bench's, not the ingestion's.
+const tests = runs[0] ? (await bot.store.listTestResults({ projectId: 'Codertocat/Hello-World', runId: runs[0].id })).length : 0;
 await bot.close();
 await harness.close();
-const tests = runs[0] ? (await bot.store.listTestResults({ projectId: 'Codertocat/Hello-World', runId: runs[0].id })).length : 0;
 process.stdout.write(`${JSON.stringify({ ms, status, maxRssMb, rssBeforeMb, steps: (runs[0]?.data.steps as unknown[] | undefined)?.length ?? 0, tests })}\n`);

@@ -81,7 +81,7 @@ for (const cases of CASES) {
   const testcases = junit.reduce((n, e) => n + (e.data.toString('utf8').match(/<testcase /g)?.length ?? 0), 0);
   const unpacked = entries.reduce((n, e) => n + e.data.length, 0);
   bundles.push(
-    `${cases.toLocaleString('en')} cases: zip ${(zip.length / 1e6).toFixed(1)} MB, ${entries.length} files, ${(unpacked / 1e6).toFixed(1)} MB unpacked; ${testcases.toLocaleString('en')} <testcase> elements in ${junit.length} JUnit file(s); ${evidence.steps.length} step(s), ${evidence.audit.length} audit events`,
+    `${cases.toLocaleString('en')} cases: zip ${(zip.length / 1e6).toFixed(2)} MB, ${entries.length} files, ${(unpacked / 1e6).toFixed(1)} MB unpacked; ${testcases.toLocaleString('en')} <testcase> elements in ${junit.length} JUnit file(s); ${evidence.steps.length} step(s), ${evidence.audit.length} audit events`,
   );
   for (const backend of BACKENDS) {
     for (let rep = 0; rep < REPS; rep++) {
