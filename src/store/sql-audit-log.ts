@@ -79,10 +79,13 @@ async function insertEvents(ex: SqlExecutor, chain: string, events: AuditEvent[]
 
 /**
  * The `WHERE` clauses of an audit filter, shared by listAudit and the API's audit pages (one
- * meaning of each filter). `afterSeq` and `limit` are listAudit's own; pages bring their keyset,
- * and `chainAbove` keeps a project's chains to those after the page's cursor.
+ * meaning of each filter). `afterSeq` and `limit` are listAudit's own; pages bring their keyset and
+ * say how it bounds the chain: after `chainAbove`, or fixed to the cursor's (`chainFixed`).
  */
-export function auditWhere(filter: Omit<AuditFilter, 'afterSeq' | 'limit'>, chainAbove?: string): { where: string[]; params: unknown[] } {
+export function auditWhere(
+  filter: Omit<AuditFilter, 'afterSeq' | 'limit'>,
+  page: { chainAbove?: string; chainFixed?: boolean } = {},
+): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown): void => {
@@ -91,9 +94,16 @@ export function auditWhere(filter: Omit<AuditFilter, 'afterSeq' | 'limit'>, chai
     params.push(value);
   };
   add('chain = ?', filter.chain);
-  if (filter.projectId !== undefined && chainAbove !== undefined) {
+  // A project's events. With an action or actor (and the chain not fixed), that column's index drives
+  // the read and each event found is checked against the project's chains; otherwise the project's
+  // chains drive it, in order, from the page's cursor on (a project has a chain per run, most of them
+  // holding no event of a given action, and a fixed chain needs no check per event).
+  const chainFixed = filter.chain !== undefined || page.chainFixed === true;
+  if (filter.projectId !== undefined && !chainFixed && (filter.action !== undefined || filter.actor !== undefined))
+    add('EXISTS (SELECT 1 FROM audit_heads h WHERE h.chain = audit_events.chain AND h.project_id = ?)', filter.projectId);
+  else if (filter.projectId !== undefined && page.chainAbove !== undefined) {
     where.push('chain IN (SELECT chain FROM audit_heads WHERE project_id = ? AND chain > ?)');
-    params.push(filter.projectId, chainAbove);
+    params.push(filter.projectId, page.chainAbove);
   } else add('chain IN (SELECT chain FROM audit_heads WHERE project_id = ?)', filter.projectId);
   add('actor = ?', filter.actor);
   add('action = ?', filter.action);

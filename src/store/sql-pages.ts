@@ -47,14 +47,15 @@ const TABLES: Record<PageQuery['of'], PageTable> = {
 };
 
 /**
- * The `WHERE` clauses of each query's filters, by the query's field names. `chainAbove` narrows an
- * audit page's project filter to the chains after the cursor's: SQLite would otherwise seek every
- * earlier chain of the project and read it through to find none of its rows qualify.
+ * The `WHERE` clauses of each query's filters, by the query's field names. For an audit page's
+ * range, `chain` says how the keyset bounds the chain: after the cursor's (`chainAbove`: the
+ * project's chain list starts there, or SQLite seeks every earlier chain of the project and reads
+ * it through to find none of its rows qualify) or fixed to it (`chainFixed`).
  */
-function filtersOf(query: PageQuery, chainAbove?: string): { where: string[]; params: unknown[] } {
+function filtersOf(query: PageQuery, chain: { chainAbove?: string; chainFixed?: boolean } = {}): { where: string[]; params: unknown[] } {
   if (query.of === 'audit') {
     const { of: _, ...filter } = query;
-    return auditWhere(filter, chainAbove);
+    return auditWhere(filter, chain);
   }
   const where: string[] = [];
   const params: unknown[] = [];
@@ -123,9 +124,10 @@ export function pageSql(query: PageQuery, page: PageRequest): { sql: string; par
   const branches: Array<{ sql: string; params: unknown[] }> = [];
   table.key.forEach((column, j) => {
     if (fixed.has(column)) return;
-    const { where, params } = filtersOf(query, column === 'chain' ? String(after[j]) : undefined);
-    table.key.slice(0, j).forEach((prefix, i) => {
-      where.push(`${prefix} = ?`);
+    const prefix = table.key.slice(0, j);
+    const { where, params } = filtersOf(query, column === 'chain' ? { chainAbove: String(after[j]) } : { chainFixed: prefix.includes('chain') });
+    prefix.forEach((equal, i) => {
+      where.push(`${equal} = ?`);
       params.push(after[i]);
     });
     where.push(`${column} ${table.descending ? '<' : '>'} ?`);
