@@ -9,8 +9,10 @@
  * of N parametrized cases (minutes for 100,000 on a loaded machine); --bundle-dir DIR keeps them as
  * DIR/bundle-N.zip and reuses those already there.
  * Each measured ingestion runs in a fresh child process (bench/bot-ingest-child.ts) so its peak RSS
- * is its own, not the Action's that made the bundle.
- * Run: npx tsx bench/bot-ingest.ts [--cases 10000,100000[,300000]] [--bundle-dir DIR] [--reps 2] [sqlite|postgres|both]
+ * is its own, not the Action's that made the bundle. RSS also measures how lazily V8 collects, so
+ * each ingestion runs once more with V8's old space capped (--heap MB, default 48): that it finishes
+ * at every size is what shows the memory it needs does not grow with the suite.
+ * Run: npx tsx bench/bot-ingest.ts [--cases 10000,100000[,300000]] [--bundle-dir DIR] [--reps 2] [--heap 48] [sqlite|postgres|both]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ const option = (name: string): string | undefined => {
 const CASES = (option('cases') ?? '10000,100000').split(',').map(Number);
 const REPS = Number(option('reps') ?? 2);
 const BUNDLE_DIR = option('bundle-dir');
+const HEAP_MB = Number(option('heap') ?? 48);
 const which = args.find((a) => ['sqlite', 'postgres', 'both'].includes(a)) ?? 'both';
 const BACKENDS = which === 'both' ? ['sqlite', 'postgres'] : [which];
 const CHILD = fileURLToPath(new URL('./bot-ingest-child.ts', import.meta.url));
@@ -84,22 +87,30 @@ for (const cases of CASES) {
     `${cases.toLocaleString('en')} cases: zip ${(zip.length / 1e6).toFixed(2)} MB, ${entries.length} files, ${(unpacked / 1e6).toFixed(1)} MB unpacked; ${testcases.toLocaleString('en')} <testcase> elements in ${junit.length} JUnit file(s); ${evidence.steps.length} step(s), ${evidence.audit.length} audit events`,
   );
   for (const backend of BACKENDS) {
-    for (let rep = 0; rep < REPS; rep++) {
+    for (let rep = 0; rep <= REPS; rep++) {
+      // The last run of each backend: the same ingestion with V8's old space capped at HEAP_MB.
+      const capped = rep === REPS;
+      if (capped && REPS === 0) continue;
       const connection: StoreConnection =
         backend === 'postgres' ? { databaseUrl: await postgres!.createDatabase() } : { dbPath: join(dir, `ingest-${cases}-${rep}.db`) };
-      const result = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CHILD, zipFile, JSON.stringify(connection), String(evidence.change.head)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+      const result = await new Promise<string>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [...(capped ? [`--max-old-space-size=${HEAP_MB}`] : []), '--import', 'tsx', CHILD, zipFile, JSON.stringify(connection), String(evidence.change.head)],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
         let out = '';
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
         });
-        child.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child exited ${code}: ${out}`))));
+        child.once('exit', (code, signal) => resolve(code === 0 ? out.trim() : JSON.stringify({ failed: `exit ${code ?? signal}` })));
       });
-      const r = JSON.parse(result) as { ms: number; status: string; maxRssMb: number; rssBeforeMb: number; tests: number };
+      const r = JSON.parse(result) as { ms: number; status: string; maxRssMb: number; rssBeforeMb: number; tests: number; failed?: string };
+      const heap = capped ? `${HEAP_MB} MB` : 'default';
       rows.push(
-        `| ${cases.toLocaleString('en')} | ${backend} | ${rep + 1} | ${r.status} | ${r.tests.toLocaleString('en')} | ${r.ms.toFixed(0)} | ${r.rssBeforeMb.toFixed(0)} | ${r.maxRssMb.toFixed(0)} |`,
+        r.failed
+          ? `| ${cases.toLocaleString('en')} | ${backend} | ${heap} | ${capped ? '-' : rep + 1} | **failed (${r.failed})** | | | | |`
+          : `| ${cases.toLocaleString('en')} | ${backend} | ${heap} | ${capped ? '-' : rep + 1} | ${r.status} | ${r.tests.toLocaleString('en')} | ${r.ms.toFixed(0)} | ${r.rssBeforeMb.toFixed(0)} | ${r.maxRssMb.toFixed(0)} |`,
       );
     }
   }
@@ -112,8 +123,8 @@ process.stdout.write(
       .join(' ')} at end`,
     ...bundles,
     '',
-    '| cases | backend | rep | result | test cases stored | delivery → recorded, ms | RSS before, MB | peak RSS, MB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| cases | backend | V8 old space | rep | result | test cases stored | delivery → recorded, ms | RSS before, MB | peak RSS, MB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n'),
