@@ -80,11 +80,11 @@ async function insertEvents(ex: SqlExecutor, chain: string, events: AuditEvent[]
 /**
  * The `WHERE` clauses of an audit filter, shared by listAudit and the API's audit pages (one
  * meaning of each filter). `afterSeq` and `limit` are listAudit's own; pages bring their keyset and
- * say how it bounds the chain: after `chainAbove`, or fixed to the cursor's (`chainFixed`).
+ * say how it bounds the chain: after `chainAbove`, or within the cursor's (`chainIs`).
  */
 export function auditWhere(
   filter: Omit<AuditFilter, 'afterSeq' | 'limit'>,
-  page: { chainAbove?: string; chainFixed?: boolean } = {},
+  page: { chainAbove?: string; chainIs?: string } = {},
 ): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -94,12 +94,17 @@ export function auditWhere(
     params.push(value);
   };
   add('chain = ?', filter.chain);
-  // A project's events. With an action or actor (and the chain not fixed), that column's index drives
-  // the read and each event found is checked against the project's chains; otherwise the project's
-  // chains drive it, in order, from the page's cursor on (a project has a chain per run, most of them
-  // holding no event of a given action, and a fixed chain needs no check per event).
-  const chainFixed = filter.chain !== undefined || page.chainFixed === true;
-  if (filter.projectId !== undefined && !chainFixed && (filter.action !== undefined || filter.actor !== undefined))
+  // A project's events. With the chain fixed (a filter, or a page range within the cursor's chain), one
+  // lookup says whether it is the project's: a scalar subquery that does not depend on the row runs
+  // once (as EXISTS, SQLite made it the outer loop of a join and sorted the chain for the ORDER BY).
+  // With an action or actor, that column's index drives the read and each event found is checked
+  // against the project's chains; otherwise the project's chain list drives it, in order, from the
+  // page's cursor on (a project has a chain per run, most of them holding no event of a given action).
+  const fixedChain = filter.chain ?? page.chainIs;
+  if (filter.projectId !== undefined && fixedChain !== undefined) {
+    where.push('(SELECT project_id FROM audit_heads WHERE chain = ?) = ?');
+    params.push(fixedChain, filter.projectId);
+  } else if (filter.projectId !== undefined && (filter.action !== undefined || filter.actor !== undefined))
     add('EXISTS (SELECT 1 FROM audit_heads h WHERE h.chain = audit_events.chain AND h.project_id = ?)', filter.projectId);
   else if (filter.projectId !== undefined && page.chainAbove !== undefined) {
     where.push('chain IN (SELECT chain FROM audit_heads WHERE project_id = ? AND chain > ?)');

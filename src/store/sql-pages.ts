@@ -50,9 +50,9 @@ const TABLES: Record<PageQuery['of'], PageTable> = {
  * The `WHERE` clauses of each query's filters, by the query's field names. For an audit page's
  * range, `chain` says how the keyset bounds the chain: after the cursor's (`chainAbove`: the
  * project's chain list starts there, or SQLite seeks every earlier chain of the project and reads
- * it through to find none of its rows qualify) or fixed to it (`chainFixed`).
+ * it through to find none of its rows qualify) or within it (`chainIs`: one lookup, not the list).
  */
-function filtersOf(query: PageQuery, chain: { chainAbove?: string; chainFixed?: boolean } = {}): { where: string[]; params: unknown[] } {
+function filtersOf(query: PageQuery, chain: { chainAbove?: string; chainIs?: string } = {}): { where: string[]; params: unknown[] } {
   if (query.of === 'audit') {
     const { of: _, ...filter } = query;
     return auditWhere(filter, chain);
@@ -125,7 +125,11 @@ export function pageSql(query: PageQuery, page: PageRequest): { sql: string; par
   table.key.forEach((column, j) => {
     if (fixed.has(column)) return;
     const prefix = table.key.slice(0, j);
-    const { where, params } = filtersOf(query, column === 'chain' ? { chainAbove: String(after[j]) } : { chainFixed: prefix.includes('chain') });
+    const chainAt = table.key.indexOf('chain');
+    const { where, params } = filtersOf(
+      query,
+      column === 'chain' ? { chainAbove: String(after[j]) } : chainAt >= 0 && chainAt < j ? { chainIs: String(after[chainAt]) } : {},
+    );
     prefix.forEach((equal, i) => {
       where.push(`${equal} = ?`);
       params.push(after[i]);
