@@ -58,7 +58,9 @@ describe('page queries (SQLite plans, from the schema alone)', () => {
       expect(tables.length, plan.join('\n')).toBeGreaterThan(0);
       for (const line of tables) {
         // A search by an index's leading columns, or (no filter at all) the walk of an index in key order.
-        expect(line, plan.join('\n')).toMatch(/^(SEARCH \w+ (EXISTS )?USING (COVERING )?INDEX \w+ \(|SCAN (projects|audit_events) USING (COVERING )?INDEX \w+$)/);
+        expect(line, plan.join('\n')).toMatch(
+          /^(SEARCH \w+ (EXISTS )?USING (COVERING )?INDEX \w+ \(|SCAN (projects|audit_events) USING (COVERING )?INDEX \w+$)/,
+        );
       }
       // Sorting is allowed only on the union's few rows (each branch is at most LIMIT + 1), never on a table's.
       plan.forEach((line, i) => {
