@@ -1,0 +1,2 @@
+import { createRequire as __qfCreateRequire } from 'node:module'; const require = __qfCreateRequire(import.meta.url);
+import{a as b}from"./cli-chunk-F3BG2AXI.js";import{a}from"./cli-chunk-Y3HDLYC5.js";import"./cli-chunk-CZMG3B6R.js";import"./cli-chunk-P22ZO4IJ.js";import"./cli-chunk-H4T3SHMT.js";import"./cli-chunk-KOU4W7NH.js";import"./cli-chunk-NLPMTSIK.js";export{a as DEFAULT_DB_PATH,b as openStore};
