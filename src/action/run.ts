@@ -25,9 +25,9 @@ export async function run(overrides: RunOverrides = {}): Promise<ExitCode> {
   try {
     // Masked before anything can print them; a multi-line key is masked line by line.
     for (const line of core.getInput(ActionInput.signingKey).split('\n')) if (line.trim().length > 8) core.setSecret(line.trim());
-    if (core.getInput(ActionInput.apiToken).trim()) core.setSecret(core.getInput(ActionInput.apiToken).trim());
     const inputs = readInputs();
     core.setSecret(inputs.githubToken);
+    if (inputs.apiToken) core.setSecret(inputs.apiToken);
     const context = readContext(process.env);
     const octokit = createGitHubClient({
       token: inputs.githubToken,

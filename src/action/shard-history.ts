@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { parseDurationsJson, readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
+import { durationsFromJson, readTimingHistory, type TimingHistory } from '../tools/timing-history.js';
 import { type BotApi, getBotApi } from './bot-api.js';
 import type { ActionContext } from './context.js';
 import type { ActionInputs } from './inputs.js';
@@ -40,6 +40,6 @@ async function fetchTimingHistory(api: BotApi, context: ActionContext, branch: s
   const body = await getBotApi(api, `/projects/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/timings`, { branch });
   const run = body !== null && typeof body === 'object' && 'runId' in body ? String(body.runId) : 'a run';
   // The same reader as a durations file: `{ tests: { id: seconds } }`, every value checked.
-  const durations = parseDurationsJson(JSON.stringify(body), `the bot's timings of ${branch}`);
+  const durations = durationsFromJson(body, `the bot's timings of ${branch}`);
   return { source: `run ${run}, the newest the bot recorded on ${branch}`, durations };
 }

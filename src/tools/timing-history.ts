@@ -55,6 +55,11 @@ export function parseDurationsJson(text: string, where: string): Map<string, num
     // JSON.parse's message quotes the text: say only that it is not JSON.
     throw new QfError('BAD_INPUT', `--timings: ${where} is neither a JUnit report nor valid JSON.`, { cause: error });
   }
+  return durationsFromJson(parsed, where);
+}
+
+/** The durations of an already parsed JSON value (a file's, or an API answer's), every value checked. */
+export function durationsFromJson(parsed: unknown, where: string): Map<string, number> {
   const object = isRecord(parsed) && isRecord(parsed.tests) ? parsed.tests : parsed;
   if (!isRecord(object)) throw new QfError('BAD_INPUT', `--timings: ${where} must hold a JSON object of test id → seconds.`);
   const durations = new Map<string, number>();
